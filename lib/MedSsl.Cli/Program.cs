@@ -1,0 +1,6 @@
+using System.CommandLine;
+using MedSsl.Cli.Commands;
+
+var root = new RootCommand("medssl: semi- and self-supervised learning for medical imaging, on libtorch");
+root.Subcommands.Add(DoctorCommand.Create());
+return root.Parse(args).Invoke();

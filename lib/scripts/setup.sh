@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# One-time, idempotent set-up for a Debian 12 machine: system packages (libtorch, OpenBLAS,
+# Python references, Chromium), libtorch pointed at OpenBLAS, plotly.js from npm, and a Release
+# build (which also fills artifacts/lib). Quick when everything is already there.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$root"
+
+packages=(libtorch-dev libopenblas0-openmp cmake g++ python3-torch python3-sklearn python3-nbformat chromium nodejs npm)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing Debian packages; run as root:" >&2
+    echo "  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# libtorch calls whatever libblas.so.3 the system selects; Debian's reference BLAS is ~13x
+# slower than OpenBLAS, and OpenBLAS's pthread flavour fights libtorch's OpenMP pool.
+arch_dir=/usr/lib/x86_64-linux-gnu
+for lib in libblas.so.3 liblapack.so.3; do
+  want="$arch_dir/openblas-openmp/$lib"
+  name="$lib-x86_64-linux-gnu"
+  if [ -e "$want" ] && [ "$(update-alternatives --query "$name" 2>/dev/null | sed -n 's/^Value: //p')" != "$want" ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+      echo "setup: libtorch would use a slow BLAS; run as root: update-alternatives --set $name $want" >&2
+      exit 1
+    fi
+    update-alternatives --set "$name" "$want" >/dev/null
+  fi
+done
+
+# plotly.js for offline reports, pinned by package-lock.json.
+plotly_dir=lib/MedSsl.Lib/Reports/plotly
+if [ -f "$plotly_dir/package.json" ] && [ ! -f "$plotly_dir/node_modules/plotly.js-dist-min/plotly.min.js" ]; then
+  echo "setup: installing plotly.js"
+  npm ci --prefix "$plotly_dir" --no-audit --no-fund --loglevel=error >/dev/null
+fi
+
+echo "setup: building (Release)"
+dotnet build MedSsl.Lib.sln -c Release -nologo -v q -clp:ErrorsOnly
