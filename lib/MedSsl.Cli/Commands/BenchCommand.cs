@@ -1,0 +1,14 @@
+using System.CommandLine;
+
+namespace MedSsl.Cli.Commands;
+
+/// <summary><c>medssl bench ...</c>: reproducible speed measurements recorded in docs/benchmarks.md.
+/// Each benchmark is a subcommand in its own file.</summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("bench", "speed measurements (see docs/benchmarks.md)");
+        return command;
+    }
+}
