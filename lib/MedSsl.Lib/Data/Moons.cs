@@ -3,7 +3,7 @@ namespace MedSsl.Data;
 /// <summary>Two interleaving half circles, built as scikit-learn's <c>make_moons</c> builds them: the outer moon
 /// gets ⌊n/2⌋ points at angles linspace(0, π), the inner moon the rest, shifted to (1 − cos t, 0.5 − sin t);
 /// optionally shuffled, then Gaussian noise of standard deviation <c>noise</c> is added to every coordinate.
-/// With noise = 0 and shuffle = false the points equal sklearn's exactly.</summary>
+/// With noise = 0 and shuffle = false the points equal sklearn's (to the last bit of cos/sin).</summary>
 public static class Moons
 {
     /// <summary>Points for a profile: Quick 300, Full 1000 (the SSLDEC notebook's size).</summary>

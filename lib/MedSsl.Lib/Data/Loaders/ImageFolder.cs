@@ -61,8 +61,7 @@ public static class ImageFolder
             if (splitCol >= 0) splits[i] = ParseSplit(row[splitCol], manifest, i + 1);
         }
 
-        var images = new PngImage[n];
-        Parallel.For(0, n, i => images[i] = Png.Read(imagePaths[i]));
+        var images = ParallelDecode.Map(n, i => Png.Read(imagePaths[i]));
         var first = images[0];
         for (var i = 1; i < n; i++)
             if (images[i].Width != first.Width || images[i].Height != first.Height || images[i].Channels != first.Channels)

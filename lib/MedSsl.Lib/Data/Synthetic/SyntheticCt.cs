@@ -2,7 +2,8 @@ namespace MedSsl.Data.Synthetic;
 
 /// <summary>CT-like abdominal volumes shaped like file 001's multi-organ data set: each volume holds every organ
 /// exactly once (liver, spleen, right and left kidney, pancreas, gallbladder, stomach) as a jittered ellipsoid with
-/// its own attenuation (Hounsfield-like units) inside a body of fat, plus acquisition noise. Masks are complete;
+/// its own attenuation (Hounsfield-like units) inside a body of fat, plus acquisition noise. Smaller organs win
+/// overlaps and cut-off fragments are dropped, so each organ is exactly one connected object. Masks are complete;
 /// partial labels come from <see cref="VolumeDataset.WithLabelledProportion"/>.</summary>
 public static class SyntheticCt
 {
@@ -37,6 +38,38 @@ public static class SyntheticCt
         return new VolumeDataset(OrganNames, result);
     }
 
+    private static void KeepLargestComponent(byte[] mask, byte label, int d, int h, int w)
+    {
+        var component = new int[mask.Length]; // 0: unvisited, c: component id
+        var sizes = new List<int> { 0 };
+        var stack = new Stack<int>();
+        for (var start = 0; start < mask.Length; start++)
+        {
+            if (mask[start] != label || component[start] != 0) continue;
+            var id = sizes.Count;
+            var count = 0;
+            component[start] = id;
+            stack.Push(start);
+            while (stack.Count > 0)
+            {
+                var i = stack.Pop();
+                count++;
+                int x = i % w, y = i / w % h, z = i / (w * h);
+                void Visit(int nx, int ny, int nz)
+                {
+                    if (nx < 0 || ny < 0 || nz < 0 || nx >= w || ny >= h || nz >= d) return;
+                    var j = (nz * h + ny) * w + nx;
+                    if (mask[j] == label && component[j] == 0) { component[j] = id; stack.Push(j); }
+                }
+                Visit(x + 1, y, z); Visit(x - 1, y, z); Visit(x, y + 1, z); Visit(x, y - 1, z); Visit(x, y, z + 1); Visit(x, y, z - 1);
+            }
+            sizes.Add(count);
+        }
+        var keep = sizes.IndexOf(sizes.Max());
+        for (var i = 0; i < mask.Length; i++)
+            if (mask[i] == label && component[i] != keep) mask[i] = 0;
+    }
+
     private static CtVolume MakeVolume(string id, int seed, int depth, int size)
     {
         var rng = new Random(seed);
@@ -49,35 +82,45 @@ public static class SyntheticCt
             X: 0.5 + (o.X - 0.5) * scale + 0.03 * rng.Normal(), Y: 0.5 + (o.Y - 0.5) * scale + 0.03 * rng.Normal(), Z: o.Z + 0.04 * rng.Normal(),
             Rx: o.Rx * scale * (1 + 0.1 * rng.Normal()), Ry: o.Ry * scale * (1 + 0.1 * rng.Normal()), Rz: o.Rz * (1 + 0.1 * rng.Normal()),
             o.Hu)).ToArray();
+        // Labels first: smaller organs win overlaps (painted in this order, never overwritten) ...
+        int[] priority = [5, 4, 2, 3, 1, 6, 0]; // gallbladder, pancreas, kidneys, spleen, stomach, liver
+        var r2 = new float[voxels]; // normalised squared radius inside the owning organ, for internal structure
         for (var z = 0; z < depth; z++)
-        {
-            var zc = (z + 0.5) / depth;
             for (var y = 0; y < size; y++)
-            {
-                var yc = (y + 0.5) / size;
                 for (var x = 0; x < size; x++)
                 {
-                    var xc = (x + 0.5) / size;
+                    double xc = (x + 0.5) / size, yc = (y + 0.5) / size, zc = (z + 0.5) / depth;
                     var at = (z * size + y) * size + x;
-                    double dx = (xc - 0.5) / bodyRx, dy = (yc - 0.5) / bodyRy;
-                    var inBody = dx * dx + dy * dy <= 1;
-                    double value = inBody ? (dx * dx + dy * dy > 0.8 ? 40 : -90) : -1000; // muscle wall, fat, air
-                    if (inBody)
-                        for (var k = 0; k < organs.Length; k++) // later organs win overlaps; each stays one blob
-                        {
-                            var o = organs[k];
-                            double ux = (xc - o.X) / o.Rx, uy = (yc - o.Y) / o.Ry, uz = (zc - o.Z) / o.Rz;
-                            var r2 = ux * ux + uy * uy + uz * uz;
-                            if (r2 > 1) continue;
-                            mask[at] = (byte)(k + 1);
-                            value = o.Hu;
-                            if (k is 2 or 3 && r2 < 0.3) value = 20; // renal pelvis: darker core
-                            if (k == 6 && uy < -0.55) value = -700; // gas cap on top of gastric fluid
-                        }
+                    foreach (var k in priority)
+                    {
+                        var o = organs[k];
+                        double ux = (xc - o.X) / o.Rx, uy = (yc - o.Y) / o.Ry, uz = (zc - o.Z) / o.Rz;
+                        var d2 = ux * ux + uy * uy + uz * uz;
+                        if (d2 > 1) continue;
+                        mask[at] = (byte)(k + 1);
+                        r2[at] = (float)(k == 6 ? uy : d2); // the stomach keeps its vertical coordinate for the gas cap
+                        break;
+                    }
+                }
+        // ... and a fragment cut off by another organ goes back to background, so each organ is one object.
+        for (var k = 1; k <= organs.Length; k++) KeepLargestComponent(mask, (byte)k, depth, size, size);
+        for (var z = 0; z < depth; z++)
+            for (var y = 0; y < size; y++)
+                for (var x = 0; x < size; x++)
+                {
+                    var at = (z * size + y) * size + x;
+                    double dx = ((x + 0.5) / size - 0.5) / bodyRx, dy = ((y + 0.5) / size - 0.5) / bodyRy;
+                    var body = dx * dx + dy * dy;
+                    double value = body > 1 ? -1000 : body > 0.8 ? 40 : -90; // air, muscle wall, fat
+                    if (mask[at] != 0)
+                    {
+                        var k = mask[at] - 1;
+                        value = organs[k].Hu;
+                        if (k is 2 or 3 && r2[at] < 0.3) value = 20; // renal pelvis: darker core
+                        if (k == 6 && r2[at] < -0.55) value = -700; // gas cap on top of gastric fluid
+                    }
                     hu[at] = (float)(value + 12 * rng.Normal());
                 }
-            }
-        }
         double[] spacing = [0.8, 0.8, 2.5];
         var affine = new double[4, 4];
         for (var i = 0; i < 3; i++) affine[i, i] = spacing[i];

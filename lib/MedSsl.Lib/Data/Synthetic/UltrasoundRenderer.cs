@@ -70,7 +70,7 @@ internal sealed class UltrasoundRenderer
             case "kidney":
             {
                 double cx = 0.60 + J(0.08), cy = 0.64 + J(0.06), rx = 0.17 + J(0.02), ry = 0.09 + J(0.015), angle = J(0.5);
-                Fill(Blob(cx, cy, rx, ry, angle), (x, y) => 0.30 + 0.05 * fine(x, y));
+                Fill(Blob(cx, cy, rx, ry, angle), (x, y) => 0.14 + 0.04 * fine(x, y)); // hypoechoic cortex
                 Fill(Blob(cx, cy, rx * 0.55, ry * 0.45, angle), (x, y) => 0.80 + 0.08 * coarse(x, y)); // renal sinus fat
                 break;
             }
@@ -96,7 +96,7 @@ internal sealed class UltrasoundRenderer
         for (var k = 0; k < count; k++)
         {
             double cx = 0.3 + 0.4 * _rng.NextDouble(), cy = 0.3 + 0.3 * _rng.NextDouble(), rx = 0.07 + 0.04 * _rng.NextDouble();
-            Fill((x, y) => Math.Abs(x - cx) < rx * 0.8 && y > cy, (x, y) => 0.06); // acoustic shadow
+            Fill((x, y) => Math.Abs(x - cx) < rx * 0.8 && y > cy && y < cy + 0.4, (x, y) => 0.06 + 0.5 * Math.Max(0, y - cy - 0.2)); // acoustic shadow, fading
             Fill(Blob(cx, cy, rx, 0.025, 0), (x, y) => 0.95);                      // bright gas interface
         }
     }
