@@ -7,7 +7,7 @@ namespace MedSsl.Data;
 /// so users see the layout their own data needs.</summary>
 public static class SyntheticWriter
 {
-    public static readonly IReadOnlyList<string> Kinds = ["moons", "ultrasound", "ct"];
+    public static readonly IReadOnlyList<string> Kinds = ["moons", "ultrasound", "ct", "ultrasound-idx"];
 
     /// <param name="n">points (moons), images (ultrasound) or volumes (ct); null: the Quick profile's size</param>
     public static void Write(string kind, string directory, int seed = 0, int? n = null)
@@ -23,6 +23,23 @@ public static class SyntheticWriter
                 break;
             case "ct":
                 VolumeFolder.Write(n is { } volumes ? SyntheticCt.Make(volumes, seed) : SyntheticCt.Make(DataProfile.Quick, seed), directory, seed: seed);
+                break;
+            case "ultrasound-idx":
+                // The K-cluster single-label view (class = label combination) at 28×28 in MNIST's IDX format.
+                var exams = SyntheticUltrasound.Make(n ?? SyntheticUltrasound.DefaultCount(DataProfile.Quick), seed, imageSize: 28);
+                var combos = LabelCombinations.Of(exams);
+                var names = Enumerable.Range(0, combos.K).Select(combos.Name).ToArray();
+                var onehot = new bool[exams.Count * combos.K];
+                for (var i = 0; i < exams.Count; i++) onehot[i * combos.K + combos.Assignments[i]] = true;
+                var pixels = new float[exams.Count * 28 * 28];
+                for (var i = 0; i < exams.Count; i++) exams.CopyImage(i, pixels.AsSpan(i * 784, 784));
+                var single = new ImageDataset(1, 28, 28, names, pixels, onehot,
+                    Enumerable.Range(0, exams.Count).Select(exams.ExamId).ToArray(), Enumerable.Range(0, exams.Count).Select(exams.PatientId).ToArray());
+                AtomicFile.WriteDirectory(directory, temp =>
+                {
+                    Mnist.Write(single, System.IO.Path.Combine(temp, "images-idx3-ubyte.gz"), System.IO.Path.Combine(temp, "labels-idx1-ubyte.gz"));
+                    File.WriteAllLines(System.IO.Path.Combine(temp, "classes.txt"), names.Select((name, k) => $"{k} {name}"));
+                });
                 break;
             default:
                 throw new ArgumentException($"unknown kind '{kind}' (one of {string.Join(", ", Kinds)})");

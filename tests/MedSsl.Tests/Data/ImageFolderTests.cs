@@ -23,7 +23,7 @@ public class ImageFolderTests
             var b = back.Image(i).ToArray();
             for (var p = 0; p < a.Length; p++) Assert.Equal(a[p], b[p], 0.5f / 255); // 8-bit quantisation
         }
-        Assert.False(Directory.EnumerateDirectories(Path.GetDirectoryName(dir)!).Any(p => p.Contains(".tmp-")));
+        Assert.DoesNotContain(Directory.EnumerateDirectories(Path.GetDirectoryName(dir)!), p => p.Contains(".tmp-"));
     }
 
     private static string SmallFolder(string manifestBody, params (string Name, PngImage Image)[] images)

@@ -109,8 +109,11 @@ internal sealed class UltrasoundRenderer
         {
             double dx = x - cx, dy = y - cy;
             double u = (cos * dx + sin * dy) / rx, v = (-sin * dx + cos * dy) / ry;
+            var r2 = u * u + v * v;
+            if (r2 > (1 + wave) * (1 + wave)) return false; // most pixels: decided without the trigonometry
+            if (r2 < (1 - wave) * (1 - wave)) return true;
             var border = 1 + wave * Math.Sin(3 * Math.Atan2(v, u) + phase);
-            return u * u + v * v <= border * border;
+            return r2 <= border * border;
         };
     }
 
@@ -147,19 +150,37 @@ internal sealed class UltrasoundRenderer
     private void Finish()
     {
         var n = _size;
+        var fan = FanGeometry.For(n);
         var rayleigh = new double[(n + 1) * (n + 1)];
         for (var k = 0; k < rayleigh.Length; k++) rayleigh[k] = 0.7979 * Math.Sqrt(-2 * Math.Log(1 - _rng.NextDouble()));
         for (var j = 0; j < n; j++)
             for (var i = 0; i < n; i++)
             {
-                double x = (i + 0.5) / n, y = (j + 0.5) / n;
-                double dx = x - 0.5, dy = y + 0.15; // the probe sits above the top edge
-                var radius = Math.Sqrt(dx * dx + dy * dy);
-                var inFan = Math.Abs(Math.Atan2(dx, dy)) < 0.62 && radius > 0.22 && radius < 1.12;
-                if (!inFan) { _image[j * n + i] = 0; continue; }
+                var attenuation = fan[j * n + i];
+                if (attenuation == 0) { _image[j * n + i] = 0; continue; }
                 var speckle = 0.25 * (rayleigh[j * (n + 1) + i] + rayleigh[j * (n + 1) + i + 1] + rayleigh[(j + 1) * (n + 1) + i] + rayleigh[(j + 1) * (n + 1) + i + 1]);
-                var v = _image[j * n + i] * (1 - 0.3 * y) * _gain * (0.45 + 0.55 * speckle);
+                var v = _image[j * n + i] * attenuation * _gain * (0.45 + 0.55 * speckle);
                 _image[j * n + i] = (float)Math.Clamp(v, 0, 1);
             }
+    }
+
+    /// <summary>Per image size, the sector probe's field: 0 outside the fan, else the depth attenuation 1 − 0.3·y.</summary>
+    private static class FanGeometry
+    {
+        private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, float[]> Cache = new();
+
+        public static float[] For(int n) => Cache.GetOrAdd(n, size =>
+        {
+            var fan = new float[size * size];
+            for (var j = 0; j < size; j++)
+                for (var i = 0; i < size; i++)
+                {
+                    double x = (i + 0.5) / size, y = (j + 0.5) / size;
+                    double dx = x - 0.5, dy = y + 0.15; // the probe sits above the top edge
+                    var radius = Math.Sqrt(dx * dx + dy * dy);
+                    if (Math.Abs(Math.Atan2(dx, dy)) < 0.62 && radius > 0.22 && radius < 1.12) fan[j * size + i] = (float)(1 - 0.3 * y);
+                }
+            return fan;
+        });
     }
 }
