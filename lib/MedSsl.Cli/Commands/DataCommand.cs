@@ -25,7 +25,7 @@ internal static class DataCommand
         {
             DataSummary summary;
             try { summary = DataInspector.Inspect(r.GetValue(path)!); }
-            catch (DataFormatException e)
+            catch (Exception e) when (e is DataFormatException or IOException or UnauthorizedAccessException)
             {
                 Console.Error.WriteLine($"error: {e.Message}");
                 return 2;

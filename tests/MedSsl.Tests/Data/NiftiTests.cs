@@ -85,6 +85,13 @@ public class NiftiTests
     }
 
     [Fact]
+    public void HugeVoxOffsetIsRefused()
+    {
+        var path = Corrupt(b => { b[108] = 0x4f; return b; }); // big-endian float ≈ 2e9
+        Assert.Contains("vox_offset", Assert.Throws<DataFormatException>(() => Nifti.Read(path)).Problem);
+    }
+
+    [Fact]
     public void BadMagicUnknownTypeAndTwoFileFormAreNamedErrors()
     {
         Assert.Contains("not a NIfTI-1", Assert.Throws<DataFormatException>(() => Nifti.Read(Corrupt(b => { b[0] = 9; return b; }))).Problem);

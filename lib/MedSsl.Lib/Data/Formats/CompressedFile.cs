@@ -29,5 +29,23 @@ internal static class CompressedFile
         return buffer;
     }
 
-    public static void Skip(Stream stream, long count, string path, string what) => ReadExactly(stream, count, path, what);
+    /// <summary>Skips <paramref name="count"/> bytes in small reads (a corrupt header must not cause a large allocation).</summary>
+    public static void Skip(Stream stream, long count, string path, string what)
+    {
+        var buffer = new byte[65536];
+        while (count > 0)
+        {
+            var chunk = (int)Math.Min(count, buffer.Length);
+            ReadInto(stream, buffer.AsSpan(0, chunk), path, what);
+            count -= chunk;
+        }
+    }
+
+    private static void ReadInto(Stream stream, Span<byte> buffer, string path, string what)
+    {
+        int read;
+        try { read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false); }
+        catch (InvalidDataException e) { throw new DataFormatException(path, $"corrupt gzip data while reading {what}", e); }
+        if (read < buffer.Length) throw new DataFormatException(path, $"truncated: the file ends inside {what}");
+    }
 }

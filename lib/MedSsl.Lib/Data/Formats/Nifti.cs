@@ -49,7 +49,8 @@ public static class Nifti
             _ => throw new DataFormatException(path, $"NIfTI datatype {(short)type} is not supported (uint8, int8, int16, uint16, int32, float32, float64)"),
         };
         var voxOffset = (long)F32(108);
-        if (voxOffset < HeaderSize) throw new DataFormatException(path, $"corrupt: vox_offset {voxOffset} lies inside the header");
+        if (voxOffset < HeaderSize || voxOffset > 1 << 26)
+            throw new DataFormatException(path, $"corrupt: vox_offset {voxOffset} is outside {HeaderSize} … {1 << 26}");
         var spacing = new[] { (double)F32(80), F32(84), F32(88) };
         var slope = F32(112);
         var inter = F32(116);
