@@ -35,6 +35,16 @@ public class MnistTests
     }
 
     [Fact]
+    public void ReadsBigEndianWiderTypes()
+    {
+        var int16 = Idx.Read(Write([0, 0, 0x0B, 1, 0, 0, 0, 2, 0xFF, 0xFE, 0x01, 0x00]));
+        Assert.Equal((-2.0, 256.0), (int16[0], int16[1]));
+        var float32 = Idx.Read(Write([0, 0, 0x0D, 2, 0, 0, 0, 1, 0, 0, 0, 1, 0x3F, 0xC0, 0, 0])); // 1.5f
+        Assert.Equal([1, 1], float32.Shape);
+        Assert.Equal(1.5, float32[0]);
+    }
+
+    [Fact]
     public void BadIdxFilesAreNamedErrors()
     {
         var labels = Fixture.Path("mnist-labels-idx1-ubyte");

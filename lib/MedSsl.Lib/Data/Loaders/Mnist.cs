@@ -16,16 +16,17 @@ public static class Mnist
         if (labels.Shape.Length != 1) throw new DataFormatException(labelsPath, $"expected labels shaped [N], found [{string.Join(", ", labels.Shape)}]");
         int n = images.Shape[0], h = images.Shape[1], w = images.Shape[2];
         if (labels.Shape[0] != n) throw new DataFormatException(labelsPath, $"{labels.Shape[0]} labels for {n} images in {imagesPath}");
-        var classes = classCount ?? (n == 0 ? 1 : (int)Math.Max(0, labels.Values.Max()) + 1);
+        var values = Enumerable.Range(0, n).Select(i => labels[i]).ToArray();
+        var classes = classCount ?? (n == 0 ? 1 : (int)Math.Max(0, values.Max()) + 1);
         if (classes > 1024) throw new DataFormatException(labelsPath, $"labels up to {classes - 1}: not class indices");
         var onehot = new bool[n * classes];
         for (var i = 0; i < n; i++)
         {
-            var c = labels.Values[i];
+            var c = values[i];
             if (c < 0 || c >= classes || c != Math.Floor(c)) throw new DataFormatException(labelsPath, $"label {i} is {c}, not a class in 0..{classes - 1}");
             onehot[i * classes + (int)c] = true;
         }
-        var pixels = Array.ConvertAll(images.Values, v => (float)(v / 255.0));
+        var pixels = Array.ConvertAll(images.Raw, v => v / 255f);
         var ids = Enumerable.Range(0, n).Select(i => i.ToString()).ToArray();
         return new ImageDataset(1, h, w, Enumerable.Range(0, classes).Select(c => c.ToString()).ToArray(), pixels, onehot, ids, ids);
     }
