@@ -11,6 +11,7 @@ internal static class BenchCommand
         var command = new Command("bench", "speed measurements (see docs/benchmarks.md)");
         command.Subcommands.Add(StepBench.Create());
         command.Subcommands.Add(OpBench.Create());
+        command.Subcommands.Add(BenchDataCommand.Create());
         return command;
     }
 }
