@@ -24,7 +24,9 @@ public sealed record SsldecOptions
     /// <summary>Bound on the labelled retraining epochs of one round.</summary>
     public int MaxRetrainEpochs { get; init; } = 200;
     public int BatchSize { get; init; } = 128;
-    /// <summary>Stochastic augmentation of each training batch (the paper's Fig. 1 uses augmentation and dropout), or null.</summary>
+    /// <summary>Stochastic augmentation of the batches trained against the target distribution (the paper's
+    /// Fig. 1 uses augmentation and dropout), or null. Labelled (pre)training sees the inputs as they are:
+    /// with a handful of labels, jitter can make two classes' points overlap.</summary>
     public Func<Tensor, Generator, Tensor>? Augment { get; init; }
     public ulong Seed { get; init; }
 
@@ -150,7 +152,8 @@ public sealed class Ssldec : Module<Tensor, Tensor>
             previous = assignments;
             var p = TargetDistribution(q);
             var subset = BalancedSubset(q, generator);
-            var loss = subset.Length == 0 ? double.NaN : Epoch(optimizer, all.index_select(0, torch.tensor(subset)), p.index_select(0, torch.tensor(subset)));
+            var loss = subset.Length == 0 ? double.NaN
+                : Epoch(optimizer, all.index_select(0, torch.tensor(subset)), p.index_select(0, torch.tensor(subset)), options.Augment);
             var accuracy = RetrainOnLabels(optimizer, xLabelled, yLabelled);
             Report(progress, new SsldecProgress("round", round, loss, accuracy, changed));
             if (changed < options.StableFraction) break;
@@ -206,7 +209,7 @@ public sealed class Ssldec : Module<Tensor, Tensor>
     }
 
     /// <summary>One shuffled pass over (x, target) in mini-batches; returns the mean batch loss.</summary>
-    private double Epoch(Optimizer optimizer, Tensor x, Tensor target)
+    private double Epoch(Optimizer optimizer, Tensor x, Tensor target, Func<Tensor, Generator, Tensor>? augment = null)
     {
         train();
         using var order = torch.randperm(x.size(0), generator: generator);
@@ -215,7 +218,7 @@ public sealed class Ssldec : Module<Tensor, Tensor>
         {
             using var scope = torch.NewDisposeScope();
             var inputs = x.index_select(0, batch);
-            if (options.Augment is { } augment) inputs = augment(inputs, generator);
+            if (augment is not null) inputs = augment(inputs, generator);
             losses.Add(TrainStep(optimizer, inputs, target.index_select(0, batch)));
             batch.Dispose();
         }
