@@ -110,6 +110,8 @@ public sealed partial class Tensor
     // ---- shape -----------------------------------------------------------------------------
     public Tensor reshape(params long[] shape) => Ops.reshape.Call(this, shape);
     public Tensor view(params long[] shape) => Ops.view.Call(this, shape);
+    /// <summary>Reinterprets the bytes as another dtype (the last dim rescales when element sizes differ).</summary>
+    public Tensor view(DType dtype) => Ops.view_dtype.Call(this, dtype);
     public Tensor permute(params long[] dims) => Ops.permute.Call(this, dims);
     public Tensor transpose(long dim0, long dim1) => Ops.transpose.Call(this, dim0, dim1);
     public Tensor t() => Ops.t.Call(this);
@@ -162,6 +164,7 @@ public sealed partial class Tensor
     // ---- in place (optimizers, initialisers); return this ---------------------------------
     public Tensor add_(Tensor other, double alpha = 1) { Ops.add_.CallVoid(this, other, alpha); return this; }
     public Tensor add_(double other) { Ops.add_scalar_.CallVoid(this, other); return this; }
+    public Tensor add_(long other) { Ops.add_scalar_.CallVoid(this, other); return this; }
     public Tensor sub_(Tensor other, double alpha = 1) { Ops.sub_.CallVoid(this, other, alpha); return this; }
     public Tensor mul_(Tensor other) { Ops.mul_.CallVoid(this, other); return this; }
     public Tensor mul_(double other) { Ops.mul_scalar_.CallVoid(this, other); return this; }
@@ -222,7 +225,7 @@ internal static class Ops
     internal static readonly Op all = new("aten::all"), any = new("aten::any");
     internal static readonly Op sort = new("aten::sort"), argsort = new("aten::argsort"), topk = new("aten::topk");
 
-    internal static readonly Op reshape = new("aten::reshape"), view = new("aten::view"), permute = new("aten::permute");
+    internal static readonly Op reshape = new("aten::reshape"), view = new("aten::view"), view_dtype = new("aten::view", "dtype"), permute = new("aten::permute");
     internal static readonly Op transpose = new("aten::transpose", "int"), t = new("aten::t"), numpy_T = new("aten::numpy_T");
     internal static readonly Op flatten = new("aten::flatten", "using_ints"), unsqueeze = new("aten::unsqueeze");
     internal static readonly Op squeeze = new("aten::squeeze"), squeeze_dim = new("aten::squeeze", "dim");

@@ -1,0 +1,95 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using MedSsl.Torch;
+using MedSsl.Torch.NN;
+using MedSsl.Torch.Optim;
+
+namespace MedSsl.Cli.Commands;
+
+/// <summary><c>medssl bench step</c>: the standard training step, defined so any framework can run
+/// the same one (lib/scripts/bench_standard_step.py is PyTorch's): input [64,1,64,64] randn,
+/// targets [64,7] Bernoulli(0.3); three Conv-BN-ReLU blocks (32, 64, 128 channels; max-pool,
+/// max-pool, global average pool) → Linear(128, 7); BCE-with-logits; Adam lr 1e-4; one step =
+/// zero_grad, forward, backward, optimizer step; warm-up steps, then the median.</summary>
+internal static class StepBench
+{
+    public static Command Create()
+    {
+        var json = new Option<bool>("--json") { Description = "print one JSON object" };
+        var steps = new Option<int>("--steps") { Description = "timed steps (after 5 warm-up steps)", DefaultValueFactory = _ => 30 };
+        var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: all cores)" };
+        var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
+        var command = new Command("step", "time the standard conv-net training step") { json, steps, threads, device };
+        command.SetAction(r => Run(r.GetValue(json), r.GetValue(steps), r.GetValue(threads), r.GetValue(device)!));
+        return command;
+    }
+
+    internal static Sequential StandardNet() => new(
+        new Conv2d(1, 32, 3, padding: 1), new BatchNorm2d(32), new ReLU(), new MaxPool2d(2),
+        new Conv2d(32, 64, 3, padding: 1), new BatchNorm2d(64), new ReLU(), new MaxPool2d(2),
+        new Conv2d(64, 128, 3, padding: 1), new BatchNorm2d(128), new ReLU(), new AdaptiveAvgPool2d(1), new Flatten(),
+        new Linear(128, 7));
+
+    private static int Run(bool json, int steps, int? threads, string deviceName)
+    {
+        if (steps < 1) { Console.Error.WriteLine("bench step: --steps must be at least 1"); return 2; }
+        var device = Device.Parse(deviceName);
+        if (device.Type == DeviceType.CUDA && !torch.cuda.is_available())
+        {
+            Console.Error.WriteLine("bench step: --device cuda, but this libtorch sees no CUDA device (see environment.md)");
+            return 2;
+        }
+        if (threads is { } n) torch.set_num_threads(n);
+        torch.manual_seed(0);
+        using var model = StandardNet();
+        model.to(device);
+        using var optimizer = new Adam(model.parameters(), lr: 1e-4);
+        using var x = torch.randn([64, 1, 64, 64], device: device);
+        using var y = torch.full([64, 7], 0.3, device: device).bernoulli();
+
+        void Step()
+        {
+            using var scope = torch.NewDisposeScope();
+            optimizer.zero_grad();
+            var loss = F.binary_cross_entropy_with_logits(model.call(x), y);
+            loss.backward();
+            optimizer.step();
+            if (device.Type == DeviceType.CUDA) torch.cuda.synchronize();
+        }
+
+        for (var k = 0; k < 5; k++) Step();
+        var times = new List<double>(steps);
+        double? rssAt100 = null;
+        for (var k = 0; k < steps; k++)
+        {
+            var sw = Stopwatch.StartNew();
+            Step();
+            times.Add(sw.Elapsed.TotalMilliseconds);
+            if (k + 1 == 100) rssAt100 = RssMb();
+        }
+        times.Sort();
+        var report = new Dictionary<string, object?>
+        {
+            ["median_ms"] = Math.Round(times[times.Count / 2], 3),
+            ["steps"] = steps,
+            ["threads"] = torch.get_num_threads(),
+            ["device"] = device.ToString(),
+        };
+        if (rssAt100 is { } rss100)
+        {
+            report["rss_mb_at_100"] = Math.Round(rss100, 1);
+            report["rss_mb_end"] = Math.Round(RssMb(), 1);
+        }
+        if (json) Console.WriteLine(JsonSerializer.Serialize(report));
+        else foreach (var (key, value) in report) Console.WriteLine($"{key,-14} {value}");
+        return 0;
+    }
+
+    /// <summary>Resident set size of this process (VmRSS), in MiB.</summary>
+    private static double RssMb()
+    {
+        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmRSS:"));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
+    }
+}

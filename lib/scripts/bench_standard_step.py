@@ -1,0 +1,41 @@
+#!/usr/bin/python3
+"""The standard step of `medssl bench step`, in PyTorch, for the C#/Python ratio in docs/benchmarks.md.
+
+Run with Debian's Python (same libtorch 1.13 as the binding): /usr/bin/python3 lib/scripts/bench_standard_step.py --threads 2
+"""
+import argparse, json, os, statistics, time
+import torch
+from torch import nn
+
+p = argparse.ArgumentParser()
+p.add_argument("--steps", type=int, default=30)
+p.add_argument("--threads", type=int, default=os.cpu_count())
+p.add_argument("--device", default="cpu")
+a = p.parse_args()
+torch.set_num_threads(a.threads)
+torch.manual_seed(0)
+dev = torch.device(a.device)
+net = nn.Sequential(
+    nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+    nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
+    nn.Conv2d(64, 128, 3, padding=1), nn.BatchNorm2d(128), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+    nn.Linear(128, 7)).to(dev)
+opt = torch.optim.Adam(net.parameters(), lr=1e-4)
+x = torch.randn(64, 1, 64, 64, device=dev)
+y = torch.full((64, 7), 0.3, device=dev).bernoulli()
+loss_fn = nn.BCEWithLogitsLoss()
+
+def step():
+    opt.zero_grad(set_to_none=True)
+    loss_fn(net(x), y).backward()
+    opt.step()
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+
+for _ in range(5):
+    step()
+times = []
+for _ in range(a.steps):
+    t = time.perf_counter(); step(); times.append((time.perf_counter() - t) * 1000)
+print(json.dumps({"median_ms": round(statistics.median(times), 3), "steps": a.steps,
+                  "threads": torch.get_num_threads(), "device": str(dev), "torch": torch.__version__}))
