@@ -69,7 +69,7 @@ public sealed class Figure : IRichDisplay
               if (window.Plotly) { draw(window.Plotly); return; }
               var url = {{cdn}};
               if (typeof require === "function" && typeof define === "function" && define.amd) {
-                require.config({paths: {plotly: url.slice(0, -3)}});
+                require.config({paths: {plotly: url.slice(0, -3)} });
                 require(["plotly"], function (Plotly) {
                   window.Plotly = Plotly;
                   draw(Plotly);
