@@ -6,7 +6,7 @@
     # %%                       a C# code cell
 
 The .ipynb it writes is the source of truth afterwards (edit it in VS Code); this only saves hand-writing JSON.
-Usage: /usr/bin/python3 notebooks/tools/percent_to_ipynb.py DRAFT.cs OUT.ipynb
+Usage: /usr/bin/python3 notebooks/tools/percent_to_ipynb.py DRAFT.csx OUT.ipynb
 """
 import hashlib
 import json

@@ -7,7 +7,8 @@ namespace MedSsl.Reports;
 /// A plotly.js figure: traces plus a layout, as the JSON <c>Plotly.newPlot</c> takes. Build one with <see cref="Plot"/>,
 /// then make it the last expression of a notebook cell (or pass it to <c>display</c>) to draw it. Its HTML draws with
 /// <c>window.Plotly</c> when the page already has it (the offline reports of <c>medssl run</c> inline plotly.js once)
-/// and otherwise loads the pinned plotly.js from a CDN (VS Code's Polyglot Notebooks), through require.js when present.
+/// and otherwise loads the pinned plotly.js from a CDN (VS Code's Polyglot Notebooks); plotly.js 4's bundle is not
+/// an AMD module, so a plain script element works whether or not require.js is on the page.
 /// </summary>
 [TypeFormatterSource(typeof(RichDisplayFormatterSource))]
 public sealed class Figure : IRichDisplay
@@ -68,14 +69,6 @@ public sealed class Figure : IRichDisplay
               function draw(Plotly) { Plotly.newPlot("{{id}}", spec.data, spec.layout, {responsive: true}); }
               if (window.Plotly) { draw(window.Plotly); return; }
               var url = {{cdn}};
-              if (typeof require === "function" && typeof define === "function" && define.amd) {
-                require.config({paths: {plotly: url.slice(0, -3)} });
-                require(["plotly"], function (Plotly) {
-                  window.Plotly = Plotly;
-                  draw(Plotly);
-                });
-                return;
-              }
               var script = document.createElement("script");
               script.src = url;
               script.onload = function () { draw(window.Plotly); };
