@@ -22,17 +22,7 @@ internal sealed class ChildRun(string notebook, IReadOnlyList<string> childArgum
 
     public async Task RunAsync(TextWriter errors)
     {
-        var info = new ProcessStartInfo
-        {
-            FileName = Environment.ProcessPath!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        // Under `dotnet medssl.dll` the process is the dotnet host: pass it the program again.
-        if (Path.GetFileNameWithoutExtension(info.FileName) == "dotnet") info.ArgumentList.Add(typeof(ChildRun).Assembly.Location);
-        foreach (var argument in childArguments) info.ArgumentList.Add(argument);
-
+        var info = SelfProcess.StartInfo(childArguments);
         var watch = Stopwatch.StartNew();
         using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start a child process");
         var lastSign = Stopwatch.StartNew();
