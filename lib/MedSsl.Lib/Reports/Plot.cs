@@ -51,6 +51,16 @@ public static class Plot
         return figure;
     }
 
+    /// <summary>Adds a line (e.g. a training loss per epoch) to <paramref name="figure"/>, or to a new one.</summary>
+    public static Figure Line(IReadOnlyList<double> x, IReadOnlyList<double> y, string name, Figure? figure = null)
+    {
+        CheckSameLength(("x", x.Count), ("y", y.Count));
+        return (figure ?? new Figure()).AddTrace(new JsonObject
+        {
+            ["type"] = "scatter", ["mode"] = "lines", ["name"] = name, ["x"] = Numbers(x), ["y"] = Numbers(y),
+        });
+    }
+
     /// <summary>Adds a line with a shaded band (e.g. mean and 95 % CI) to <paramref name="figure"/>, or to a new one.</summary>
     public static Figure LineWithBand(IReadOnlyList<double> x, IReadOnlyList<double> mean, IReadOnlyList<double> lower,
         IReadOnlyList<double> upper, string name, Figure? figure = null)

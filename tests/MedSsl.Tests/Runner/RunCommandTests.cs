@@ -208,6 +208,18 @@ public sealed class RunCommandTests
         Assert.True(File.Exists(Path.Combine(output, "b-failing.html")));
     }
 
+    [Fact]
+    public void The_workshop_notebooks_run_in_the_quick_profile()
+    {
+        var output = Medssl.TemporaryFolder();
+        var run = Medssl.Run("run", Path.Combine(Medssl.RepoRoot, "notebooks"), "--out", output, "--profile", "quick");
+
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        Medssl.AssertValidNotebook(Path.Combine(output, "00-getting-started.ipynb"));
+        var results = JsonNode.Parse(File.ReadAllText(Path.Combine(output, "00-getting-started.results.json")))!;
+        Assert.True(results["tables"]!["test accuracy"]!["rows"]![0]!["Accuracy"]!.GetValue<double>() >= 0.9);
+    }
+
     private static int Count(string text, string part)
     {
         var count = 0;
