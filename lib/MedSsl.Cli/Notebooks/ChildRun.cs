@@ -15,7 +15,8 @@ internal sealed class ChildRun(string notebook, IReadOnlyList<string> childArgum
     public int CellsDone { get; private set; }
     public int ExitCode { get; private set; } = -1;
     public TimeSpan Elapsed { get; private set; }
-    public string Status => ExitCode switch { 0 => "ok", 1 => "failed", 2 => "bad input", _ => "killed" };
+    public bool Killed { get; private set; }
+    public string Status => Killed ? "killed" : ExitCode switch { 0 => "ok", 1 => "failed", 2 => "bad input", _ => $"crashed ({ExitCode})" };
 
     /// <summary>Called on each progress line (cell count known or a cell done).</summary>
     public event Action<ChildRun>? Progressed;
@@ -51,6 +52,7 @@ internal sealed class ChildRun(string notebook, IReadOnlyList<string> childArgum
             {
                 lock (errors) errors.WriteLine($"error: {Notebook}: no progress for {lastSign.Elapsed.TotalSeconds:0} s; killing its process");
                 process.Kill(entireProcessTree: true);
+                Killed = true;
                 await process.WaitForExitAsync();
                 await reader;
                 Elapsed = watch.Elapsed;

@@ -83,6 +83,9 @@ internal static class NotebookParameters
         _ => null,
     };
 
+    /// <summary>NaN and infinities have no C# literal; a parameter that needs one is a mistake anyway.</summary>
+    private static double Finite(double value) => double.IsFinite(value) ? value : throw new FormatException();
+
     private static string Literal(string path, string name, string type, string value)
     {
         var invariant = CultureInfo.InvariantCulture;
@@ -96,8 +99,8 @@ internal static class NotebookParameters
                 "long" or "Int64" => long.Parse(value, invariant).ToString(invariant) + "L",
                 "uint" => uint.Parse(value, invariant).ToString(invariant) + "U",
                 "ulong" => ulong.Parse(value, invariant).ToString(invariant) + "UL",
-                "double" or "Double" => double.Parse(value, invariant).ToString("R", invariant) + "d",
-                "float" or "Single" => float.Parse(value, invariant).ToString("R", invariant) + "f",
+                "double" or "Double" => Finite(double.Parse(value, invariant)).ToString("R", invariant) + "d",
+                "float" or "Single" => ((float)Finite(float.Parse(value, invariant))).ToString("R", invariant) + "f",
                 "decimal" => decimal.Parse(value, invariant).ToString(invariant) + "m",
                 _ => throw new BadInputException(path, $"--param {name}: parameters of type '{type}' cannot be set from the command line (use string, bool or a number type)"),
             };

@@ -218,6 +218,10 @@ public sealed class RunCommandTests
         Medssl.AssertValidNotebook(Path.Combine(output, "00-getting-started.ipynb"));
         var results = JsonNode.Parse(File.ReadAllText(Path.Combine(output, "00-getting-started.results.json")))!;
         Assert.True(results["tables"]!["test accuracy"]!["rows"]![0]!["Accuracy"]!.GetValue<double>() >= 0.9);
+        // Three figures, one copy of plotly.js.
+        var html = File.ReadAllText(Path.Combine(output, "00-getting-started.html"));
+        Assert.Equal(3, Count(html, "data-medssl-plotly"));
+        Assert.Equal(1, Count(html, "* plotly.js v"));
     }
 
     private static int Count(string text, string part)
