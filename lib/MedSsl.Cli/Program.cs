@@ -4,5 +4,6 @@ using MedSsl.Cli.Commands;
 var root = new RootCommand("medssl: semi- and self-supervised learning for medical imaging, on libtorch");
 root.Subcommands.Add(DoctorCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(DataCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
 return root.Parse(args).Invoke();

@@ -114,7 +114,7 @@ public sealed class Op
         // List payloads are copied into one stack buffer of 8-byte slots (longs, doubles, handles).
         var scratch = scratchCount <= 256 ? stackalloc long[scratchCount] : new long[scratchCount];
         var native = stackalloc NativeArg[args.Length];
-        var strings = new List<IntPtr>(0);
+        List<IntPtr>? strings = null; // allocated only for string arguments
         var offset = 0;
         try
         {
@@ -132,7 +132,7 @@ public sealed class Op
                         case ArgKind.Generator: n.P = ((Generator)a.Obj!).Handle; break;
                         case ArgKind.String:
                             n.P = Marshal.StringToCoTaskMemUTF8((string)a.Obj!);
-                            strings.Add(n.P);
+                            (strings ??= []).Add(n.P);
                             break;
                         case ArgKind.Ints:
                             var ints = (long[])a.Obj!;
@@ -167,7 +167,7 @@ public sealed class Op
         }
         finally
         {
-            foreach (var s in strings) Marshal.FreeCoTaskMem(s);
+            if (strings is not null) foreach (var s in strings) Marshal.FreeCoTaskMem(s);
         }
     }
 

@@ -80,7 +80,8 @@ public sealed partial class Tensor
     public Tensor lerp(Tensor end, double weight) => Ops.lerp.Call(this, end, weight);
 
     // ---- reductions ----------------------------------------------------------------------
-    public Tensor sum(DType? dtype = null) => Ops.sum.Call(this, dtype);
+    // No dtype overload: a literal 0 converts to any enum, so sum(0) would silently pick it.
+    public Tensor sum() => Ops.sum.Call(this);
     public Tensor sum(long dim, bool keepdim = false) => Ops.sum_dim.Call(this, new[] { dim }, keepdim);
     public Tensor sum(long[] dims, bool keepdim = false) => Ops.sum_dim.Call(this, dims, keepdim);
     public Tensor mean() => Ops.mean.Call(this);

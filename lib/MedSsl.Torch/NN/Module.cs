@@ -151,9 +151,11 @@ public abstract class Module : IDisposable
 
     // ---- state -----------------------------------------------------------------------------
 
-    /// <summary>Parameters then buffers, by dotted name (the tensors themselves, not copies).</summary>
+    /// <summary>Each module's parameters then buffers, depth first, by dotted name — PyTorch's order.
+    /// The tensors themselves, not copies.</summary>
     public IReadOnlyList<(string name, Tensor value)> state_dict() =>
-        named_parameters().Concat(named_buffers()).ToList();
+        named_modules().SelectMany(m => m.module.named_parameters(recurse: false).Concat(m.module.named_buffers(recurse: false))
+            .Select(e => (m.name.Length == 0 ? e.Item1 : $"{m.name}.{e.Item1}", e.Item2))).ToList();
 
     /// <summary>Copies values into this module's tensors. Every mismatch — missing and unexpected names,
     /// shapes, dtypes — is reported together in one <see cref="StateDictMismatchException"/>.</summary>

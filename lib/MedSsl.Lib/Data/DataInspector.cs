@@ -1,0 +1,87 @@
+using MedSsl.Data.Formats;
+using MedSsl.Data.Loaders;
+
+namespace MedSsl.Data;
+
+/// <summary>What <c>medssl data inspect</c> reports about a dataset on disk.</summary>
+public sealed record DataSummary(string Path, string Format, int Count, IReadOnlyList<string> Shapes,
+    IReadOnlyDictionary<string, int> LabelCounts);
+
+/// <summary>Recognises the layouts the loaders read and summarises them, by loading them fully (so a summary
+/// is also a validation: bad data raises <see cref="DataFormatException"/>).</summary>
+public static class DataInspector
+{
+    public static DataSummary Inspect(string path)
+    {
+        if (Directory.Exists(path)) return InspectFolder(path);
+        if (!File.Exists(path)) throw new DataFormatException(path, "no such file or folder");
+        var name = System.IO.Path.GetFileName(path).ToLowerInvariant();
+        if (name.EndsWith(".png")) return Png(path);
+        if (name.EndsWith(".nii") || name.EndsWith(".nii.gz")) return Volume(path);
+        if (name.EndsWith(".csv")) return Manifest(path);
+        if (name.Contains("idx")) return IdxFile(path);
+        throw new DataFormatException(path, "unrecognised format (expected .png, .nii[.gz], .csv manifest, IDX file or a dataset folder)");
+    }
+
+    private static DataSummary InspectFolder(string folder)
+    {
+        foreach (var manifest in new[] { ImageFolder.ManifestName, VolumeFolder.ManifestName, "moons.csv" })
+        {
+            var candidate = System.IO.Path.Combine(folder, manifest);
+            if (File.Exists(candidate)) return Manifest(candidate) with { Path = folder };
+        }
+        var files = Directory.GetFiles(folder);
+        var images = files.Where(f => System.IO.Path.GetFileName(f).Contains("idx3")).ToArray();
+        var labels = files.Where(f => System.IO.Path.GetFileName(f).Contains("idx1")).ToArray();
+        if (images.Length == 1 && labels.Length == 1) return Images(folder, "mnist-idx", Mnist.Load(images[0], labels[0]));
+        throw new DataFormatException(folder, $"no dataset found: expected {ImageFolder.ManifestName}, {VolumeFolder.ManifestName}, moons.csv, or one *idx3* images file with one *idx1* labels file");
+    }
+
+    private static DataSummary Manifest(string path)
+    {
+        var (header, _) = Csv.Read(path);
+        if (header.Contains("image") && header.Contains("exam_id")) return Images(path, "png-folder", ImageFolder.Load(path));
+        if (header.Contains("image") && header.Contains("mask")) return Volumes(path, VolumeFolder.Load(path));
+        if (header.Length >= 2 && header[^1] == "label")
+        {
+            var points = PointsCsv.Load(path);
+            var counts = points.Y.GroupBy(c => c).OrderBy(g => g.Key).ToDictionary(g => g.Key.ToString(), g => g.Count());
+            return new DataSummary(path, "points-csv", points.Count, [$"{points.Dimensions}"], counts);
+        }
+        throw new DataFormatException(path, $"CSV header matches no known manifest: {string.Join(',', header)}");
+    }
+
+    private static DataSummary Images(string path, string format, ImageDataset data)
+    {
+        var counts = data.LabelCounts();
+        return new DataSummary(path, format, data.Count, [$"{data.Channels}x{data.Height}x{data.Width}"],
+            data.LabelNames.Select((l, i) => (l, i)).ToDictionary(p => p.l, p => counts[p.i]));
+    }
+
+    private static DataSummary Volumes(string path, VolumeDataset data)
+    {
+        var shapes = Enumerable.Range(0, data.Count).Select(i => $"{data[i].Depth}x{data[i].Height}x{data[i].Width}").Distinct().ToList();
+        var counts = data.OrganNames.Select((o, k) => (o, k))
+            .ToDictionary(p => p.o, p => Enumerable.Range(0, data.Count).Count(v => data.IsAnnotated(v, p.k)));
+        return new DataSummary(path, "nifti-volumes", data.Count, shapes, counts);
+    }
+
+    private static DataSummary Png(string path)
+    {
+        var image = Formats.Png.Read(path);
+        return new DataSummary(path, $"png ({image.BitDepth}-bit {(image.Channels == 1 ? "gray" : "RGB")})", 1,
+            [$"{image.Channels}x{image.Height}x{image.Width}"], new Dictionary<string, int>());
+    }
+
+    private static DataSummary Volume(string path)
+    {
+        var v = Nifti.Read(path);
+        return new DataSummary(path, $"nifti ({v.DataType})", 1, [$"{v.SizeZ}x{v.SizeY}x{v.SizeX}"], new Dictionary<string, int>());
+    }
+
+    private static DataSummary IdxFile(string path)
+    {
+        var a = Idx.Read(path);
+        return new DataSummary(path, $"idx (type 0x{a.TypeCode:X2})", a.Shape[0], [string.Join('x', a.Shape.Skip(1))], new Dictionary<string, int>());
+    }
+}

@@ -1,0 +1,56 @@
+using System.Text;
+
+namespace MedSsl.Data.Formats;
+
+/// <summary>Minimal RFC 4180 CSV: comma-separated, fields may be double-quoted (with "" for a quote).</summary>
+public static class Csv
+{
+    /// <summary>Header and rows of a CSV file; every row must have the header's field count.</summary>
+    public static (string[] Header, List<string[]> Rows) Read(string path)
+    {
+        string[] lines;
+        try { lines = File.ReadAllLines(path); }
+        catch (FileNotFoundException) { throw new DataFormatException(path, "file not found"); }
+        catch (DirectoryNotFoundException) { throw new DataFormatException(path, "file not found"); }
+        var nonEmpty = lines.Select((text, i) => (text, line: i + 1)).Where(l => l.text.Trim().Length > 0).ToList();
+        if (nonEmpty.Count == 0) throw new DataFormatException(path, "empty CSV file (no header)");
+        var header = Split(nonEmpty[0].text, path, nonEmpty[0].line).Select(h => h.Trim()).ToArray();
+        var duplicate = header.GroupBy(h => h).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate != null) throw new DataFormatException(path, $"column '{duplicate.Key}' appears twice in the header");
+        var rows = new List<string[]>();
+        foreach (var (text, line) in nonEmpty.Skip(1))
+        {
+            var fields = Split(text, path, line);
+            if (fields.Length != header.Length)
+                throw new DataFormatException(path, $"line {line} has {fields.Length} fields, the header has {header.Length}");
+            rows.Add(fields);
+        }
+        return (header, rows);
+    }
+
+    private static string[] Split(string line, string path, int lineNumber)
+    {
+        var fields = new List<string>();
+        var field = new StringBuilder();
+        var quoted = false;
+        for (var i = 0; i < line.Length; i++)
+        {
+            var c = line[i];
+            if (quoted)
+            {
+                if (c == '"' && i + 1 < line.Length && line[i + 1] == '"') { field.Append('"'); i++; }
+                else if (c == '"') quoted = false;
+                else field.Append(c);
+            }
+            else if (c == '"') quoted = true;
+            else if (c == ',') { fields.Add(field.ToString()); field.Clear(); }
+            else field.Append(c);
+        }
+        if (quoted) throw new DataFormatException(path, $"line {lineNumber}: unterminated quoted field");
+        fields.Add(field.ToString());
+        return fields.ToArray();
+    }
+
+    public static string Line(IEnumerable<string> fields) =>
+        string.Join(',', fields.Select(f => f.IndexOfAny([',', '"', '\n']) >= 0 ? $"\"{f.Replace("\"", "\"\"")}\"" : f));
+}

@@ -1,0 +1,36 @@
+namespace MedSsl.Data.Synthetic;
+
+/// <summary>The label set of file 000 and how often each label set occurs in its test set.</summary>
+public static class UltrasoundOrgans
+{
+    /// <summary>The six organs of interest and <c>other</c> (an image showing none of them), as in file 000 §2.1.</summary>
+    public static readonly IReadOnlyList<string> LabelNames = ["liver", "gallbladder", "kidney", "pancreas", "spleen", "bladder", "other"];
+
+    /// <summary>Label counts of file 000's test set (Tables 1–2, per 1242 images, 1566 labels).</summary>
+    public static readonly IReadOnlyDictionary<string, int> TestSetCounts = new Dictionary<string, int>
+    {
+        ["liver"] = 555, ["gallbladder"] = 115, ["kidney"] = 316, ["pancreas"] = 72,
+        ["spleen"] = 135, ["bladder"] = 58, ["other"] = 315,
+    };
+
+    public const int TestSetImages = 1242;
+
+    /// <summary>Anatomically plausible label sets with counts per 1242 images. The paper gives only per-label
+    /// counts; these sets were solved by hand so that every label's total equals <see cref="TestSetCounts"/>
+    /// and the label total equals 1566 (the tests check both).</summary>
+    public static readonly IReadOnlyList<(string[] Organs, int Count)> Combinations =
+    [
+        (["other"], 315),
+        (["liver"], 311),
+        (["liver", "gallbladder"], 85),
+        (["liver", "kidney"], 109),
+        (["liver", "pancreas"], 30),
+        (["liver", "gallbladder", "pancreas"], 20),
+        (["gallbladder"], 10),
+        (["kidney"], 147),
+        (["spleen"], 75),
+        (["spleen", "kidney"], 60),
+        (["pancreas"], 22),
+        (["bladder"], 58),
+    ];
+}

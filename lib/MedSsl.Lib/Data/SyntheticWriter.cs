@@ -1,0 +1,48 @@
+using MedSsl.Data.Loaders;
+using MedSsl.Data.Synthetic;
+
+namespace MedSsl.Data;
+
+/// <summary>Writes a synthetic dataset in the real formats the loaders read (what <c>medssl data synth</c> does),
+/// so users see the layout their own data needs.</summary>
+public static class SyntheticWriter
+{
+    public static readonly IReadOnlyList<string> Kinds = ["moons", "ultrasound", "ct", "ultrasound-idx"];
+
+    /// <param name="n">points (moons), images (ultrasound) or volumes (ct); null: the Quick profile's size</param>
+    public static void Write(string kind, string directory, int seed = 0, int? n = null)
+    {
+        switch (kind)
+        {
+            case "moons":
+                var moons = Moons.Make(n ?? Moons.DefaultCount(DataProfile.Quick), noise: 0.1, seed: seed);
+                AtomicFile.WriteDirectory(directory, temp => PointsCsv.Write(moons, System.IO.Path.Combine(temp, "moons.csv")));
+                break;
+            case "ultrasound":
+                ImageFolder.Write(SyntheticUltrasound.Make(n ?? SyntheticUltrasound.DefaultCount(DataProfile.Quick), seed), directory);
+                break;
+            case "ct":
+                VolumeFolder.Write(n is { } volumes ? SyntheticCt.Make(volumes, seed) : SyntheticCt.Make(DataProfile.Quick, seed), directory, seed: seed);
+                break;
+            case "ultrasound-idx":
+                // The K-cluster single-label view (class = label combination) at 28×28 in MNIST's IDX format.
+                var exams = SyntheticUltrasound.Make(n ?? SyntheticUltrasound.DefaultCount(DataProfile.Quick), seed, imageSize: 28);
+                var combos = LabelCombinations.Of(exams);
+                var names = Enumerable.Range(0, combos.K).Select(combos.Name).ToArray();
+                var onehot = new bool[exams.Count * combos.K];
+                for (var i = 0; i < exams.Count; i++) onehot[i * combos.K + combos.Assignments[i]] = true;
+                var pixels = new float[exams.Count * 28 * 28];
+                for (var i = 0; i < exams.Count; i++) exams.CopyImage(i, pixels.AsSpan(i * 784, 784));
+                var single = new ImageDataset(1, 28, 28, names, pixels, onehot,
+                    Enumerable.Range(0, exams.Count).Select(exams.ExamId).ToArray(), Enumerable.Range(0, exams.Count).Select(exams.PatientId).ToArray());
+                AtomicFile.WriteDirectory(directory, temp =>
+                {
+                    Mnist.Write(single, System.IO.Path.Combine(temp, "images-idx3-ubyte.gz"), System.IO.Path.Combine(temp, "labels-idx1-ubyte.gz"));
+                    File.WriteAllLines(System.IO.Path.Combine(temp, "classes.txt"), names.Select((name, k) => $"{k} {name}"));
+                });
+                break;
+            default:
+                throw new ArgumentException($"unknown kind '{kind}' (one of {string.Join(", ", Kinds)})");
+        }
+    }
+}

@@ -1,0 +1,22 @@
+using MedSsl.Torch;
+using MedSsl.Torch.NN;
+
+namespace MedSsl.Models;
+
+/// <summary>A multilayer perceptron: Linear → activation for each hidden width, then a Linear output
+/// (no activation), e.g. SSLDEC's half-moons network 2 → 4×10 (ReLU) → 2.</summary>
+public static class Mlp
+{
+    public static Sequential Create(long inputs, IReadOnlyList<long> hidden, long outputs, Func<Module<Tensor, Tensor>>? activation = null)
+    {
+        activation ??= () => new ReLU();
+        var net = new Sequential();
+        var width = inputs;
+        foreach (var h in hidden)
+        {
+            net.append(new Linear(width, h)).append(activation());
+            width = h;
+        }
+        return net.append(new Linear(width, outputs));
+    }
+}

@@ -1,0 +1,138 @@
+using MedSsl.Data;
+using MedSsl.Data.Loaders;
+using MedSsl.Data.Synthetic;
+
+namespace MedSsl.Tests.Data;
+
+public class SyntheticCtTests
+{
+    private static readonly VolumeDataset Quick = SyntheticCt.Make(DataProfile.Quick, seed: 1);
+
+    [Fact]
+    public void EveryOrganIsPresentOnceAsOneConnectedObject()
+    {
+        for (var v = 0; v < Quick.Count; v++)
+        {
+            var vol = Quick[v];
+            for (var k = 1; k <= Quick.OrganNames.Count; k++)
+                Assert.Equal(1, Components(vol.Mask, (byte)k, vol.Depth, vol.Height, vol.Width));
+        }
+    }
+
+    // 6-connected components of one label, by flood fill.
+    private static int Components(byte[] mask, byte label, int d, int h, int w)
+    {
+        var seen = new bool[mask.Length];
+        var count = 0;
+        for (var start = 0; start < mask.Length; start++)
+        {
+            if (mask[start] != label || seen[start]) continue;
+            count++;
+            var stack = new Stack<int>([start]);
+            seen[start] = true;
+            while (stack.Count > 0)
+            {
+                var i = stack.Pop();
+                int x = i % w, y = i / w % h, z = i / (w * h);
+                foreach (var (dx, dy, dz) in new[] { (1, 0, 0), (-1, 0, 0), (0, 1, 0), (0, -1, 0), (0, 0, 1), (0, 0, -1) })
+                {
+                    int nx = x + dx, ny = y + dy, nz = z + dz;
+                    if (nx < 0 || ny < 0 || nz < 0 || nx >= w || ny >= h || nz >= d) continue;
+                    var j = (nz * h + ny) * w + nx;
+                    if (mask[j] == label && !seen[j]) { seen[j] = true; stack.Push(j); }
+                }
+            }
+        }
+        return count;
+    }
+
+    [Fact]
+    public void PartialLabelsAreNestedAndHaveTheRequestedProportion()
+    {
+        double[] alphas = [0.1, 0.3, 0.5, 0.7];
+        var tables = alphas.Select(a => PartialLabels.Nested(40, 7, a, seed: 3)).ToArray();
+        for (var t = 0; t < alphas.Length; t++)
+            for (var k = 0; k < 7; k++)
+            {
+                Assert.Equal((int)Math.Round(alphas[t] * 40, MidpointRounding.AwayFromZero), Enumerable.Range(0, 40).Count(v => tables[t][v, k]));
+                if (t > 0)
+                    for (var v = 0; v < 40; v++) Assert.True(!tables[t - 1][v, k] || tables[t][v, k]); // D(α_{t−1}) ⊂ D(α_t)
+            }
+        // organs are chosen independently: not the same volumes for every organ
+        Assert.Contains(Enumerable.Range(1, 6), k => Enumerable.Range(0, 40).Any(v => tables[1][v, 0] != tables[1][v, k]));
+    }
+
+    [Fact]
+    public void TrainingMaskHidesOnlyUnannotatedOrgansAndTheCompleteMaskStays()
+    {
+        var partial = Quick.WithLabelledProportion(0.5, seed: 2);
+        for (var v = 0; v < partial.Count; v++)
+        {
+            var full = partial[v].Mask;
+            var train = partial.TrainingMask(v);
+            for (var i = 0; i < full.Length; i++)
+                Assert.Equal(full[i] != 0 && partial.IsAnnotated(v, full[i] - 1) ? full[i] : 0, train[i]);
+        }
+        Assert.Contains(Enumerable.Range(0, Quick[0].Mask.Length), i => Quick[0].Mask[i] != 0); // original untouched
+    }
+
+    [Fact]
+    public void OrgansHaveDistinctIntensities()
+    {
+        var v = Quick[0];
+        var means = Enumerable.Range(1, 7).Select(k => Enumerable.Range(0, v.Mask.Length).Where(i => v.Mask[i] == k).Average(i => v.Intensities[i])).ToArray();
+        Assert.True(means[0] - means[5] > 30); // liver brighter than bile
+        Assert.True(means[2] - means[0] > 40); // enhanced kidney brighter than liver
+    }
+
+    [Fact]
+    public void SlicesBatchHasMasksAndAnnotationFlags()
+    {
+        var partial = Quick.WithLabelledProportion(0.3, seed: 0);
+        var (images, masks, annotated) = partial.Slices([(0, 10), (2, 12)]);
+        using (images)
+        using (masks)
+        using (annotated)
+        {
+            Assert.Equal(new long[] { 2, 1, 48, 48 }, images.shape);
+            Assert.Equal(new long[] { 2, 48, 48 }, masks.shape);
+            Assert.Equal(new long[] { 2, 7 }, annotated.shape);
+            var m = masks.ToArray<long>();
+            var train = partial.TrainingMask(2);
+            Assert.Equal(train[12 * 48 * 48 + 1000], m[48 * 48 + 1000]);
+            Assert.Equal(partial.IsAnnotated(2, 4) ? 1f : 0f, annotated.ToArray<float>()[7 + 4]);
+        }
+    }
+
+    [Fact]
+    public void NiftiFolderRoundTripsVolumesMasksAndPartialManifests()
+    {
+        var dir = Path.Combine(Fixture.TempDir(), "ct");
+        var data = SyntheticCt.Make(3, seed: 4, depth: 10, size: 20);
+        VolumeFolder.Write(data, dir, seed: 4);
+        var back = VolumeFolder.Load(dir);
+        Assert.Equal(data.OrganNames, back.OrganNames);
+        for (var v = 0; v < 3; v++)
+        {
+            Assert.Equal(data[v].Mask, back[v].Mask);
+            for (var i = 0; i < data[v].Intensities.Length; i++) Assert.Equal(Math.Round(data[v].Intensities[i]), back[v].Intensities[i]); // int16 HU
+        }
+        var partial = VolumeFolder.Load(Path.Combine(dir, "volumes_alpha30.csv"));
+        var expected = data.WithLabelledProportion(0.3, seed: 4);
+        for (var v = 0; v < 3; v++)
+            for (var k = 0; k < 7; k++) Assert.Equal(expected.IsAnnotated(v, k), partial.IsAnnotated(v, k));
+    }
+
+    [Fact]
+    public void MaskWithALabelBeyondTheOrgansIsAnError()
+    {
+        var dir = Path.Combine(Fixture.TempDir(), "ct");
+        VolumeFolder.Write(SyntheticCt.Make(1, depth: 8, size: 16), dir);
+        var manifest = Path.Combine(dir, "volumes.csv");
+        var lines = File.ReadAllLines(manifest);
+        File.WriteAllLines(manifest, [lines[0].Replace(",stomach", ""), lines[1][..lines[1].LastIndexOf(',')]]);
+        var e = Assert.Throws<DataFormatException>(() => VolumeFolder.Load(dir));
+        Assert.EndsWith("case000.nii.gz", e.Path);
+        Assert.Contains("mask value 7", e.Problem);
+    }
+}

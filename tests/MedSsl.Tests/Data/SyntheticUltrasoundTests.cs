@@ -1,0 +1,108 @@
+using MedSsl.Data;
+using MedSsl.Data.Synthetic;
+
+namespace MedSsl.Tests.Data;
+
+public class SyntheticUltrasoundTests
+{
+    [Fact]
+    public void CombinationTableReproducesThePapersTestSetCounts()
+    {
+        var totals = UltrasoundOrgans.LabelNames.ToDictionary(l => l, _ => 0);
+        foreach (var (organs, count) in UltrasoundOrgans.Combinations)
+            foreach (var o in organs) totals[o] += count;
+        Assert.Equal(UltrasoundOrgans.TestSetCounts, totals);
+        Assert.Equal(1242, UltrasoundOrgans.Combinations.Sum(c => c.Count));
+        Assert.Equal(1566, totals.Values.Sum()); // n_labels in Tables 1–2
+        Assert.All(UltrasoundOrgans.Combinations, c => Assert.True(!c.Organs.Contains("other") || c.Organs.Length == 1));
+    }
+
+    [Fact]
+    public void LabelFrequenciesFollowThePaper()
+    {
+        var d = SyntheticUltrasound.Make(2484, seed: 1, imageSize: 16); // exactly twice the test set
+        var counts = d.LabelCounts();
+        for (var l = 0; l < d.LabelNames.Count; l++)
+            Assert.Equal(2 * UltrasoundOrgans.TestSetCounts[d.LabelNames[l]], counts[l]);
+        var quick = SyntheticUltrasound.Make(DataProfile.Quick);
+        var qc = quick.LabelCounts();
+        for (var l = 0; l < quick.LabelNames.Count; l++)
+            Assert.InRange(qc[l], UltrasoundOrgans.TestSetCounts[quick.LabelNames[l]] * 320.0 / 1242 - 1, UltrasoundOrgans.TestSetCounts[quick.LabelNames[l]] * 320.0 / 1242 + 1);
+    }
+
+    [Fact]
+    public void SplitsShareNoPatientOrExamAndAllAreUsed()
+    {
+        var d = SyntheticUltrasound.Make(DataProfile.Quick, seed: 2);
+        var patientSplits = Enumerable.Range(0, d.Count).GroupBy(d.PatientId).Select(g => g.Select(d.Split).Distinct().Count());
+        Assert.All(patientSplits, c => Assert.Equal(1, c));
+        var examPatients = Enumerable.Range(0, d.Count).GroupBy(d.ExamId).Select(g => g.Select(d.PatientId).Distinct().Count());
+        Assert.All(examPatients, c => Assert.Equal(1, c));
+        foreach (var split in new[] { DataSplit.Labelled, DataSplit.Unlabelled, DataSplit.Validation, DataSplit.Test })
+            Assert.NotEmpty(d.IndicesOf(split));
+        Assert.Empty(d.IndicesOf(DataSplit.Unassigned));
+        Assert.True(Enumerable.Range(0, d.Count).GroupBy(d.ExamId).Average(g => g.Count()) > 5); // exams group several frames
+    }
+
+    [Fact]
+    public void DeterministicBySeedAndPixelsInTheUnitRange()
+    {
+        var a = SyntheticUltrasound.Make(40, seed: 3);
+        var b = SyntheticUltrasound.Make(40, seed: 3);
+        var c = SyntheticUltrasound.Make(40, seed: 4);
+        Assert.True(a.Image(7).SequenceEqual(b.Image(7)));
+        Assert.False(a.Image(7).SequenceEqual(c.Image(7)));
+        for (var i = 0; i < a.Count; i++) Assert.All(a.Image(i).ToArray(), v => Assert.InRange(v, 0f, 1f));
+        Assert.Equal(0f, a.Image(0)[0]); // top-left corner lies outside the fan
+    }
+
+    [Fact]
+    public void OrgansLookDifferent()
+    {
+        // A nearest-class-mean classifier on raw pixels must beat chance clearly for single-organ frames:
+        // evidence the organs differ in intensity, texture and position, not a guarantee a CNN will learn them.
+        var d = SyntheticUltrasound.Make(1200, seed: 5, imageSize: 32);
+        var combos = LabelCombinations.Of(d);
+        var single = Enumerable.Range(0, d.Count).Where(i => combos.Combinations[combos.Assignments[i]].Count(x => x) == 1).ToArray();
+        var train = single.Where(i => d.Split(i) != DataSplit.Test).ToArray();
+        var test = single.Where(i => d.Split(i) == DataSplit.Test).ToArray();
+        var size = 32 * 32;
+        var means = new Dictionary<int, double[]>();
+        foreach (var g in train.GroupBy(i => combos.Assignments[i]))
+        {
+            var m = new double[size];
+            foreach (var i in g) for (var p = 0; p < size; p++) m[p] += d.Image(i)[p] / g.Count();
+            means[g.Key] = m;
+        }
+        var correct = test.Count(i => means.MinBy(kv => Enumerable.Range(0, size).Sum(p => Math.Pow(d.Image(i)[p] - kv.Value[p], 2))).Key == combos.Assignments[i]);
+        Assert.True(correct > 0.6 * test.Length, $"{correct}/{test.Length}");
+    }
+
+    [Fact]
+    public void LabelCombinationsAreDerivedFromTheData()
+    {
+        var d = SyntheticUltrasound.Make(1242, seed: 6, imageSize: 16);
+        var combos = LabelCombinations.Of(d);
+        Assert.Equal(UltrasoundOrgans.Combinations.Count, combos.K);
+        Assert.Equal("other", combos.Name(0)); // 315, the most frequent set
+        Assert.Equal(315, combos.Counts[0]);
+        for (var i = 0; i < d.Count; i++)
+            for (var l = 0; l < d.LabelNames.Count; l++) Assert.Equal(d.HasLabel(i, l), combos.Combinations[combos.Assignments[i]][l]);
+    }
+
+    [Fact]
+    public void BatchGivesImagesAndLabelsAsTensors()
+    {
+        var d = SyntheticUltrasound.Make(20, seed: 1);
+        var (images, labels) = d.Batch([3, 0, 5]);
+        using (images)
+        using (labels)
+        {
+            Assert.Equal(new long[] { 3, 1, 64, 64 }, images.shape);
+            Assert.Equal(new long[] { 3, 7 }, labels.shape);
+            var l = labels.ToArray<float>();
+            for (var j = 0; j < 7; j++) Assert.Equal(d.HasLabel(0, j) ? 1f : 0f, l[7 + j]);
+            Assert.Equal(d.Image(5)[2080], images.ToArray<float>()[2 * 4096 + 2080]);
+        }
+    }
+}

@@ -1,0 +1,85 @@
+using MedSsl.Methods;
+using MedSsl.Models;
+using MedSsl.Tests.Torch;
+using MedSsl.Torch;
+
+namespace MedSsl.Tests.Methods;
+
+public class SsldecTests
+{
+    [Fact]
+    public void Eq1StudentTAssignmentsMatchHandValues()
+    {
+        // d² = 1 and 4 → kernels 1/2 and 1/5 → q = (5/7, 2/7).
+        using var q = ClusteringLayer.StudentT(torch.tensor(new double[] { 0, 0 }, 1, 2), torch.tensor(new double[] { 1, 0, 0, 2 }, 2, 2));
+        Expect.Close([5.0 / 7, 2.0 / 7], q.ToArray<double>(), 1e-12);
+        // α = 2: (1 + d²/2)^(-3/2).
+        using var q2 = ClusteringLayer.StudentT(torch.tensor(new double[] { 0, 0 }, 1, 2), torch.tensor(new double[] { 1, 0, 0, 2 }, 2, 2), alpha: 2);
+        double a = Math.Pow(1.5, -1.5), b = Math.Pow(3, -1.5);
+        Expect.Close([a / (a + b), b / (a + b)], q2.ToArray<double>(), 1e-12);
+    }
+
+    [Fact]
+    public void Eq2TargetDistributionMatchesHandValues()
+    {
+        // f = (1.2, 0.8); rows q²/f = (0.5333, 0.05) and (0.1333, 0.45), then normalised.
+        using var p = Ssldec.TargetDistribution(torch.tensor(new double[] { 0.8, 0.2, 0.4, 0.6 }, 2, 2));
+        Expect.Close([0.64 / 1.2 / (0.64 / 1.2 + 0.05), 0.05 / (0.64 / 1.2 + 0.05), 0.16 / 1.2 / (0.16 / 1.2 + 0.45), 0.45 / (0.16 / 1.2 + 0.45)], p.ToArray<double>(), 1e-12);
+    }
+
+    [Fact]
+    public void Eq3KlDivergenceMatchesHandValueAndIgnoresZeroTargets()
+    {
+        using var kl = Ssldec.KlDivergence(torch.tensor(new double[] { 0.5, 0.5, 1, 0 }, 2, 2), torch.tensor(new double[] { 0.25, 0.75, 0.5, 0.5 }, 2, 2));
+        Assert.Equal((0.5 * Math.Log(2) + 0.5 * Math.Log(2.0 / 3) + Math.Log(2)) / 2, kl.item<double>(), 12);
+    }
+
+    [Fact]
+    public void Eq4GradientsOfTheClusteringLayerMatchAutograd()
+    {
+        torch.manual_seed(3);
+        var z = torch.randn([5, 3], DType.Float64).requires_grad_();
+        var mu = torch.randn([2, 3], DType.Float64).requires_grad_();
+        var p = torch.rand([5, 2], DType.Float64);
+        p = p / p.sum(1, keepdim: true);
+        var q = ClusteringLayer.StudentT(z, mu);
+        var loss = Ssldec.KlDivergence(p, q) * 5; // eq. 4 differentiates the sum over points
+        var grads = torch.autograd.grad([loss], [z, mu]);
+        using var noGrad = torch.no_grad();
+        var diff = z.unsqueeze(1) - mu.unsqueeze(0);                      // [i, j, d]
+        var kernel = (diff.pow(2).sum(2) + 1).reciprocal();               // (1 + ‖z_i − μ_j‖²)^-1
+        var weight = (kernel * (p - q)).unsqueeze(2) * diff;              // [i, j, d]
+        Expect.Close((2 * weight.sum(1)).reshape(-1).ToArray<double>(), grads[0]!.reshape(-1).ToArray<double>(), 1e-10);
+        Expect.Close((-2 * weight.sum(0)).reshape(-1).ToArray<double>(), grads[1]!.reshape(-1).ToArray<double>(), 1e-10);
+    }
+
+    [Fact]
+    public void BalancedSubsetTakesAsManyPerPredictedLabelAsTheRarestHas()
+    {
+        // Predicted labels: 0 0 1 1 1 1 0 1 → label 0 has 3 points, label 1 has 5.
+        using var q = torch.tensor(new double[] { .9, .1, .8, .2, .3, .7, .1, .9, .4, .6, .2, .8, .6, .4, .45, .55 }, 8, 2);
+        using var g1 = new Generator(1);
+        var subset = Ssldec.BalancedSubset(q, g1);
+        Assert.Equal(6, subset.Length);
+        Assert.Equal([0L, 1, 6], subset.Where(i => i is 0 or 1 or 6));
+        Assert.All(subset.Where(i => i is not (0 or 1 or 6)), i => Assert.Contains(i, new long[] { 2, 3, 4, 5, 7 }));
+        using var g2 = new Generator(1);
+        Assert.Equal(subset, Ssldec.BalancedSubset(q, g2));
+        var draws = Enumerable.Range(0, 20).Select(s => { using var g = new Generator((ulong)s); return string.Join(",", Ssldec.BalancedSubset(q, g)); }).Distinct().Count();
+        Assert.True(draws > 1, "different seeds should pick different members of the larger label");
+    }
+
+    [Fact]
+    public void FitLearnsAnEasyTwoClusterProblem()
+    {
+        torch.manual_seed(0);
+        var x = torch.cat([torch.randn(100, 2) * 0.3 - 2, torch.randn(100, 2) * 0.3 + 2]);
+        var y = torch.cat([torch.zeros([100], DType.Int64), torch.ones([100], DType.Int64)]);
+        var labelled = torch.tensor(new long[] { 0, 1, 100, 101 });
+        using var model = new Ssldec(Mlp.Create(2, [8], 2), 2, 2, new SsldecOptions { PretrainEpochs = 50, LearningRate = 1e-2, Rounds = 5, Seed = 1 });
+        model.Fit(x.index_select(0, labelled), y.index_select(0, labelled), x);
+        Assert.Equal(1.0, model.PredictLabels(x).eq(y).to(DType.Float64).mean().item<double>());
+        Assert.Equal("pretrain", model.History[0].Phase);
+        Assert.InRange(model.History.Count, 2, 6);
+    }
+}
