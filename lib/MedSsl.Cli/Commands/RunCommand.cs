@@ -21,7 +21,7 @@ internal static class RunCommand
         var profile = new Option<string?>("--profile") { Description = "sets the notebooks' Profile parameter: quick (CI-sized) or full (paper-shaped)" };
         profile.AcceptOnlyFromAmong("quick", "full");
         var parameters = new Option<string[]>("--param") { Description = "NAME=VALUE overriding a variable of the cell tagged 'parameters'", AllowMultipleArgumentsPerToken = false };
-        var cellTimeout = new Option<double>("--cell-timeout") { Description = "seconds a cell may run before it is stopped and its process killed", DefaultValueFactory = _ => 3600 };
+        var cellTimeout = new Option<double>("--cell-timeout") { Description = "seconds a cell may take (compiling included) before it is stopped and its notebook's process ends", DefaultValueFactory = _ => 3600 };
         var keepGoing = new Option<bool>("--keep-going") { Description = "run the cells after a failed one" };
         var jobs = new Option<int>("--jobs") { Description = "notebooks run at the same time", DefaultValueFactory = _ => 1 };
         var inProcess = new Option<bool>("--in-process") { Hidden = true };

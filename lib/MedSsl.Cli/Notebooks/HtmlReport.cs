@@ -30,7 +30,7 @@ internal static class HtmlReport
         """;
 
     /// <summary>Writes the report to a temporary file, then renames it to <paramref name="path"/>.</summary>
-    public static void Write(NotebookDocument notebook, string path, string title, string summary, bool succeeded, IReadOnlyList<string> warnings)
+    public static void Write(NotebookDocument notebook, string path, string title, string summary, bool succeeded)
     {
         var body = new StringBuilder();
         foreach (var cell in notebook.Cells) AppendCell(body, cell);
@@ -38,18 +38,18 @@ internal static class HtmlReport
         var html = new StringBuilder();
         html.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>")
             .Append(WebUtility.HtmlEncode(title)).Append("</title><style>").Append(Style).Append("</style>");
-        var allWarnings = warnings.ToList();
+        var warnings = new List<string>();
         if (needsPlotly)
         {
             if (PlotlyAsset.Find() is { } plotly)
                 // Opened by the page's own script element; plotly.min.js contains no "</script".
                 html.Append("<script type=\"text/javascript\">").Append(File.ReadAllText(plotly)).Append("</script>");
             else
-                allWarnings.Add("plotly.js was not found, so figures are not drawn offline; run lib/scripts/setup.sh (npm ci in lib/MedSsl.Lib/Reports/plotly) and rebuild");
+                warnings.Add("plotly.js was not found, so figures are not drawn offline; run lib/scripts/setup.sh (npm ci in lib/MedSsl.Lib/Reports/plotly) and rebuild");
         }
         html.Append("</head><body><header><h1>").Append(WebUtility.HtmlEncode(title)).Append("</h1><p><span class=\"status ")
             .Append(succeeded ? "ok\">ran" : "failed\">failed").Append("</span> ").Append(WebUtility.HtmlEncode(summary)).Append("</p>");
-        foreach (var warning in allWarnings) html.Append("<p class=\"status failed\">").Append(WebUtility.HtmlEncode(warning)).Append("</p>");
+        foreach (var warning in warnings) html.Append("<p class=\"status failed\">").Append(WebUtility.HtmlEncode(warning)).Append("</p>");
         html.Append("</header>\n").Append(body).Append("</body></html>\n");
         var temporary = path + ".tmp";
         File.WriteAllText(temporary, html.ToString());

@@ -107,7 +107,7 @@ internal sealed class NotebookRunner(RunSettings settings, TextWriter progress, 
         notebook.Save(Path.Combine(settings.OutputFolder, stem + ".ipynb"));
         var summary = $"{codeCells.Count} code cells in {seconds:0.0} s" + (settings.Profile is null ? "" : $", profile {settings.Profile}")
             + string.Concat(settings.Parameters.Select(p => $", {p.Name}={p.Value}")) + (failure is null ? "" : $" — {failure}");
-        HtmlReport.Write(notebook, Path.Combine(settings.OutputFolder, stem + ".html"), stem, summary, failure is null, []);
+        HtmlReport.Write(notebook, Path.Combine(settings.OutputFolder, stem + ".html"), stem, summary, failure is null);
         if (failure is not null) errors.WriteLine($"failed: {path}: {failure}");
         return failure is null ? 0 : 1;
     }

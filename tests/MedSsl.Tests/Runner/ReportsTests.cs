@@ -158,5 +158,12 @@ public sealed class ReportsTests
         Assert.Contains(Figure.HtmlMarker, html);
     }
 
+    [Fact]
+    public void The_cdn_version_for_vs_code_matches_the_pinned_npm_package()
+    {
+        var lockFile = JsonNode.Parse(File.ReadAllText(Path.Combine(Medssl.RepoRoot, "lib", "MedSsl.Lib", "Reports", "plotly", "package-lock.json")))!;
+        Assert.Equal(lockFile["packages"]!["node_modules/plotly.js-dist-min"]!["version"]!.GetValue<string>(), Figure.PlotlyVersion);
+    }
+
     private static string Python(IEnumerable<double> values) => "[" + string.Join(", ", values.Select(v => v.ToString("R", CultureInfo.InvariantCulture))) + "]";
 }
