@@ -5,4 +5,5 @@ var root = new RootCommand("medssl: semi- and self-supervised learning for medic
 root.Subcommands.Add(DoctorCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
+root.Subcommands.Add(RunCommand.Create());
 return root.Parse(args).Invoke();

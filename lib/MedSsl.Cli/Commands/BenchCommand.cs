@@ -12,6 +12,7 @@ internal static class BenchCommand
         command.Subcommands.Add(StepBench.Create());
         command.Subcommands.Add(OpBench.Create());
         command.Subcommands.Add(BenchDataCommand.Create());
+        command.Subcommands.Add(RunnerBench.Create());
         return command;
     }
 }

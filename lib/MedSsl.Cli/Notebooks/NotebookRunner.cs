@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using MedSsl.Reports;
+
+namespace MedSsl.Cli.Notebooks;
+
+/// <summary>What a run of one notebook was asked to do.</summary>
+internal sealed record RunSettings(
+    string OutputFolder,
+    string? Profile,
+    IReadOnlyList<(string Name, string Value)> Parameters,
+    TimeSpan CellTimeout,
+    bool KeepGoing);
+
+/// <summary>
+/// Runs one notebook in this process (the child <c>medssl run</c> starts per notebook): cells in order in one script
+/// state, then <c>&lt;stem&gt;.ipynb</c> and <c>&lt;stem&gt;.html</c> in the output folder. Progress goes to
+/// <paramref name="progress"/> as lines <c>@medssl cells N</c> and <c>@medssl cell I STATUS SECONDS</c>.
+/// </summary>
+internal sealed class NotebookRunner(RunSettings settings, TextWriter progress, TextWriter errors)
+{
+    public const string ProgressPrefix = "@medssl ";
+
+    /// <summary>0: every cell ran; 1: a cell failed or timed out; 2: bad input (nothing written).</summary>
+    public int Run(string path)
+    {
+        NotebookDocument notebook;
+        IReadOnlyList<string> notes;
+        try
+        {
+            notebook = NotebookDocument.Load(path);
+            notes = NotebookParameters.Inject(notebook, settings.Parameters, settings.Profile);
+        }
+        catch (BadInputException e)
+        {
+            errors.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+        foreach (var note in notes) errors.WriteLine($"note: {path}: {note}");
+
+        var stem = Path.GetFileNameWithoutExtension(path);
+        Directory.CreateDirectory(settings.OutputFolder);
+        var resultsPath = Path.GetFullPath(Path.Combine(settings.OutputFolder, stem + ".results.json"));
+        File.Delete(resultsPath); // a stale file from an earlier run would pass for this run's results
+        Environment.SetEnvironmentVariable(ResultsTable.ResultsPathVariable, resultsPath);
+
+        var codeCells = notebook.Cells.Where(c => c["cell_type"]?.GetValue<string>() == "code").ToList();
+        Report($"cells {codeCells.Count}");
+        var session = new ScriptSession(Path.GetDirectoryName(notebook.Path)!, settings.CellTimeout);
+        session.CaptureConsole();
+        var watch = Stopwatch.StartNew();
+        var executionCount = 0;
+        string? failure = null;
+        var stopped = false;
+        for (var k = 0; k < codeCells.Count; k++)
+        {
+            var cell = codeCells[k];
+            var outputs = new JsonArray();
+            cell["outputs"] = outputs;
+            cell["execution_count"] = null;
+            var cellName = $"cell {notebook.Cells.IndexOf(cell) + 1}";
+            if (stopped)
+            {
+                SetStatus(cell, "not-run", null);
+                Report($"cell {k + 1} not-run 0");
+                continue;
+            }
+            var cellWatch = Stopwatch.StartNew();
+            var kernel = NotebookDocument.CellKernel(cell);
+            var (code, problem) = NotebookDocument.IsCSharp(kernel)
+                ? CellMagics.Prepare(NotebookDocument.Source(cell))
+                : ("", $"this is a '{kernel}' cell; medssl run executes C# cells only");
+            CellOutcome outcome;
+            if (problem is not null)
+            {
+                outputs.Add(new JsonObject
+                {
+                    ["output_type"] = "error", ["ename"] = "UnsupportedCell", ["evalue"] = $"{cellName}: {problem}",
+                    ["traceback"] = new JsonArray($"{cellName}: {problem}"),
+                });
+                outcome = CellOutcome.Failed;
+            }
+            else
+            {
+                cell["execution_count"] = ++executionCount;
+                outcome = session.Run(code, cellName, outputs, executionCount);
+            }
+            var status = outcome switch { CellOutcome.Succeeded => "ok", CellOutcome.Failed => "failed", _ => "timed-out" };
+            SetStatus(cell, status, cellWatch.Elapsed.TotalSeconds);
+            Report($"cell {k + 1} {status} {cellWatch.Elapsed.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)}");
+            if (outcome == CellOutcome.Succeeded) continue;
+            failure ??= outputs.OfType<JsonObject>().LastOrDefault(o => o["output_type"]?.GetValue<string>() == "error")?["evalue"]?.GetValue<string>() ?? cellName;
+            // A timed-out cell is still running on its thread: nothing after it can run in this process.
+            if (!settings.KeepGoing || outcome == CellOutcome.TimedOut) stopped = true;
+        }
+
+        var seconds = watch.Elapsed.TotalSeconds;
+        notebook.Metadata["medssl"] = new JsonObject
+        {
+            ["status"] = failure is null ? "ok" : "failed",
+            ["profile"] = settings.Profile,
+            ["parameters"] = new JsonObject(settings.Parameters.Select(p => KeyValuePair.Create(p.Name, (JsonNode?)p.Value))),
+            ["seconds"] = Math.Round(seconds, 3),
+            ["finished_utc"] = DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture),
+        };
+        notebook.Save(Path.Combine(settings.OutputFolder, stem + ".ipynb"));
+        var summary = $"{codeCells.Count} code cells in {seconds:0.0} s" + (settings.Profile is null ? "" : $", profile {settings.Profile}")
+            + string.Concat(settings.Parameters.Select(p => $", {p.Name}={p.Value}")) + (failure is null ? "" : $" — {failure}");
+        HtmlReport.Write(notebook, Path.Combine(settings.OutputFolder, stem + ".html"), stem, summary, failure is null);
+        if (failure is not null) errors.WriteLine($"failed: {path}: {failure}");
+        return failure is null ? 0 : 1;
+    }
+
+    private void Report(string line)
+    {
+        progress.WriteLine(ProgressPrefix + line);
+        progress.Flush();
+    }
+
+    private static void SetStatus(JsonObject cell, string status, double? seconds)
+    {
+        var metadata = cell["metadata"] as JsonObject ?? (JsonObject)(cell["metadata"] = new JsonObject());
+        metadata["medssl"] = new JsonObject { ["status"] = status, ["seconds"] = seconds is null ? null : Math.Round(seconds.Value, 3) };
+    }
+}

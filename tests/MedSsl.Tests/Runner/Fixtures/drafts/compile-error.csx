@@ -1,0 +1,3 @@
+# %%
+var x = 1;
+int y = "not an int";

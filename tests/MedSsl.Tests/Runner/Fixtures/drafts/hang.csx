@@ -1,0 +1,5 @@
+# %%
+Console.WriteLine("about to hang");
+System.Threading.Thread.Sleep(System.Threading.Timeout.Infinite);
+# %%
+Console.WriteLine("never");

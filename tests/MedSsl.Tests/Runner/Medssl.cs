@@ -1,0 +1,75 @@
+using System.Diagnostics;
+
+namespace MedSsl.Tests.Runner;
+
+/// <summary>Runs the built CLI (medssl.dll sits in the test output folder) the way a user or CI does.</summary>
+internal static class Medssl
+{
+    public static string RepoRoot { get; } = FindRepoRoot();
+    public static string Fixtures { get; } = Path.Combine(RepoRoot, "tests", "MedSsl.Tests", "Runner", "Fixtures");
+    public static string Fixture(string name) => Path.Combine(Fixtures, name);
+
+    public sealed record Result(int ExitCode, string Stdout, string Stderr, TimeSpan Elapsed);
+
+    public static Result Run(params string[] arguments)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "medssl.dll"));
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        info.Environment["CI"] = "true";
+        var watch = Stopwatch.StartNew();
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"medssl {string.Join(' ', arguments)} did not finish in 3 minutes");
+        }
+        return new Result(process.ExitCode, stdout.Result, stderr.Result, watch.Elapsed);
+    }
+
+    /// <summary>Runs a program to completion and returns (exit code, stdout + stderr).</summary>
+    public static (int ExitCode, string Output) Exec(string program, params string[] arguments)
+    {
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{program} did not finish in 2 minutes");
+        }
+        return (process.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    /// <summary>Debian's nbformat (not pyenv's python3) validates against the nbformat JSON schema.</summary>
+    public static void AssertValidNotebook(string path)
+    {
+        var (code, output) = Exec("/usr/bin/python3", "-c",
+            "import sys, nbformat; nb = nbformat.read(sys.argv[1], as_version=4); nbformat.validate(nb); print(nb.nbformat, nb.nbformat_minor)", path);
+        Assert.True(code == 0, $"nbformat rejects {path}:\n{output}");
+        Assert.Equal("4 5", output.Trim());
+    }
+
+    public static string TemporaryFolder()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "medssl-runner-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    private static string FindRepoRoot()
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+            if (File.Exists(Path.Combine(folder.FullName, "MedSsl.Lib.sln"))) return folder.FullName;
+        throw new DirectoryNotFoundException("no MedSsl.Lib.sln above " + AppContext.BaseDirectory);
+    }
+}
