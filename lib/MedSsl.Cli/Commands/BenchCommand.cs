@@ -9,6 +9,7 @@ internal static class BenchCommand
     public static Command Create()
     {
         var command = new Command("bench", "speed measurements (see docs/benchmarks.md)");
+        command.Subcommands.Add(TsneBench.Create());
         return command;
     }
 }
