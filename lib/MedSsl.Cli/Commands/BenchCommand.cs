@@ -13,6 +13,7 @@ internal static class BenchCommand
         command.Subcommands.Add(OpBench.Create());
         command.Subcommands.Add(BenchDataCommand.Create());
         command.Subcommands.Add(RunnerBench.Create());
+        command.Subcommands.Add(TsneBench.Create());
         return command;
     }
 }

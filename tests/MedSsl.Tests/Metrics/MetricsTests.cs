@@ -1,0 +1,186 @@
+using MedSsl.Metrics;
+
+namespace MedSsl.Tests.Metrics;
+
+/// <summary>Every metric against the sklearn / scipy values in Fixtures/reference.json (≤ 1e-6).</summary>
+public class MetricsTests
+{
+    private static readonly System.Text.Json.JsonElement Ref = Reference.Root;
+
+    [Fact]
+    public void MultiLabelReportMatchesSklearnAtHalf()
+    {
+        var ml = Ref.GetProperty("multilabel");
+        var predicted = MultiLabelReport.Binarize(ml.GetProperty("s_test").Matrix(), Enumerable.Repeat(0.5, 7).ToArray());
+        var report = MultiLabelReport.Compute(ml.GetProperty("y_test").BoolMatrix(), predicted);
+        var e = ml.GetProperty("at_half");
+        Reference.Close(e.GetProperty("precision").Doubles(), report.Precision, "precision");
+        Reference.Close(e.GetProperty("recall").Doubles(), report.Recall, "recall");
+        Reference.Close(e.GetProperty("f1").Doubles(), report.F1, "f1");
+        Assert.Equal(e.GetProperty("support").Ints(), report.Support);
+        Reference.Close(e.GetProperty("weighted_precision").GetDouble(), report.WeightedPrecision, "weighted precision");
+        Reference.Close(e.GetProperty("weighted_recall").GetDouble(), report.WeightedRecall, "weighted recall");
+        Reference.Close(e.GetProperty("weighted_f1").GetDouble(), report.WeightedF1, "weighted f1");
+    }
+
+    [Fact]
+    public void ThresholdsChosenOnValidationMatchBruteForceAndScoreTheTestSet()
+    {
+        var ml = Ref.GetProperty("multilabel");
+        var thresholds = new F1Thresholds().Fit(ml.GetProperty("y_val").BoolMatrix(), ml.GetProperty("s_val").Matrix());
+        Reference.Close(ml.GetProperty("thresholds").Doubles(), thresholds.Thresholds, "threshold");
+        var report = MultiLabelReport.Compute(ml.GetProperty("y_test").BoolMatrix(), thresholds.Predict(ml.GetProperty("s_test").Matrix()));
+        var e = ml.GetProperty("at_thresholds");
+        Reference.Close(e.GetProperty("f1").Doubles(), report.F1, "f1");
+        Reference.Close(e.GetProperty("precision").Doubles(), report.Precision, "precision");
+        Reference.Close(e.GetProperty("recall").Doubles(), report.Recall, "recall");
+        Reference.Close(e.GetProperty("weighted_f1").GetDouble(), report.WeightedF1, "weighted f1");
+    }
+
+    [Fact]
+    public void PredictBeforeFitIsRefused() =>
+        Assert.Throws<InvalidOperationException>(() => new F1Thresholds().Predict(new double[1, 1]));
+
+    [Fact]
+    public void RocAucAndAveragePrecisionMatchSklearn()
+    {
+        var b = Ref.GetProperty("binary");
+        var y = b.GetProperty("y").Bools();
+        var s = b.GetProperty("score").Doubles();
+        Reference.Close(b.GetProperty("roc_auc").GetDouble(), Ranking.RocAuc(y, s), "roc auc");
+        Reference.Close(b.GetProperty("average_precision").GetDouble(), Ranking.AveragePrecision(y, s), "ap");
+    }
+
+    [Fact]
+    public void RocAucNeedsBothClasses() =>
+        Assert.Throws<ArgumentException>(() => Ranking.RocAuc([true, true], [0.1, 0.2]));
+
+    [Fact]
+    public void FailurePredictionAndAccuracyMatchSklearn()
+    {
+        var f = Ref.GetProperty("failure");
+        var probs = f.GetProperty("probs").Matrix();
+        var labels = f.GetProperty("labels").Ints();
+        var fp = FailurePrediction.FromProbabilities(probs, labels);
+        Reference.Close(f.GetProperty("auc").GetDouble(), fp.Auc, "auc");
+        Reference.Close(f.GetProperty("ap_success").GetDouble(), fp.ApSuccess, "ap success");
+        Reference.Close(f.GetProperty("ap_error").GetDouble(), fp.ApError, "ap error");
+        Reference.Close(f.GetProperty("accuracy").GetDouble(), Classification.Accuracy(labels, Classification.ArgMax(probs)), "accuracy");
+    }
+
+    [Fact]
+    public void SegmentationMetricsMatchSklearnAndScipy()
+    {
+        foreach (var c in Ref.GetProperty("segmentation").EnumerateArray())
+        {
+            var a = c.GetProperty("a").BoolMatrix();
+            var b = c.GetProperty("b").BoolMatrix();
+            Reference.Close(c.GetProperty("dice_sklearn").GetDouble(), Segmentation.Dice(a, b), "dice");
+            Reference.Close(c.GetProperty("iou_sklearn").GetDouble(), Segmentation.Iou(a, b), "iou");
+            Reference.Close(c.GetProperty("avg_hausdorff").GetDouble(), Segmentation.AverageHausdorff(a, b), "average Hausdorff");
+        }
+    }
+
+    [Fact]
+    public void AverageHausdorffByHand()
+    {
+        // A = {(0,0)}, B = {(0,3), (4,0)}: A→B averages min(3, 4) = 3; B→A averages (3 + 4)/2 = 3.5.
+        var a = new bool[5, 5];
+        var b = new bool[5, 5];
+        a[0, 0] = true;
+        b[0, 3] = b[4, 0] = true;
+        Assert.Equal(0.5 * (3 + 3.5), Segmentation.AverageHausdorff(a, b), 12);
+        Assert.Equal(0, Segmentation.AverageHausdorff(a, a));
+        Assert.Throws<ArgumentException>(() => Segmentation.AverageHausdorff(a, new bool[5, 5]));
+        Assert.Throws<ArgumentException>(() => Segmentation.Dice(a, new bool[4, 5]));
+    }
+
+    [Fact]
+    public void ClusteringMetricsMatchSklearnAndScipy()
+    {
+        var c = Ref.GetProperty("clustering");
+        var truth = c.GetProperty("truth").Ints();
+        var clusters = c.GetProperty("clusters").Ints();
+        Reference.Close(c.GetProperty("accuracy").GetDouble(), Clustering.Accuracy(truth, clusters), "hungarian accuracy");
+        Reference.Close(c.GetProperty("nmi").GetDouble(), Clustering.Nmi(truth, clusters), "nmi");
+        Reference.Close(c.GetProperty("ari").GetDouble(), Clustering.Ari(truth, clusters), "ari");
+        Reference.Close(c.GetProperty("purity").GetDouble(), Clustering.Purity(truth, clusters), "purity");
+    }
+
+    [Fact]
+    public void RelabelledClustersArePerfect()
+    {
+        int[] truth = [0, 0, 1, 1, 2, 2, 2];
+        int[] clusters = [7, 7, 3, 3, 5, 5, 5];
+        Assert.Equal(1, Clustering.Accuracy(truth, clusters), 12);
+        Assert.Equal(1, Clustering.Nmi(truth, clusters), 12);
+        Assert.Equal(1, Clustering.Ari(truth, clusters), 12);
+        Assert.Equal(1, Clustering.Purity(truth, clusters), 12);
+    }
+
+    [Fact]
+    public void LinearAssignmentFindsTheOptimumOfSmallMatricesByBruteForce()
+    {
+        var rng = new Random(7);
+        foreach (var (rows, cols) in new[] { (4, 4), (3, 5), (5, 3), (6, 6) })
+        {
+            var cost = new double[rows, cols];
+            for (var i = 0; i < rows; i++) for (var j = 0; j < cols; j++) cost[i, j] = rng.Next(0, 20);
+            var match = LinearAssignment.Solve(cost);
+            Assert.Equal(Math.Min(rows, cols), match.Count(m => m >= 0));
+            Assert.Equal(match.Where(m => m >= 0).Distinct().Count(), match.Count(m => m >= 0));
+            var total = match.Select((m, r) => m < 0 ? 0 : cost[r, m]).Sum();
+            Assert.Equal(BruteForceMinimum(cost), total);
+        }
+    }
+
+    private static double BruteForceMinimum(double[,] cost)
+    {
+        int rows = cost.GetLength(0), cols = cost.GetLength(1);
+        var best = double.PositiveInfinity;
+        void Search(int r, bool[] usedCols, int skipped, double sum)
+        {
+            if (r == rows) { best = Math.Min(best, sum); return; }
+            if (skipped < rows - Math.Min(rows, cols)) Search(r + 1, usedCols, skipped + 1, sum);
+            for (var c = 0; c < cols; c++)
+            {
+                if (usedCols[c]) continue;
+                usedCols[c] = true;
+                Search(r + 1, usedCols, skipped, sum + cost[r, c]);
+                usedCols[c] = false;
+            }
+        }
+        Search(0, new bool[cols], 0, 0);
+        return best;
+    }
+
+    [Fact]
+    public void MeanCi95MatchesScipyStudentT()
+    {
+        foreach (var c in Ref.GetProperty("confidence_interval").EnumerateArray())
+        {
+            var ci = ConfidenceInterval.MeanCi95(c.GetProperty("values").Doubles());
+            Reference.Close(c.GetProperty("mean").GetDouble(), ci.Mean, "mean");
+            Reference.Close(c.GetProperty("half_width").GetDouble(), ci.HalfWidth, "half width");
+        }
+        Assert.Throws<ArgumentException>(() => ConfidenceInterval.MeanCi95([0.5]));
+    }
+
+    [Fact]
+    public void TrustworthinessMatchesSklearn()
+    {
+        var t = Ref.GetProperty("tsne");
+        var x = t.GetProperty("continuous_X").Matrix();
+        var e = t.GetProperty("continuous_embedding").Matrix();
+        foreach (var c in t.GetProperty("continuous_trustworthiness").EnumerateArray())
+        {
+            var k = c.GetProperty("k").GetInt32();
+            Reference.Close(c.GetProperty("value").GetDouble(), EmbeddingQuality.Trustworthiness(x, e, k), $"trustworthiness k={k}");
+        }
+        // Digits have tied input distances; sklearn orders ties arbitrarily, so allow a few rank swaps.
+        var digits = t.GetProperty("X").Matrix();
+        var sk = t.GetProperty("sklearn_exact")[0];
+        Assert.Equal(sk.GetProperty("trustworthiness").GetDouble(),
+            EmbeddingQuality.Trustworthiness(digits, sk.GetProperty("embedding").Matrix(), 5), 4);
+    }
+}
