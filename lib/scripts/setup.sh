@@ -6,10 +6,16 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
 
-packages=(libtorch-dev libopenblas0-openmp cmake g++ python3-torch python3-sklearn python3-nbformat chromium nodejs npm)
+# Libraries and Python modules are checked with dpkg; tools only when the command is missing (a machine may
+# already have them from elsewhere, e.g. Node.js from NodeSource, whose npm conflicts with Debian's).
+packages=(libtorch-dev libopenblas0-openmp python3-torch python3-sklearn python3-nbformat chromium)
+tools=(cmake:cmake g++:g++ node:nodejs npm:npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+for t in "${tools[@]}"; do
+  command -v "${t%%:*}" >/dev/null 2>&1 || missing+=("${t##*:}")
 done
 if ((${#missing[@]})); then
   if [ "$(id -u)" -ne 0 ]; then

@@ -43,7 +43,7 @@ internal sealed class NotebookRunner(RunSettings settings, TextWriter progress, 
         Directory.CreateDirectory(settings.OutputFolder);
         var resultsPath = Path.GetFullPath(Path.Combine(settings.OutputFolder, stem + ".results.json"));
         File.Delete(resultsPath); // a stale file from an earlier run would pass for this run's results
-        Environment.SetEnvironmentVariable(ResultsTable.ResultsPathVariable, resultsPath);
+        Environment.SetEnvironmentVariable(ResultsFile.PathVariable, resultsPath);
 
         var codeCells = notebook.Cells.Where(c => c["cell_type"]?.GetValue<string>() == "code").ToList();
         Report($"cells {codeCells.Count}");

@@ -21,13 +21,6 @@ namespace MedSsl.Reports;
 [TypeFormatterSource(typeof(RichDisplayFormatterSource))]
 public sealed class ResultsTable : IRichDisplay
 {
-    /// <summary>
-    /// The environment variable holding the results file of the current run. <c>medssl run</c> sets it in each
-    /// notebook's process to <c>&lt;out&gt;/&lt;stem&gt;.results.json</c>; elsewhere (VS Code) it is unset and
-    /// <see cref="Save"/> writes only where it is told to.
-    /// </summary>
-    public const string ResultsPathVariable = "MEDSSL_RESULTS_PATH";
-
     private readonly List<string> columns = [];
     private readonly List<Dictionary<string, object?>> rows = [];
 
@@ -158,33 +151,15 @@ public sealed class ResultsTable : IRichDisplay
     /// <summary>
     /// Stores this table under <see cref="Name"/> in a results file (other tables there are kept), written to a temporary
     /// file and renamed so a reader never sees half a file. The file is <paramref name="path"/> when given, else the one
-    /// <c>medssl run</c> names in <see cref="ResultsPathVariable"/>; with neither (an interactive session) nothing is
+    /// <c>medssl run</c> names in <see cref="ResultsFile.PathVariable"/>; with neither (an interactive session) nothing is
     /// written. Returns the path written, or null.
     /// </summary>
-    public string? Save(string? path = null)
+    public string? Save(string? path = null) => ResultsFile.Update(document =>
     {
-        path ??= Environment.GetEnvironmentVariable(ResultsPathVariable);
-        if (string.IsNullOrEmpty(path)) return null;
-        path = Path.GetFullPath(path);
-        JsonObject document;
-        try
-        {
-            document = File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new JsonException("not an object") : new JsonObject();
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"results file {path} exists but is not a results JSON object: {e.Message}", e);
-        }
-        document["format"] = "medssl-results/1";
         var tables = document["tables"] as JsonObject ?? new JsonObject();
         tables[Name] = ToJson();
         document["tables"] = tables;
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temporary = path + ".tmp";
-        File.WriteAllText(temporary, document.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(temporary, path, overwrite: true);
-        return path;
-    }
+    }, path);
 
     private string Format(object? value) => value switch
     {

@@ -94,10 +94,10 @@ public sealed class ReportsTests
         File.WriteAllText(path, "[1, 2]");
         Assert.Throws<InvalidDataException>(() => new ResultsTable("third").Save(path));
 
-        var previous = Environment.GetEnvironmentVariable(ResultsTable.ResultsPathVariable);
-        Environment.SetEnvironmentVariable(ResultsTable.ResultsPathVariable, null);
+        var previous = Environment.GetEnvironmentVariable(ResultsFile.PathVariable);
+        Environment.SetEnvironmentVariable(ResultsFile.PathVariable, null);
         try { Assert.Null(new ResultsTable("fourth").Save()); }
-        finally { Environment.SetEnvironmentVariable(ResultsTable.ResultsPathVariable, previous); }
+        finally { Environment.SetEnvironmentVariable(ResultsFile.PathVariable, previous); }
     }
 
     [Fact]

@@ -1,0 +1,55 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace MedSsl.Reports;
+
+/// <summary>A run's <c>&lt;stem&gt;.results.json</c>: headline values at the top level (what nightly runs compare)
+/// and results tables under "tables". Every write merges into the file and replaces it atomically.</summary>
+public static class ResultsFile
+{
+    /// <summary>
+    /// The environment variable holding the results file of the current run. <c>medssl run</c> sets it in each
+    /// notebook's process to <c>&lt;out&gt;/&lt;stem&gt;.results.json</c>; elsewhere (VS Code) it is unset and
+    /// nothing is written unless a path is given.
+    /// </summary>
+    public const string PathVariable = "MEDSSL_RESULTS_PATH";
+
+    /// <summary>Stores each public property (or dictionary entry) of <paramref name="values"/> as a top-level key,
+    /// e.g. <c>ResultsFile.SaveValues(new { accuracy = 0.97, seeds = new[] { 0, 1 } })</c>. Returns the path written, or null.</summary>
+    public static string? SaveValues(object values, string? path = null) => Update(document =>
+    {
+        var node = JsonSerializer.SerializeToNode(values) as JsonObject
+            ?? throw new ArgumentException("results values must be an object with named values", nameof(values));
+        foreach (var (key, value) in node.ToList())
+        {
+            if (key is "format" or "tables") throw new ArgumentException($"'{key}' is reserved in a results file", nameof(values));
+            node.Remove(key);
+            document[key] = value;
+        }
+    }, path);
+
+    /// <summary>Applies <paramref name="change"/> to the results document at <paramref name="path"/> (or the run's,
+    /// from <see cref="PathVariable"/>) and writes it through a temporary file and a rename. Returns the path, or null.</summary>
+    public static string? Update(Action<JsonObject> change, string? path = null)
+    {
+        path ??= Environment.GetEnvironmentVariable(PathVariable);
+        if (string.IsNullOrEmpty(path)) return null;
+        path = Path.GetFullPath(path);
+        JsonObject document;
+        try
+        {
+            document = File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new JsonException("not an object") : new JsonObject();
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"results file {path} exists but is not a results JSON object: {e.Message}", e);
+        }
+        document["format"] = "medssl-results/1";
+        change(document);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temporary = path + ".tmp";
+        File.WriteAllText(temporary, document.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        File.Move(temporary, path, overwrite: true);
+        return path;
+    }
+}
