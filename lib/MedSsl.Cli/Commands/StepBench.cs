@@ -80,6 +80,8 @@ internal static class StepBench
         {
             report["rss_mb_at_100"] = Math.Round(rss100, 1);
             report["rss_mb_end"] = Math.Round(RssMb(), 1);
+            report["managed_heap_mb"] = Math.Round(GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0, 1);
+            report["live_tensors"] = torch.live_tensors;
         }
         if (json) Console.WriteLine(JsonSerializer.Serialize(report));
         else foreach (var (key, value) in report) Console.WriteLine($"{key,-14} {value}");

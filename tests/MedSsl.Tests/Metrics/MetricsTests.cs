@@ -155,15 +155,15 @@ public class MetricsTests
     }
 
     [Fact]
-    public void MeanCi95MatchesScipyStudentT()
+    public void MeanConfidenceIntervalMatchesScipyStudentT()
     {
         foreach (var c in Ref.GetProperty("confidence_interval").EnumerateArray())
         {
-            var ci = ConfidenceInterval.MeanCi95(c.GetProperty("values").Doubles());
+            var ci = MeanConfidenceInterval.Of(c.GetProperty("values").Doubles());
             Reference.Close(c.GetProperty("mean").GetDouble(), ci.Mean, "mean");
             Reference.Close(c.GetProperty("half_width").GetDouble(), ci.HalfWidth, "half width");
         }
-        Assert.Throws<ArgumentException>(() => ConfidenceInterval.MeanCi95([0.5]));
+        Assert.True(double.IsNaN(MeanConfidenceInterval.Of([0.5]).HalfWidth)); // one run says nothing about spread
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using MedSsl.Metrics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using MedSsl.Reports;

@@ -222,6 +222,19 @@ public sealed class RunCommandTests
         var html = File.ReadAllText(Path.Combine(output, "00-getting-started.html"));
         Assert.Equal(3, Count(html, "data-medssl-plotly"));
         Assert.Equal(1, Count(html, "* plotly.js v"));
+
+        // SSLDEC (issue contract): headline means, the seeds, per-seed values; SSLDEC beats supervised-only.
+        Medssl.AssertValidNotebook(Path.Combine(output, "04-ssldec-half-moons.ipynb"));
+        var ssldec = JsonNode.Parse(File.ReadAllText(Path.Combine(output, "04-ssldec-half-moons.results.json")))!;
+        var seeds = ssldec["seeds"]!.AsArray().Select(s => s!.GetValue<int>()).ToArray();
+        Assert.Equal([0, 1, 2, 3, 4], seeds);
+        var perSeed = ssldec["per_seed"]!.AsArray();
+        Assert.Equal(seeds.Length, perSeed.Count);
+        var meanSsldec = perSeed.Average(r => r!["accuracy_ssldec"]!.GetValue<double>());
+        Assert.Equal(meanSsldec, ssldec["accuracy_ssldec"]!.GetValue<double>(), 12);
+        Assert.Equal(perSeed.Average(r => r!["accuracy_supervised"]!.GetValue<double>()), ssldec["accuracy_supervised"]!.GetValue<double>(), 12);
+        Assert.True(meanSsldec > ssldec["accuracy_supervised"]!.GetValue<double>());
+        Assert.True(perSeed.Count(r => r!["accuracy_ssldec"]!.GetValue<double>() >= 0.97) >= 4, "SSLDEC should reach 97 % on the well-placed seeds");
     }
 
     private static int Count(string text, string part)
