@@ -163,7 +163,8 @@ public sealed class ReportsTests
     public void The_cdn_version_for_vs_code_matches_the_pinned_npm_package()
     {
         var lockFile = JsonNode.Parse(File.ReadAllText(Path.Combine(Medssl.RepoRoot, "lib", "MedSsl.Lib", "Reports", "plotly", "package-lock.json")))!;
-        Assert.Equal(lockFile["packages"]!["node_modules/plotly.js-dist-min"]!["version"]!.GetValue<string>(), Figure.PlotlyVersion);
+        var pinned = lockFile["packages"]!["node_modules/plotly.js-dist-min"]!["version"]!.GetValue<string>();
+        Assert.Equal(pinned, (string)Figure.PlotlyVersion);
     }
 
     private static string Python(IEnumerable<double> values) => "[" + string.Join(", ", values.Select(v => v.ToString("R", CultureInfo.InvariantCulture))) + "]";
