@@ -28,6 +28,10 @@ public sealed record HalfMoonsRun(int Seed, PointDataset Data, int[] Labelled, S
     }
 }
 
+/// <summary>How the labelled points are chosen: at random within each moon (the paper's protocol), or spread
+/// evenly along each moon (the "fairly distributed" points behind the paper's 99.8 %).</summary>
+public enum LabelPlacement { Random, WellSpread }
+
 /// <summary>SSLDEC's half-moons demonstration (Enguehard et al. §IV-C, Figure 4): 1000 points, noise 0.1,
 /// 4 labelled points per moon, a 4 × Dense(10, ReLU) → Dense(2) network under the clustering layer.</summary>
 public static class SsldecHalfMoons
@@ -45,10 +49,11 @@ public static class SsldecHalfMoons
 
     /// <summary>Draws the moons and the labelled points for a seed, then trains the supervised-only
     /// baseline and SSLDEC from the same initial weights.</summary>
-    public static HalfMoonsRun Run(int seed, SsldecOptions? options = null, IProgress<SsldecProgress>? progress = null)
+    public static HalfMoonsRun Run(int seed, SsldecOptions? options = null, IProgress<SsldecProgress>? progress = null,
+        LabelPlacement placement = LabelPlacement.Random)
     {
         var data = Moons.Make(Points, Noise, seed);
-        var labelled = LabelledPicker.PerClass(data.Y, LabelledPerMoon, seed);
+        var labelled = placement == LabelPlacement.Random ? LabelledPicker.PerClass(data.Y, LabelledPerMoon, seed) : WellSpread(data);
         using var scope = torch.NewDisposeScope();
         var (x, y) = data.ToTensors();
         using var labelledIndex = torch.tensor(labelled.Select(i => (long)i).ToArray());
@@ -58,5 +63,17 @@ public static class SsldecHalfMoons
         var supervised = NewModel(seed, options).FitSupervised(xLabelled, yLabelled);
         var ssldec = NewModel(seed, options).Fit(xLabelled, yLabelled, x.index_select(0, unlabelledIndex), progress);
         return new HalfMoonsRun(seed, data, labelled, supervised, ssldec);
+    }
+
+    /// <summary>For each moon, the points nearest to evenly spaced positions along its arc: angles (k + ½)·π/4 around
+    /// the moon's centre — (0, 0) for the upper moon, (1, 0.5) for the lower one, as make_moons draws them.</summary>
+    public static int[] WellSpread(PointDataset data)
+    {
+        double Angle(int i) => data.Y[i] == 0 ? Math.Atan2(data[i, 1], data[i, 0]) : Math.Atan2(0.5 - data[i, 1], 1 - data[i, 0]);
+        return [.. Enumerable.Range(0, 2).SelectMany(moon => Enumerable.Range(0, LabelledPerMoon).Select(k =>
+        {
+            var target = (k + 0.5) * Math.PI / LabelledPerMoon;
+            return Enumerable.Range(0, data.Count).Where(i => data.Y[i] == moon).MinBy(i => Math.Abs(Angle(i) - target));
+        }))];
     }
 }

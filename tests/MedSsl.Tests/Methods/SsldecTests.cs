@@ -83,3 +83,18 @@ public class SsldecTests
         Assert.InRange(model.History.Count, 2, 6);
     }
 }
+
+public class HalfMoonsPlacementTests
+{
+    [Fact]
+    public void WellSpreadLabelsSitEvenlyAlongEachMoon()
+    {
+        var data = MedSsl.Data.Moons.Make(1000, 0.1, seed: 3);
+        var chosen = MedSsl.Experiments.SsldecHalfMoons.WellSpread(data);
+        Assert.Equal(8, chosen.Distinct().Count());
+        Assert.Equal([0, 0, 0, 0, 1, 1, 1, 1], chosen.Select(i => data.Y[i]));
+        // Angles around each moon's centre land near (k + ½)·π/4, in order.
+        var angles = chosen.Select(i => data.Y[i] == 0 ? Math.Atan2(data[i, 1], data[i, 0]) : Math.Atan2(0.5 - data[i, 1], 1 - data[i, 0])).ToArray();
+        for (var k = 0; k < 8; k++) Assert.InRange(angles[k], (k % 4 + 0.5) * Math.PI / 4 - 0.1, (k % 4 + 0.5) * Math.PI / 4 + 0.1);
+    }
+}

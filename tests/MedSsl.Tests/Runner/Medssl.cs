@@ -13,41 +13,38 @@ internal static class Medssl
 
     public static Result Run(params string[] arguments)
     {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var info = new ProcessStartInfo("dotnet");
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "medssl.dll"));
         foreach (var argument in arguments) info.ArgumentList.Add(argument);
         info.Environment["CI"] = "true";
         var watch = Stopwatch.StartNew();
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"medssl {string.Join(' ', arguments)} did not finish in 3 minutes");
-        }
-        return new Result(process.ExitCode, stdout.Result, stderr.Result, watch.Elapsed);
+        var (code, stdout, stderr) = Start(info, TimeSpan.FromMinutes(3), $"medssl {string.Join(' ', arguments)}");
+        return new Result(code, stdout, stderr, watch.Elapsed);
     }
 
     /// <summary>Runs a program to completion and returns (exit code, stdout + stderr).</summary>
     public static (int ExitCode, string Output) Exec(string program, params string[] arguments)
     {
-        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(program);
         foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        var (code, stdout, stderr) = Start(info, TimeSpan.FromMinutes(2), program);
+        return (code, stdout + stderr);
+    }
+
+    private static (int ExitCode, string Stdout, string Stderr) Start(ProcessStartInfo info, TimeSpan limit, string what)
+    {
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.UseShellExecute = false;
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        if (!process.WaitForExit(limit))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} did not finish in 2 minutes");
+            throw new TimeoutException($"{what} did not finish in {limit.TotalMinutes} minutes");
         }
-        return (process.ExitCode, stdout.Result + stderr.Result);
+        return (process.ExitCode, stdout.Result, stderr.Result);
     }
 
     /// <summary>Debian's nbformat (not pyenv's python3) validates against the nbformat JSON schema.</summary>
