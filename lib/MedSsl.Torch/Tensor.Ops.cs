@@ -175,6 +175,10 @@ public sealed partial class Tensor
     public Tensor addcdiv_(Tensor t1, Tensor t2, double value = 1) { Ops.addcdiv_.CallVoid(this, t1, t2, value); return this; }
     public Tensor lerp_(Tensor end, double weight) { Ops.lerp_.CallVoid(this, end, weight); return this; }
     public Tensor sqrt_() { Ops.sqrt_.CallVoid(this); return this; }
+    public Tensor neg_() { Ops.neg_.CallVoid(this); return this; }
+    public Tensor reciprocal_() { Ops.reciprocal_.CallVoid(this); return this; }
+    /// <summary>Sets the main diagonal of a matrix to value (wrap: continue below it on tall matrices, as NumPy).</summary>
+    public Tensor fill_diagonal_(double value, bool wrap = false) { Ops.fill_diagonal_.CallVoid(this, value, wrap); return this; }
     public Tensor clamp_(double? min = null, double? max = null) { Ops.clamp_.CallVoid(this, min, max); return this; }
     public Tensor copy_(Tensor src) { Ops.copy_.CallVoid(this, src); return this; }
     public Tensor fill_(double value) { Ops.fill_.CallVoid(this, value); return this; }
@@ -203,6 +207,7 @@ internal static class Ops
     internal static readonly Op neg = new("aten::neg"), reciprocal = new("aten::reciprocal"), abs = new("aten::abs");
     internal static readonly Op exp = new("aten::exp"), log = new("aten::log"), log1p = new("aten::log1p");
     internal static readonly Op sqrt = new("aten::sqrt"), sqrt_ = new("aten::sqrt_"), rsqrt = new("aten::rsqrt"), square = new("aten::square");
+    internal static readonly Op neg_ = new("aten::neg_"), reciprocal_ = new("aten::reciprocal_"), fill_diagonal_ = new("aten::fill_diagonal_");
     internal static readonly Op sign = new("aten::sign"), floor = new("aten::floor"), ceil = new("aten::ceil"), round = new("aten::round");
     internal static readonly Op sin = new("aten::sin"), cos = new("aten::cos");
     internal static readonly Op sigmoid = new("aten::sigmoid"), tanh = new("aten::tanh"), relu = new("aten::relu");

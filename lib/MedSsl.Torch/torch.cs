@@ -137,6 +137,10 @@ public static class torch
     /// <summary>Native tensors currently alive (handles not yet freed): a leak check.</summary>
     public static long live_tensors => Native.msl_live_tensors();
 
+    /// <summary>Bytes the native heap (glibc malloc, under libtorch's CPU allocator) holds in use: the leak check
+    /// that RSS is not, since RSS also counts freed memory the allocator keeps.</summary>
+    public static long native_heap_in_use_bytes => NativeHeap.InUseBytes();
+
     public static class cuda
     {
         public static bool is_available() => device_count() > 0;

@@ -60,13 +60,13 @@ internal static class StepBench
 
         for (var k = 0; k < 5; k++) Step();
         var times = new List<double>(steps);
-        double? rssAt100 = null;
+        double? rssAt100 = null, heapAt100 = null;
         for (var k = 0; k < steps; k++)
         {
             var sw = Stopwatch.StartNew();
             Step();
             times.Add(sw.Elapsed.TotalMilliseconds);
-            if (k + 1 == 100) rssAt100 = RssMb();
+            if (k + 1 == 100) (rssAt100, heapAt100) = (RssMb(), HeapMb());
         }
         times.Sort();
         var report = new Dictionary<string, object?>
@@ -80,13 +80,18 @@ internal static class StepBench
         {
             report["rss_mb_at_100"] = Math.Round(rss100, 1);
             report["rss_mb_end"] = Math.Round(RssMb(), 1);
-            report["managed_heap_mb"] = Math.Round(GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0, 1);
+            report["native_heap_mb_at_100"] = Math.Round(heapAt100!.Value, 1);
+            report["native_heap_mb_end"] = Math.Round(HeapMb(), 1);
+            report["managed_allocated_mb"] = Math.Round(GC.GetTotalAllocatedBytes() / 1048576.0, 1);
+            report["gen0_collections"] = GC.CollectionCount(0);
             report["live_tensors"] = torch.live_tensors;
         }
         if (json) Console.WriteLine(JsonSerializer.Serialize(report));
         else foreach (var (key, value) in report) Console.WriteLine($"{key,-14} {value}");
         return 0;
     }
+
+    private static double HeapMb() => torch.native_heap_in_use_bytes / 1048576.0;
 
     /// <summary>Resident set size of this process (VmRSS), in MiB.</summary>
     private static double RssMb()

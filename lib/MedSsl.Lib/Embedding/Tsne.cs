@@ -105,15 +105,15 @@ public sealed class Tsne
         return end;
     }
 
-    /// <summary>∂KL/∂yᵢ = 4 Σⱼ (pᵢⱼ − qᵢⱼ)(1 + ‖yᵢ − yⱼ‖²)⁻¹ (yᵢ − yⱼ), and KL(P‖Q) when asked.</summary>
+    /// <summary>∂KL/∂yᵢ = 4 Σⱼ (pᵢⱼ − qᵢⱼ)(1 + ‖yᵢ − yⱼ‖²)⁻¹ (yᵢ − yⱼ), and KL(P‖Q) when asked. Two [N, N]
+    /// buffers, everything else in place: at a few thousand points each step is bound by memory traffic.</summary>
     private static (Tensor grad, double error) Gradient(Tensor p, Tensor y, bool withError)
     {
-        var kernel = (SquaredDistances(y) + 1.0).reciprocal();   // Student t with one degree of freedom
-        using (var eye = Diagonal(y.size(0))) kernel.masked_fill_(eye, 0);
-        var q = (kernel / kernel.sum()).clamp_(min: MachineEpsilon);
-        var w = (p - q).mul_(kernel);
-        var grad = (w.sum(1, keepdim: true) * y - w.matmul(y)).mul_(4.0);
+        var kernel = SquaredDistances(y).add_(1.0).reciprocal_().fill_diagonal_(0);   // Student t, one degree of freedom
+        var q = kernel.div(kernel.sum()).clamp_(min: MachineEpsilon);
         var error = withError ? (p * (p.clamp(min: MachineEpsilon) / q).log()).sum().item<double>() : double.NaN;
+        var w = q.neg_().add_(p).mul_(kernel);                                          // (p − q) ⊙ kernel, in q's buffer
+        var grad = (w.sum(1, keepdim: true) * y - w.matmul(y)).mul_(4.0);
         return (grad, error);
     }
 
@@ -189,8 +189,8 @@ public sealed class Tsne
 
     private static Tensor SquaredDistances(Tensor a)
     {
-        var norms = (a * a).sum(1, keepdim: true);
-        return (norms + norms.t() - a.matmul(a.t()) * 2.0).clamp_(min: 0);
+        using var norms = (a * a).sum(1, keepdim: true);
+        return a.matmul(a.t()).mul_(-2.0).add_(norms).add_(norms.t()).clamp_(min: 0);
     }
 
     private static Tensor Diagonal(long n) => torch.eye(n, DType.Bool);

@@ -93,6 +93,29 @@ public class TensorTests
     }
 
     [Fact]
+    public void InPlaceOpsChangeTheTensorAndReturnIt()
+    {
+        using var scope = torch.NewDisposeScope();
+        var t = torch.tensor(new double[] { 1, 2, 4, 8, 0.5, 0.25 }, 2, 3);
+        Assert.Same(t, t.reciprocal_());
+        Assert.Equal([1.0, 0.5, 0.25, 0.125, 2, 4], t.ToArray<double>());
+        Assert.Same(t, t.fill_diagonal_(0));
+        Assert.Equal([0.0, 0.5, 0.25, 0.125, 0, 4], t.ToArray<double>());
+        Assert.Same(t, t.neg_());
+        Assert.Equal([0.0, -0.5, -0.25, -0.125, 0, -4], t.ToArray<double>());
+    }
+
+    [Fact]
+    public void NativeHeapInUseTracksALiveTensor()
+    {
+        // mallinfo2 counts every thread's allocations; a 64 MiB tensor is far above anything else moving meanwhile.
+        var before = torch.native_heap_in_use_bytes;
+        using (var big = torch.zeros([8L << 20], DType.Float64))
+            Assert.InRange(torch.native_heap_in_use_bytes - before, 60L << 20, 72L << 20);
+        Assert.InRange(torch.native_heap_in_use_bytes - before, -(8L << 20), 8L << 20);
+    }
+
+    [Fact]
     public void ThreadsAndVersionAreReported()
     {
         Assert.Equal(Environment.ProcessorCount, torch.get_num_threads());
