@@ -32,10 +32,19 @@ def step():
     if dev.type == "cuda":
         torch.cuda.synchronize()
 
+def rss_mb():
+    with open("/proc/self/status") as f:
+        return int(next(l for l in f if l.startswith("VmRSS:")).split()[1]) / 1024
+
 for _ in range(5):
     step()
-times = []
-for _ in range(a.steps):
+times, report = [], {}
+for k in range(a.steps):
     t = time.perf_counter(); step(); times.append((time.perf_counter() - t) * 1000)
-print(json.dumps({"median_ms": round(statistics.median(times), 3), "steps": a.steps,
-                  "threads": torch.get_num_threads(), "device": str(dev), "torch": torch.__version__}))
+    if k + 1 == 100:
+        report["rss_mb_at_100"] = round(rss_mb(), 1)
+report = {"median_ms": round(statistics.median(times), 3), "steps": a.steps, "threads": torch.get_num_threads(),
+          "device": str(dev), "torch": torch.__version__, **report}
+if "rss_mb_at_100" in report:
+    report["rss_mb_end"] = round(rss_mb(), 1)   # as `medssl bench step`: RSS at step 100 and at the end
+print(json.dumps(report))
