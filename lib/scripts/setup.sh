@@ -43,11 +43,11 @@ for lib in libblas.so.3 liblapack.so.3; do
   fi
 done
 
-# plotly.js for offline reports, pinned by package-lock.json.
-plotly_dir=lib/MedSsl.Lib/Reports/plotly
-if [ -f "$plotly_dir/package.json" ] && [ ! -f "$plotly_dir/node_modules/plotly.js-dist-min/plotly.min.js" ]; then
-  echo "setup: installing plotly.js"
-  npm ci --prefix "$plotly_dir" --no-audit --no-fund --loglevel=error >/dev/null
+# plotly.js and MathJax for offline reports, pinned by package-lock.json.
+web_dir=lib/MedSsl.Lib/Reports/plotly
+if [ ! -f "$web_dir/node_modules/plotly.js-dist-min/plotly.min.js" ] || [ ! -f "$web_dir/node_modules/mathjax/es5/tex-svg.js" ]; then
+  echo "setup: installing plotly.js and MathJax"
+  npm ci --prefix "$web_dir" --no-audit --no-fund --loglevel=error >/dev/null
 fi
 
 echo "setup: building (Release)"

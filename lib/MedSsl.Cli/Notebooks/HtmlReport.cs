@@ -29,23 +29,36 @@ internal static class HtmlReport
         table.medssl-results td, table.medssl-results th { border: 1px solid #ccc; padding: .2em .6em; }
         """;
 
+    /// <summary>What Markdig's math extension puts around TeX in rendered markdown.</summary>
+    private const string MathMarker = "class=\"math\"";
+
+    private static void Inline(StringBuilder html, ReportScript script, string consequence, List<string> warnings)
+    {
+        // Opened by the page's own script element; neither bundle contains "</script".
+        if (script.Find() is { } file)
+            html.Append("<script type=\"text/javascript\">").Append(File.ReadAllText(file)).Append("</script>");
+        else
+            warnings.Add($"{script.FileName} was not found, so {consequence}; run lib/scripts/setup.sh (npm ci in lib/MedSsl.Lib/Reports/plotly) and rebuild");
+    }
+
     /// <summary>Writes the report to a temporary file, then renames it to <paramref name="path"/>.</summary>
     public static void Write(NotebookDocument notebook, string path, string title, string summary, bool succeeded)
     {
         var body = new StringBuilder();
         foreach (var cell in notebook.Cells) AppendCell(body, cell);
-        var needsPlotly = body.ToString().Contains(Figure.HtmlMarker, StringComparison.Ordinal);
+        var text = body.ToString();
+        var needsPlotly = text.Contains(Figure.HtmlMarker, StringComparison.Ordinal);
+        var needsMath = text.Contains(MathMarker, StringComparison.Ordinal);
         var html = new StringBuilder();
         html.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>")
             .Append(WebUtility.HtmlEncode(title)).Append("</title><style>").Append(Style).Append("</style>");
         var warnings = new List<string>();
-        if (needsPlotly)
+        if (needsPlotly) Inline(html, ReportScript.Plotly, "figures are not drawn", warnings);
+        if (needsMath)
         {
-            if (PlotlyAsset.Find() is { } plotly)
-                // Opened by the page's own script element; plotly.min.js contains no "</script".
-                html.Append("<script type=\"text/javascript\">").Append(File.ReadAllText(plotly)).Append("</script>");
-            else
-                warnings.Add("plotly.js was not found, so figures are not drawn offline; run lib/scripts/setup.sh (npm ci in lib/MedSsl.Lib/Reports/plotly) and rebuild");
+            // Markdig's math extension leaves \(…\) and \[…\] inside these spans; MathJax typesets them on load.
+            html.Append("<script>window.MathJax = { tex: { inlineMath: [['\\\\(', '\\\\)']] }, svg: { fontCache: 'global' } };</script>");
+            Inline(html, ReportScript.MathJax, "equations are shown as TeX", warnings);
         }
         html.Append("</head><body><header><h1>").Append(WebUtility.HtmlEncode(title)).Append("</h1><p><span class=\"status ")
             .Append(succeeded ? "ok\">ran" : "failed\">failed").Append("</span> ").Append(WebUtility.HtmlEncode(summary)).Append("</p>");

@@ -4,7 +4,7 @@ namespace MedSsl.Tests.Runner;
 public sealed class BrowserTests
 {
     [Fact]
-    public void Chromium_draws_the_reports_plotly_figure_offline()
+    public void Chromium_draws_the_reports_plotly_figure_and_equation_offline()
     {
         var output = Medssl.TemporaryFolder();
         var run = Medssl.Run("run", Medssl.Fixture("success.ipynb"), "--out", output);
@@ -18,5 +18,6 @@ public sealed class BrowserTests
         Assert.True(code == 0, dom);
         Assert.Contains("class=\"main-svg\"", dom);
         Assert.Contains("<b id=\"bold\">bold</b>", dom);
+        Assert.Contains("<mjx-container", dom);   // MathJax typeset the markdown's $e^{i\pi} + 1 = 0$ as SVG
     }
 }

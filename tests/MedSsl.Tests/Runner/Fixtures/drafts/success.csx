@@ -1,6 +1,6 @@
 # %% [markdown]
 # Success fixture
-A notebook whose cells all run: console output, a trailing expression, `display` with `Update`, HTML, a figure and a results table.
+A notebook whose cells all run: console output, a trailing expression, `display` with `Update`, HTML, a figure and a results table; and an equation, $e^{i\pi} + 1 = 0$.
 # %%
 #!csharp
 #r "../../../../artifacts/lib/MedSsl.Lib.dll"
