@@ -164,7 +164,7 @@ public sealed class ReportsTests
     {
         var lockFile = JsonNode.Parse(File.ReadAllText(Path.Combine(Medssl.RepoRoot, "lib", "MedSsl.Lib", "Reports", "plotly", "package-lock.json")))!;
         var pinned = lockFile["packages"]!["node_modules/plotly.js-dist-min"]!["version"]!.GetValue<string>();
-        Assert.Equal(pinned, (string)Figure.PlotlyVersion);
+        Assert.Equal(Figure.PlotlyVersion, pinned);   // the CDN line VS Code loads must name the version the lock pins
     }
 
     private static string Python(IEnumerable<double> values) => "[" + string.Join(", ", values.Select(v => v.ToString("R", CultureInfo.InvariantCulture))) + "]";
