@@ -38,13 +38,13 @@ def rss_mb():
 
 for _ in range(5):
     step()
-times, report = [], {}
+times, rss_at_100 = [], None
 for k in range(a.steps):
     t = time.perf_counter(); step(); times.append((time.perf_counter() - t) * 1000)
     if k + 1 == 100:
-        report["rss_mb_at_100"] = round(rss_mb(), 1)
+        rss_at_100 = rss_mb()
 report = {"median_ms": round(statistics.median(times), 3), "steps": a.steps, "threads": torch.get_num_threads(),
-          "device": str(dev), "torch": torch.__version__, **report}
-if "rss_mb_at_100" in report:
-    report["rss_mb_end"] = round(rss_mb(), 1)   # as `medssl bench step`: RSS at step 100 and at the end
+          "device": str(dev), "torch": torch.__version__}
+if rss_at_100 is not None:   # as `medssl bench step`: RSS at step 100 and at the end
+    report["rss_mb_at_100"], report["rss_mb_end"] = round(rss_at_100, 1), round(rss_mb(), 1)
 print(json.dumps(report))

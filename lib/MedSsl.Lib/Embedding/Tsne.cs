@@ -125,7 +125,6 @@ public sealed class Tsne
         using var scope = torch.NewDisposeScope();
         var n = x.size(0);
         var distances = SquaredDistances(x);
-        var eye = Diagonal(n);
         var target = Math.Log(Perplexity);
         var beta = torch.ones([n, 1], DType);
         var low = torch.full([n, 1], double.NegativeInfinity, DType);
@@ -135,7 +134,7 @@ public sealed class Tsne
         for (var step = 0; step < 100; step++)
         {
             using var stepScope = torch.NewDisposeScope();
-            var unnormalised = (distances * -beta).exp().masked_fill_(eye, 0);
+            var unnormalised = (distances * -beta).exp().fill_diagonal_(0);
             var sum = unnormalised.sum(1, keepdim: true);
             sum = torch.where(sum.eq(0.0), sum + 1e-8, sum);
             var pi = unnormalised / sum;
@@ -160,7 +159,7 @@ public sealed class Tsne
         }
         var joint = conditional + conditional.t();
         var total = Math.Max(joint.sum().item<double>(), MachineEpsilon);
-        return joint.div_(total).clamp_(min: MachineEpsilon).masked_fill_(eye, 0).MoveToOuterDisposeScope();
+        return joint.div_(total).clamp_(min: MachineEpsilon).fill_diagonal_(0).MoveToOuterDisposeScope();
     }
 
     /// <summary>sklearn's PCA init: principal component scores (sign fixed so each column's largest
@@ -192,8 +191,6 @@ public sealed class Tsne
         using var norms = (a * a).sum(1, keepdim: true);
         return a.matmul(a.t()).mul_(-2.0).add_(norms).add_(norms.t()).clamp_(min: 0);
     }
-
-    private static Tensor Diagonal(long n) => torch.eye(n, DType.Bool);
 
     private static readonly Op EighOp = new("aten::linalg_eigh");
 }
