@@ -50,11 +50,7 @@ internal static class StepBench
 
         void Step()
         {
-            using var scope = torch.NewDisposeScope();
-            optimizer.zero_grad();
-            var loss = F.binary_cross_entropy_with_logits(model.call(x), y);
-            loss.backward();
-            optimizer.step();
+            using var loss = optimizer.minimize(() => F.binary_cross_entropy_with_logits(model.call(x), y));
             if (device.Type == DeviceType.CUDA) torch.cuda.synchronize();
         }
 

@@ -121,11 +121,7 @@ public sealed class Ssldec : Module<Tensor, Tensor>
     /// <summary>One optimisation step on a batch: KL(target ‖ q(x)); returns the loss (USB's train_step shape).</summary>
     public double TrainStep(Optimizer optimizer, Tensor x, Tensor target)
     {
-        using var scope = torch.NewDisposeScope();
-        optimizer.zero_grad();
-        var loss = KlDivergence(target, forward(x));
-        loss.backward();
-        optimizer.step();
+        using var loss = optimizer.minimize(() => KlDivergence(target, forward(x)));
         return loss.item<double>();
     }
 

@@ -90,4 +90,67 @@ public class ErrorAndMemoryTests
         for (var k = 0; k < 20; k++) Step();
         Assert.Equal(live, torch.live_tensors);
     }
+
+    /// <summary>Plain gradient descent that records how many native tensors are alive when it updates.</summary>
+    private sealed class UpdateRecorder(IEnumerable<Tensor> parameters) : MedSsl.Torch.Optim.Optimizer(OneGroup(parameters), lr: 0.1, weight_decay: 0)
+    {
+        public long LiveAtUpdate { get; private set; } = -1;
+
+        protected override void Update(Tensor p, Tensor grad, MedSsl.Torch.Optim.ParamGroup group, Dictionary<string, Tensor> state)
+        {
+            LiveAtUpdate = torch.live_tensors;
+            p.add_(grad, -group.lr);
+        }
+    }
+
+    private static Tensor DeepLoss(Tensor w)
+    {
+        var h = w;
+        for (var k = 0; k < 20; k++) h = (h * 1.1).tanh();
+        return h.pow(2).sum();
+    }
+
+    [Fact]
+    public void MinimizeFreesTheForwardGraphBeforeTheUpdate()
+    {
+        using var w = torch.linspace(-1, 1, 8, dtype: DType.Float64).requires_grad_();
+        using var optimizer = new UpdateRecorder([w]);
+        var before = torch.live_tensors;
+        using (torch.NewDisposeScope())
+        {
+            optimizer.zero_grad();
+            DeepLoss(w).backward();   // the same step by hand, graph alive through the update
+            optimizer.step();
+        }
+        Assert.True(optimizer.LiveAtUpdate >= before + 40, $"{optimizer.LiveAtUpdate - before} tensors alive at the update by hand");
+
+        using var loss = optimizer.minimize(() => DeepLoss(w));
+        Assert.True(optimizer.LiveAtUpdate <= before + 3, $"{optimizer.LiveAtUpdate - before} tensors alive at the update in minimize");
+        Assert.Equal(before + 1, torch.live_tensors);   // only the returned loss
+        Assert.False(loss.requires_grad);
+    }
+
+    [Fact]
+    public void MinimizeTakesTheSameStepAsZeroGradBackwardStep()
+    {
+        using var a = torch.linspace(-1, 1, 8, dtype: DType.Float64).requires_grad_();
+        using var b = torch.linspace(-1, 1, 8, dtype: DType.Float64).requires_grad_();
+        using var byHand = new MedSsl.Torch.Optim.Adam([a], lr: 0.05);
+        using var byMinimize = new MedSsl.Torch.Optim.Adam([b], lr: 0.05);
+        for (var k = 0; k < 3; k++)
+        {
+            double expected;
+            using (torch.NewDisposeScope())
+            {
+                byHand.zero_grad();
+                var loss = DeepLoss(a);
+                loss.backward();
+                byHand.step();
+                expected = loss.item<double>();
+            }
+            using var value = byMinimize.minimize(() => DeepLoss(b));
+            Assert.Equal(expected, value.item<double>());
+        }
+        Assert.Equal(a.detach().ToArray<double>(), b.detach().ToArray<double>());
+    }
 }
