@@ -14,11 +14,25 @@ public sealed record HalfMoonsRun(int Seed, PointDataset Data, int[] Labelled, S
     /// <summary>Accuracy over all points after SSLDEC (Figure 4c; the paper reports 99.8 %).</summary>
     public double SsldecAccuracy => Accuracy(Semisupervised);
 
+    /// <summary>KL(P‖Q) of the supervised-only model over all points (eq. 3, P from eq. 2): computed without labels.</summary>
+    public double SupervisedClusteringLoss => ClusteringLoss(Supervised);
+
+    /// <summary>KL(P‖Q) after SSLDEC over all points: a split that cuts through a moon leaves the points near the
+    /// cut unsure, so a failed run shows up here without any label (docs/methods/ssldec.md).</summary>
+    public double SsldecClusteringLoss => ClusteringLoss(Semisupervised);
+
     private double Accuracy(Ssldec model)
     {
         using var scope = torch.NewDisposeScope();
         var (x, y) = Data.ToTensors();
         return model.PredictLabels(x).eq(y).to(DType.Float64).mean().item<double>();
+    }
+
+    private double ClusteringLoss(Ssldec model)
+    {
+        using var scope = torch.NewDisposeScope();
+        var q = model.Predict(Data.ToTensors().X);
+        return Ssldec.KlDivergence(Ssldec.TargetDistribution(q), q).item<double>();
     }
 
     public void Dispose()
