@@ -1,12 +1,13 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
-using MedSsl.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace MedSsl.Cli.Commands;
 
-/// <summary><c>medssl bench op</c>: the binding's fixed cost per operator — one-element
-/// <c>a + b</c> through the boxed dispatcher call, including the result's handle and its disposal.
+/// <summary><c>medssl bench op</c>: TorchSharp's fixed cost per operator — one-element <c>a + b</c>, including
+/// the result's handle and its disposal.
 /// The PyTorch counterpart is the one-liner in docs/benchmarks.md.</summary>
 internal static class OpBench
 {
@@ -14,7 +15,7 @@ internal static class OpBench
     {
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
         var calls = new Option<int>("--calls") { Description = "calls per timed batch", DefaultValueFactory = _ => 100_000 };
-        var command = new Command("op", "per-call overhead of a tiny operator through the binding") { json, calls };
+        var command = new Command("op", "per-call overhead of a tiny operator through TorchSharp") { json, calls };
         command.SetAction(r => Run(r.GetValue(json), r.GetValue(calls)));
         return command;
     }

@@ -1,9 +1,11 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
-using MedSsl.Torch;
-using MedSsl.Torch.NN;
-using MedSsl.Torch.Optim;
+using TorchSharp;
+using static TorchSharp.torch;
+using MedSsl.Runtime;
+using MedSsl.Training;
+using TorchSharp.Modules;
 
 namespace MedSsl.Cli.Commands;
 
@@ -25,17 +27,19 @@ internal static class StepBench
         return command;
     }
 
-    internal static Sequential StandardNet() => new(
-        new Conv2d(1, 32, 3, padding: 1), new BatchNorm2d(32), new ReLU(), new MaxPool2d(2),
-        new Conv2d(32, 64, 3, padding: 1), new BatchNorm2d(64), new ReLU(), new MaxPool2d(2),
-        new Conv2d(64, 128, 3, padding: 1), new BatchNorm2d(128), new ReLU(), new AdaptiveAvgPool2d(1), new Flatten(),
-        new Linear(128, 7));
+    internal static Sequential StandardNet() => nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding: 1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding: 1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(64, 128, 3, padding: 1), nn.BatchNorm2d(128), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+        nn.Linear(128, 7));
 
     private static int Run(bool json, int steps, int? threads, string deviceName)
     {
         if (steps < 1) { Console.Error.WriteLine("bench step: --steps must be at least 1"); return 2; }
-        var device = Device.Parse(deviceName);
-        if (device.Type == DeviceType.CUDA && !torch.cuda.is_available())
+        Device device;
+        try { device = torch.device(deviceName); }
+        catch (ArgumentException e) { Console.Error.WriteLine($"bench step: --device {deviceName}: {e.Message}"); return 2; }
+        if (device.type == DeviceType.CUDA && !torch.cuda.is_available())
         {
             Console.Error.WriteLine("bench step: --device cuda, but this libtorch sees no CUDA device (see environment.md)");
             return 2;
@@ -44,14 +48,14 @@ internal static class StepBench
         torch.manual_seed(0);
         using var model = StandardNet();
         model.to(device);
-        using var optimizer = new Adam(model.parameters(), lr: 1e-4);
+        using var optimizer = optim.Adam(model.parameters(), lr: 1e-4);
         using var x = torch.randn([64, 1, 64, 64], device: device);
         using var y = torch.full([64, 7], 0.3, device: device).bernoulli();
 
         void Step()
         {
-            using var loss = optimizer.minimize(() => F.binary_cross_entropy_with_logits(model.call(x), y));
-            if (device.Type == DeviceType.CUDA) torch.cuda.synchronize();
+            optimizer.Minimize(() => nn.functional.binary_cross_entropy_with_logits(model.call(x), y));
+            if (device.type == DeviceType.CUDA) torch.cuda.synchronize();
         }
 
         for (var k = 0; k < 5; k++) Step();
@@ -62,7 +66,7 @@ internal static class StepBench
             var sw = Stopwatch.StartNew();
             Step();
             times.Add(sw.Elapsed.TotalMilliseconds);
-            if (k + 1 == 100) (rssAt100, heapAt100) = (RssMb(), HeapMb());
+            if (k + 1 == 100) (rssAt100, heapAt100) = (ProcessMemory.ResidentMb(), ProcessMemory.NativeHeapInUseMb());
         }
         times.Sort();
         var report = new Dictionary<string, object?>
@@ -75,24 +79,14 @@ internal static class StepBench
         if (rssAt100 is { } rss100)
         {
             report["rss_mb_at_100"] = Math.Round(rss100, 1);
-            report["rss_mb_end"] = Math.Round(RssMb(), 1);
+            report["rss_mb_end"] = Math.Round(ProcessMemory.ResidentMb(), 1);
             report["native_heap_mb_at_100"] = Math.Round(heapAt100!.Value, 1);
-            report["native_heap_mb_end"] = Math.Round(HeapMb(), 1);
+            report["native_heap_mb_end"] = Math.Round(ProcessMemory.NativeHeapInUseMb(), 1);
             report["managed_allocated_mb"] = Math.Round(GC.GetTotalAllocatedBytes() / 1048576.0, 1);
             report["gen0_collections"] = GC.CollectionCount(0);
-            report["live_tensors"] = torch.live_tensors;
         }
         if (json) Console.WriteLine(JsonSerializer.Serialize(report));
         else foreach (var (key, value) in report) Console.WriteLine($"{key,-14} {value}");
         return 0;
-    }
-
-    private static double HeapMb() => torch.native_heap_in_use_bytes / 1048576.0;
-
-    /// <summary>Resident set size of this process (VmRSS), in MiB.</summary>
-    private static double RssMb()
-    {
-        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmRSS:"));
-        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
     }
 }

@@ -2,7 +2,8 @@ using System.CommandLine;
 using System.Diagnostics;
 using MedSsl.Embedding;
 using MedSsl.Metrics;
-using MedSsl.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace MedSsl.Cli.Commands;
 
@@ -38,7 +39,7 @@ internal static class TsneBench
     {
         if (threads > 0) torch.set_num_threads(threads);
         using var x = Blobs(n, dim, seed);
-        var tsne = new Tsne { DType = float32 ? DType.Float32 : DType.Float64 };
+        var tsne = new Tsne { DType = float32 ? ScalarType.Float32 : ScalarType.Float64 };
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         using var y = tsne.FitTransform(x);

@@ -1,4 +1,5 @@
-using MedSsl.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace MedSsl.Data;
 

@@ -1,4 +1,5 @@
-using MedSsl.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace MedSsl.Data;
 
@@ -35,7 +36,7 @@ public sealed class PointDataset
     {
         var xs = Array.ConvertAll(X, v => (float)v);
         var ys = Array.ConvertAll(Y, v => (long)v);
-        return (torch.tensor(xs, Count, Dimensions), torch.tensor(ys, Count));
+        return (torch.tensor(xs, Count, Dimensions), torch.tensor(ys, [Count]));
     }
 
     /// <summary>The points at the given indices, in that order.</summary>

@@ -1,4 +1,5 @@
-using MedSsl.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace MedSsl.Embedding;
 
@@ -27,7 +28,7 @@ public sealed class Tsne
     public TsneInit Init { get; init; } = TsneInit.Pca;
     public ulong Seed { get; init; }
     /// <summary>Float64 by default (P spans many orders of magnitude); Float32 is faster and usually enough.</summary>
-    public DType DType { get; init; } = DType.Float64;
+    public ScalarType DType { get; init; } = ScalarType.Float64;
 
     /// <summary>The fitted embedding [N, Components] (float32, like sklearn's output dtype is the input's).</summary>
     public Tensor? Embedding { get; private set; }
@@ -45,7 +46,7 @@ public sealed class Tsne
     {
         using var scope = torch.NewDisposeScope();
         var embedding = FitTransform(torch.tensor(x));
-        var flat = embedding.to(DType.Float64).ToArray<double>();
+        var flat = embedding.to(ScalarType.Float64).data<double>().ToArray();
         var result = new double[x.GetLength(0), Components];
         Buffer.BlockCopy(flat, 0, result, 0, flat.Length * sizeof(double));
         return result;
@@ -74,7 +75,7 @@ public sealed class Tsne
             var it = Descend(p, y, update, gains, 0, ExplorationIterations, 0.5, rate, ExplorationIterations);
             p.div_(EarlyExaggeration);
             Iterations = Descend(p, y, update, gains, it, MaxIter, 0.8, rate, 300);
-            Embedding = y.to(DType.Float32).MoveToOuterDisposeScope();
+            Embedding = y.to(ScalarType.Float32).MoveToOuterDisposeScope();
         }
         return this;
     }
@@ -94,13 +95,13 @@ public sealed class Tsne
             var increase = (update * grad) < 0.0;
             gains.copy_(torch.where(increase, gains + 0.2, gains * 0.8).clamp_(min: 0.01));
             grad.mul_(gains);
-            update.mul_(momentum).sub_(grad, rate);
+            update.mul_(momentum).add_(grad, -rate);
             y.add_(update);
             if (!check) continue;
             KlDivergence = error;
             if (error < bestError) { bestError = error; bestIteration = i; }
             else if (i - bestIteration > iterationsWithoutProgress) return i + 1;
-            if (grad.norm().item<double>() <= MinGradNorm) return i + 1;
+            if (grad.norm().ToDouble() <= MinGradNorm) return i + 1;
         }
         return end;
     }
@@ -109,9 +110,9 @@ public sealed class Tsne
     /// buffers, everything else in place: at a few thousand points each step is bound by memory traffic.</summary>
     private static (Tensor grad, double error) Gradient(Tensor p, Tensor y, bool withError)
     {
-        var kernel = SquaredDistances(y).add_(1.0).reciprocal_().fill_diagonal_(0);   // Student t, one degree of freedom
+        var kernel = ZeroDiagonal(SquaredDistances(y).add_(1.0).reciprocal_());   // Student t, one degree of freedom
         var q = kernel.div(kernel.sum()).clamp_(min: MachineEpsilon);
-        var error = withError ? (p * (p.clamp(min: MachineEpsilon) / q).log()).sum().item<double>() : double.NaN;
+        var error = withError ? (p * (p.clamp(min: MachineEpsilon) / q).log()).sum().ToDouble() : double.NaN;
         var w = q.neg_().add_(p).mul_(kernel);                                          // (p − q) ⊙ kernel, in q's buffer
         var grad = (w.sum(1, keepdim: true) * y - w.matmul(y)).mul_(4.0);
         return (grad, error);
@@ -129,12 +130,12 @@ public sealed class Tsne
         var beta = torch.ones([n, 1], DType);
         var low = torch.full([n, 1], double.NegativeInfinity, DType);
         var high = torch.full([n, 1], double.PositiveInfinity, DType);
-        var done = torch.zeros([n, 1], DType.Bool);
+        var done = torch.zeros([n, 1], ScalarType.Bool);
         Tensor conditional = null!;
         for (var step = 0; step < 100; step++)
         {
             using var stepScope = torch.NewDisposeScope();
-            var unnormalised = (distances * -beta).exp().fill_diagonal_(0);
+            var unnormalised = ZeroDiagonal((distances * -beta).exp());
             var sum = unnormalised.sum(1, keepdim: true);
             sum = torch.where(sum.eq(0.0), sum + 1e-8, sum);
             var pi = unnormalised / sum;
@@ -158,8 +159,8 @@ public sealed class Tsne
             if (done.all().item<bool>()) break;
         }
         var joint = conditional + conditional.t();
-        var total = Math.Max(joint.sum().item<double>(), MachineEpsilon);
-        return joint.div_(total).clamp_(min: MachineEpsilon).fill_diagonal_(0).MoveToOuterDisposeScope();
+        var total = Math.Max(joint.sum().ToDouble(), MachineEpsilon);
+        return ZeroDiagonal(joint.div_(total).clamp_(min: MachineEpsilon)).MoveToOuterDisposeScope();
     }
 
     /// <summary>sklearn's PCA init: principal component scores (sign fixed so each column's largest
@@ -167,16 +168,16 @@ public sealed class Tsne
     private Tensor PcaInit(Tensor x)
     {
         using var scope = torch.NewDisposeScope();
-        var centred = x - x.mean(0, keepdim: true);
-        var eig = EighOp.CallMany(centred.t().matmul(centred));
+        var centred = x - x.mean([0], keepdim: true);
+        var (_, eigenvectors) = torch.linalg.eigh(centred.t().matmul(centred));
         var d = x.size(1);
-        var components = eig[1].flip(1).narrow(1, 0, Math.Min(Components, d));   // eigenvalues ascend
+        var components = eigenvectors.flip(1).narrow(1, 0, Math.Min(Components, d));   // eigenvalues ascend
         var scores = centred.matmul(components);
         var largest = scores.abs().argmax(0, keepdim: true);
         scores = scores * scores.gather(0, largest).sign();
         if (scores.size(1) < Components)
             throw new ArgumentException($"PCA init needs at least {Components} input features, the data has {d}");
-        var std = scores.select(1, 0).std(unbiased: false).item<double>();   // numpy's std: ddof = 0
+        var std = scores.select(1, 0).std(unbiased: false).ToDouble();   // numpy's std: ddof = 0
         return (scores / std * 1e-4).MoveToOuterDisposeScope();
     }
 
@@ -186,11 +187,16 @@ public sealed class Tsne
         return torch.randn([n, Components], DType, generator: generator).mul_(1e-4);
     }
 
+    private static Tensor ZeroDiagonal(Tensor square)
+    {
+        using var diagonal = square.diagonal();
+        diagonal.fill_(0);
+        return square;
+    }
+
     private static Tensor SquaredDistances(Tensor a)
     {
         using var norms = (a * a).sum(1, keepdim: true);
         return a.matmul(a.t()).mul_(-2.0).add_(norms).add_(norms.t()).clamp_(min: 0);
     }
-
-    private static readonly Op EighOp = new("aten::linalg_eigh");
 }

@@ -1,7 +1,8 @@
 using MedSsl.Data;
 using MedSsl.Methods;
 using MedSsl.Models;
-using MedSsl.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace MedSsl.Experiments;
 
@@ -25,14 +26,14 @@ public sealed record HalfMoonsRun(int Seed, PointDataset Data, int[] Labelled, S
     {
         using var scope = torch.NewDisposeScope();
         var (x, y) = Data.ToTensors();
-        return model.PredictLabels(x).eq(y).to(DType.Float64).mean().item<double>();
+        return model.PredictLabels(x).eq(y).to(ScalarType.Float64).mean().ToDouble();
     }
 
     private double ClusteringLoss(Ssldec model)
     {
         using var scope = torch.NewDisposeScope();
         var q = model.Predict(Data.ToTensors().X);
-        return Ssldec.KlDivergence(Ssldec.TargetDistribution(q), q).item<double>();
+        return Ssldec.KlDivergence(Ssldec.TargetDistribution(q), q).ToDouble();
     }
 
     public void Dispose()
@@ -57,7 +58,7 @@ public static class SsldecHalfMoons
     /// <summary>The paper's network: 2 → 4 × Dense(10, ReLU) → Dense(2) embedding.</summary>
     public static Ssldec NewModel(int seed, SsldecOptions? options = null)
     {
-        torch.manual_seed((ulong)seed);
+        torch.manual_seed(seed);
         return new Ssldec(Mlp.Create(2, [10, 10, 10, 10], 2), embeddingDim: 2, classes: 2, options ?? SsldecOptions.HalfMoons((ulong)seed));
     }
 

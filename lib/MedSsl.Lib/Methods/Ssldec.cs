@@ -1,7 +1,8 @@
 using MedSsl.Models;
-using MedSsl.Torch;
-using MedSsl.Torch.NN;
-using MedSsl.Torch.Optim;
+using MedSsl.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+using TorchSharp.Modules;
 
 namespace MedSsl.Methods;
 
@@ -41,7 +42,7 @@ public sealed record SsldecOptions
         RoundLearningRate = 1e-2,
         Rounds = 600,
         StableFraction = 0,
-        Augment = (x, g) => x + torch.randn(x.shape, x.dtype, x.device, g) * 0.2,
+        Augment = (x, g) => x + torch.randn(x.shape, x.dtype, x.device, generator: g) * 0.2,
         Seed = seed,
     };
 }
@@ -52,9 +53,9 @@ public sealed record SsldecProgress(string Phase, int Round, double Loss, double
 /// <summary>SSLDEC: a backbone mapping inputs to an embedding z, DEC's clustering layer on top
 /// (eq. 1), trained with the KL loss (eq. 3) against labels, then against the target distribution
 /// (eq. 2) of a class-balanced subset, alternating with labelled retraining (Algorithm 1).</summary>
-public sealed class Ssldec : Module<Tensor, Tensor>
+public sealed class Ssldec : nn.Module<Tensor, Tensor>
 {
-    private readonly Module<Tensor, Tensor> backbone;
+    private readonly nn.Module<Tensor, Tensor> backbone;
     private readonly ClusteringLayer clustering;
     private readonly SsldecOptions options;
     private readonly Generator generator;
@@ -63,12 +64,13 @@ public sealed class Ssldec : Module<Tensor, Tensor>
     private readonly List<SsldecProgress> history = [];
 
     /// <param name="backbone">Maps inputs [N, ...] to embeddings [N, embeddingDim] (no softmax).</param>
-    public Ssldec(Module<Tensor, Tensor> backbone, long embeddingDim, long classes, SsldecOptions? options = null)
+    public Ssldec(nn.Module<Tensor, Tensor> backbone, long embeddingDim, long classes, SsldecOptions? options = null) : base(nameof(Ssldec))
     {
         this.options = options ?? new SsldecOptions();
-        this.backbone = register_module("backbone", backbone);
-        clustering = register_module("clustering", new ClusteringLayer(classes, embeddingDim));
+        this.backbone = backbone;
+        clustering = new ClusteringLayer(classes, embeddingDim);
         generator = new Generator(this.options.Seed);
+        RegisterComponents();
     }
 
     public long Classes => clustering.centroids.size(0);
@@ -102,7 +104,7 @@ public sealed class Ssldec : Module<Tensor, Tensor>
     /// rarest predicted label has — drawn at random among the points predicted with that label.</summary>
     public static long[] BalancedSubset(Tensor q, Generator generator)
     {
-        var predicted = q.argmax(1).ToArray<long>();
+        var predicted = q.argmax(1).data<long>().ToArray();
         var classes = q.size(1);
         var byLabel = Enumerable.Range(0, (int)classes).Select(c => predicted.Select((p, i) => (p, i)).Where(t => t.p == c).Select(t => (long)t.i).ToArray()).ToArray();
         var perLabel = byLabel.Min(g => g.Length);
@@ -110,7 +112,7 @@ public sealed class Ssldec : Module<Tensor, Tensor>
         foreach (var members in byLabel)
         {
             using var order = torch.randperm(members.Length, generator: generator);
-            chosen.AddRange(order.ToArray<long>().Take(perLabel).Select(k => members[k]));
+            chosen.AddRange(order.data<long>().ToArray().Take(perLabel).Select(k => members[k]));
         }
         chosen.Sort();
         return [.. chosen];
@@ -119,11 +121,8 @@ public sealed class Ssldec : Module<Tensor, Tensor>
     // ---- Algorithm 1 -----------------------------------------------------------------------
 
     /// <summary>One optimisation step on a batch: KL(target ‖ q(x)); returns the loss (USB's train_step shape).</summary>
-    public double TrainStep(Optimizer optimizer, Tensor x, Tensor target)
-    {
-        using var loss = optimizer.minimize(() => KlDivergence(target, forward(x)));
-        return loss.item<double>();
-    }
+    public double TrainStep(optim.Optimizer optimizer, Tensor x, Tensor target) =>
+        optimizer.Minimize(() => KlDivergence(target, forward(x)));
 
     /// <summary>Supervised pre-training only (the baseline of Figure 4b).</summary>
     public Ssldec FitSupervised(Tensor xLabelled, Tensor yLabelled, IProgress<SsldecProgress>? progress = null)
@@ -137,13 +136,13 @@ public sealed class Ssldec : Module<Tensor, Tensor>
     {
         Pretrain(xLabelled, yLabelled, progress);
         using var all = torch.cat([xLabelled, xUnlabelled]);
-        using var optimizer = new Adam(parameters(), lr: options.RoundLearningRate);
+        using var optimizer = optim.Adam(parameters(), lr: options.RoundLearningRate);
         long[]? previous = null;
         for (var round = 1; round <= options.Rounds; round++)
         {
             using var scope = torch.NewDisposeScope();
             var q = Predict(all);
-            var assignments = q.argmax(1).ToArray<long>();
+            var assignments = q.argmax(1).data<long>().ToArray();
             var changed = previous is null ? 1.0 : assignments.Zip(previous).Count(t => t.First != t.Second) / (double)assignments.Length;
             previous = assignments;
             var p = TargetDistribution(q);
@@ -179,9 +178,9 @@ public sealed class Ssldec : Module<Tensor, Tensor>
 
     private void Pretrain(Tensor x, Tensor y, IProgress<SsldecProgress>? progress)
     {
-        using var optimizer = new Adam(parameters(), lr: options.LearningRate);
-        var schedule = new LinearDecayLR(optimizer, options.PretrainEpochs, options.FinalLearningRate / options.LearningRate);
-        using var target = F.one_hot(y, Classes).to(DType.Float32);
+        using var optimizer = optim.Adam(parameters(), lr: options.LearningRate);
+        var schedule = optim.lr_scheduler.LinearLR(optimizer, 1.0, options.FinalLearningRate / options.LearningRate, options.PretrainEpochs);
+        using var target = nn.functional.one_hot(y, Classes).to(ScalarType.Float32);
         var loss = double.NaN;
         for (var epoch = 0; epoch < options.PretrainEpochs; epoch++)
         {
@@ -192,9 +191,9 @@ public sealed class Ssldec : Module<Tensor, Tensor>
     }
 
     /// <summary>Retrains on the labelled set until its accuracy reaches the threshold (bounded); returns that accuracy.</summary>
-    private double RetrainOnLabels(Optimizer optimizer, Tensor x, Tensor y)
+    private double RetrainOnLabels(optim.Optimizer optimizer, Tensor x, Tensor y)
     {
-        using var target = F.one_hot(y, Classes).to(DType.Float32);
+        using var target = nn.functional.one_hot(y, Classes).to(ScalarType.Float32);
         var accuracy = Accuracy(x, y);
         for (var epoch = 0; epoch < options.MaxRetrainEpochs && accuracy < options.AccuracyThreshold; epoch++)
         {
@@ -205,7 +204,7 @@ public sealed class Ssldec : Module<Tensor, Tensor>
     }
 
     /// <summary>One shuffled pass over (x, target) in mini-batches; returns the mean batch loss.</summary>
-    private double Epoch(Optimizer optimizer, Tensor x, Tensor target, Func<Tensor, Generator, Tensor>? augment = null)
+    private double Epoch(optim.Optimizer optimizer, Tensor x, Tensor target, Func<Tensor, Generator, Tensor>? augment = null)
     {
         train();
         using var order = torch.randperm(x.size(0), generator: generator);
@@ -224,7 +223,7 @@ public sealed class Ssldec : Module<Tensor, Tensor>
     private double Accuracy(Tensor x, Tensor y)
     {
         using var scope = torch.NewDisposeScope();
-        return PredictLabels(x).eq(y).to(DType.Float64).mean().item<double>();
+        return PredictLabels(x).eq(y).to(ScalarType.Float64).mean().ToDouble();
     }
 
     private void Report(IProgress<SsldecProgress>? progress, SsldecProgress p)
@@ -233,9 +232,9 @@ public sealed class Ssldec : Module<Tensor, Tensor>
         progress?.Report(p);
     }
 
-    public override void Dispose()
+    protected override void Dispose(bool disposing)
     {
-        generator.Dispose();
-        base.Dispose();
+        if (disposing) generator.Dispose();
+        base.Dispose(disposing);
     }
 }

@@ -1,4 +1,5 @@
-using MedSsl.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace MedSsl.Metrics;
 
@@ -43,8 +44,8 @@ public static class EmbeddingQuality
     internal static double[,] ToMatrix(Tensor t)
     {
         if (t.dim() != 2) throw new ArgumentException($"expected a 2-d tensor [n, d], got [{string.Join(", ", t.shape)}]");
-        using var d = t.detach().cpu().to(DType.Float64).contiguous();
-        var flat = d.ToArray<double>();
+        using var d = t.detach().cpu().to(ScalarType.Float64).contiguous();
+        var flat = d.data<double>().ToArray();
         var m = new double[t.size(0), t.size(1)];
         Buffer.BlockCopy(flat, 0, m, 0, flat.Length * sizeof(double));
         return m;

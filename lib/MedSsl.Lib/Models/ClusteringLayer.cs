@@ -1,23 +1,24 @@
-using MedSsl.Torch;
-using MedSsl.Torch.NN;
+using TorchSharp;
+using static TorchSharp.torch;
+using TorchSharp.Modules;
 
 namespace MedSsl.Models;
 
 /// <summary>DEC's clustering layer (Xie et al. 2016; SSLDEC eq. 1): learnable centroids μ_j and a
 /// Student-t kernel turning an embedding z_i into soft assignments q_ij. Centroids start
 /// Glorot-uniform, as in the SSLDEC reference code (no k-means).</summary>
-public sealed class ClusteringLayer : Module<Tensor, Tensor>
+public sealed class ClusteringLayer : nn.Module<Tensor, Tensor>
 {
     public double alpha { get; }
+    public Parameter centroids;
 
-    public ClusteringLayer(long clusters, long embedding_dim, double alpha = 1.0)
+    public ClusteringLayer(long clusters, long embedding_dim, double alpha = 1.0) : base(nameof(ClusteringLayer))
     {
         this.alpha = alpha;
         var bound = Math.Sqrt(6.0 / (clusters + embedding_dim));
-        using (torch.no_grad()) register_parameter("centroids", torch.empty([clusters, embedding_dim]).uniform_(-bound, bound));
+        centroids = nn.Parameter(torch.empty(clusters, embedding_dim).uniform_(-bound, bound));
+        RegisterComponents();
     }
-
-    public Tensor centroids => Param("centroids");
 
     /// <summary>q_ij for embeddings z [N, D] (eq. 1).</summary>
     public override Tensor forward(Tensor z) => StudentT(z, centroids, alpha);
@@ -32,5 +33,5 @@ public sealed class ClusteringLayer : Module<Tensor, Tensor>
         return (kernel / kernel.sum(1, keepdim: true)).MoveToOuterDisposeScope();
     }
 
-    protected override string Describe() => $"ClusteringLayer(k={centroids.size(0)}, d={centroids.size(1)}, alpha={alpha})";
+    public override string ToString() => $"ClusteringLayer(k={centroids.size(0)}, d={centroids.size(1)}, alpha={alpha})";
 }

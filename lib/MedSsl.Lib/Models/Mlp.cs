@@ -1,5 +1,6 @@
-using MedSsl.Torch;
-using MedSsl.Torch.NN;
+using TorchSharp;
+using static TorchSharp.torch;
+using TorchSharp.Modules;
 
 namespace MedSsl.Models;
 
@@ -7,16 +8,16 @@ namespace MedSsl.Models;
 /// (no activation), e.g. SSLDEC's half-moons network 2 → 4×10 (ReLU) → 2.</summary>
 public static class Mlp
 {
-    public static Sequential Create(long inputs, IReadOnlyList<long> hidden, long outputs, Func<Module<Tensor, Tensor>>? activation = null)
+    public static Sequential Create(long inputs, IReadOnlyList<long> hidden, long outputs, Func<nn.Module<Tensor, Tensor>>? activation = null)
     {
-        activation ??= () => new ReLU();
-        var net = new Sequential();
+        activation ??= () => nn.ReLU();
+        var net = nn.Sequential();
         var width = inputs;
         foreach (var h in hidden)
         {
-            net.append(new Linear(width, h)).append(activation());
+            net.append(nn.Linear(width, h)).append(activation());
             width = h;
         }
-        return net.append(new Linear(width, outputs));
+        return net.append(nn.Linear(width, outputs));
     }
 }

@@ -1,4 +1,5 @@
-using MedSsl.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace MedSsl.Reports;
 
@@ -18,10 +19,10 @@ public static class DecisionBoundary
         var ys = torch.linspace(y.Min, y.Max, resolution);
         var grid = torch.meshgrid([ys, xs]);                          // row i: y = ys[i]; column j: x = xs[j]
         var points = torch.stack([grid[1].flatten(), grid[0].flatten()], 1);
-        var values = probability(points).to(DType.Float64).reshape(resolution, resolution).ToArray<double>();
+        var values = probability(points).to(ScalarType.Float64).reshape(resolution, resolution).data<double>().ToArray();
         var z = new double[resolution, resolution];
         Buffer.BlockCopy(values, 0, z, 0, values.Length * sizeof(double));
-        return Plot.Contour(z, xs.to(DType.Float64).ToArray<double>(), ys.to(DType.Float64).ToArray<double>(), title);
+        return Plot.Contour(z, xs.to(ScalarType.Float64).data<double>().ToArray(), ys.to(ScalarType.Float64).data<double>().ToArray(), title);
     }
 
     /// <summary>The points' bounding box widened by <paramref name="margin"/> on every side.</summary>

@@ -1,7 +1,8 @@
 using System.Text.Json;
 using MedSsl.Data.Augmentation;
 using MedSsl.Tests.Metrics;
-using MedSsl.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace MedSsl.Tests.Augmentation;
 
@@ -11,9 +12,9 @@ public class AugmentationTests
         Path.Combine(AppContext.BaseDirectory, "Augmentation", "Fixtures", "reference.json"))).RootElement);
 
     /// <summary>A [1, 1, H, W] image whose pixel (y, x) is (y·W + x) / (H·W): every value tells its position.</summary>
-    private static Tensor Ramp(int h, int w) => (torch.arange(h * w).to(DType.Float32) / (h * w)).view(1, 1, h, w);
+    private static Tensor Ramp(int h, int w) => (torch.arange(h * w).to(ScalarType.Float32) / (h * w)).view(1, 1, h, w);
 
-    private static Tensor Levels(JsonElement e) => (torch.tensor(e.Matrix()).to(DType.Float32) / 255.0).view(1, 1, e.GetArrayLength(), -1);
+    private static Tensor Levels(JsonElement e) => (torch.tensor(e.Matrix()).to(ScalarType.Float32) / 255.0).view(1, 1, e.GetArrayLength(), -1);
 
     [Fact]
     public void PhotometricOpsMatchPilWithinOneLevel()
@@ -36,7 +37,7 @@ public class AugmentationTests
             };
             foreach (var (name, y) in ours)
             {
-                var error = ((y - Levels(c.GetProperty(name))) * 255.0).abs().max().item<double>();
+                var error = ((y - Levels(c.GetProperty(name))) * 255.0).abs().max().ToDouble();
                 Assert.True(error <= 1.0 + 1e-4, $"{name}: off PIL by {error:F3} levels");
             }
         }
@@ -48,17 +49,17 @@ public class AugmentationTests
         using var scope = torch.NewDisposeScope();
         var x = torch.cat([Ramp(6, 8), Ramp(6, 8)]);
         var flipped = ImageOps.HorizontalFlip(x, torch.tensor(new[] { true, false }));
-        Assert.True(flipped[0].equal(x[0].flip(2)));
-        Assert.True(flipped[1].equal(x[1]));
+        Assert.True(flipped[0].equal(x[0].flip(2)).all().item<bool>());
+        Assert.True(flipped[1].equal(x[1]).all().item<bool>());
         // Shift right by 2, down by 1: out[y, x] = in[reflect(y − 1), reflect(x − 2)], numpy "reflect" borders.
         var shifted = ImageOps.TranslateReflect(x, torch.tensor(new long[] { 2, 0 }), torch.tensor(new long[] { 1, 0 }), 2);
-        var a = x[0, 0].ToArray<float>();
-        var s = shifted[0, 0].ToArray<float>();
+        var a = x[0, 0].data<float>().ToArray();
+        var s = shifted[0, 0].data<float>().ToArray();
         static int Reflect(int i, int n) => i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i;
         for (var yy = 0; yy < 6; yy++)
             for (var xx = 0; xx < 8; xx++)
                 Assert.Equal(a[Reflect(yy - 1, 6) * 8 + Reflect(xx - 2, 8)], s[yy * 8 + xx]);
-        Assert.True(shifted[1].equal(x[1]));
+        Assert.True(shifted[1].equal(x[1]).all().item<bool>());
     }
 
     [Fact]
@@ -68,12 +69,12 @@ public class AugmentationTests
         var x = Ramp(8, 8);
         // Rotating counter-clockwise by 90° is transposing then flipping upside down (torch.rot90(x, 1)).
         var rotated = ImageOps.Rotate(x, torch.tensor(new[] { 90.0 }));
-        Assert.True((rotated - x.transpose(2, 3).flip(2)).abs().max().item<double>() < 1e-6);
+        Assert.True((rotated - x.transpose(2, 3).flip(2)).abs().max().ToDouble() < 1e-6);
         var back = ImageOps.Rotate(x, torch.tensor(new[] { -90.0 }));
-        Assert.True((back - x.transpose(2, 3).flip(3)).abs().max().item<double>() < 1e-6);
+        Assert.True((back - x.transpose(2, 3).flip(3)).abs().max().ToDouble() < 1e-6);
         // Translate by (3, −2) px: out[y, x] = in[y + 2, x − 3], black outside.
-        var moved = ImageOps.Translate(x, torch.tensor(new[] { 3.0 }), torch.tensor(new[] { -2.0 })).ToArray<float>();
-        var a = x.ToArray<float>();
+        var moved = ImageOps.Translate(x, torch.tensor(new[] { 3.0 }), torch.tensor(new[] { -2.0 })).data<float>().ToArray();
+        var a = x.data<float>().ToArray();
         for (var yy = 0; yy < 8; yy++)
             for (var xx = 0; xx < 8; xx++)
             {
@@ -90,11 +91,11 @@ public class AugmentationTests
         var x = Ramp(32, 32).expand(16, 1, 32, 32).contiguous();
         Tensor Strong(ulong seed) { using var g = new Generator(seed); return new RandAugment().Apply(x, g); }
         Tensor Weak(ulong seed) { using var g = new Generator(seed); return new WeakAugment().Apply(x, g); }
-        Assert.True(Strong(5).equal(Strong(5)));
-        Assert.True(Weak(5).equal(Weak(5)));
-        Assert.False(Strong(5).equal(Strong(6)));
+        Assert.True(Strong(5).equal(Strong(5)).all().item<bool>());
+        Assert.True(Weak(5).equal(Weak(5)).all().item<bool>());
+        Assert.False(Strong(5).equal(Strong(6)).all().item<bool>());
         var strong = Strong(5);
-        var distinct = Enumerable.Range(1, 15).Count(i => !strong[i].equal(strong[0]));
+        var distinct = Enumerable.Range(1, 15).Count(i => !strong[i].equal(strong[0]).all().item<bool>());
         Assert.True(distinct >= 13, $"only {distinct} of 15 images differ from the first");
     }
 
@@ -107,14 +108,14 @@ public class AugmentationTests
         foreach (var y in new[] { new RandAugment { N = 4 }.Apply(x, g), new WeakAugment().Apply(x, g) })
         {
             Assert.Equal(x.shape, y.shape);
-            Assert.Equal(DType.Float32, y.dtype);
-            Assert.True(y.min().item<double>() >= 0 && y.max().item<double>() <= 1);
+            Assert.Equal(ScalarType.Float32, y.dtype);
+            Assert.True(y.min().ToDouble() >= 0 && y.max().ToDouble() <= 1);
         }
         // Every op on its own, for every image.
         foreach (var op in Enum.GetValues<AugmentOp>())
         {
             var y = new RandAugment { Pool = [op], ApplyProbability = 1, CutoutFraction = 0 }.Apply(x, g);
-            Assert.True(y.min().item<double>() >= 0 && y.max().item<double>() <= 1, $"{op} left [0, 1]");
+            Assert.True(y.min().ToDouble() >= 0 && y.max().ToDouble() <= 1, $"{op} left [0, 1]");
             Assert.Equal(x.shape, y.shape);
         }
         Assert.Throws<ArgumentException>(() => new WeakAugment().Apply(torch.rand(3, 8, 8), g));

@@ -77,9 +77,9 @@ public class MoonsTests
         using (y)
         {
             Assert.Equal(new long[] { 10, 2 }, x.shape);
-            Assert.Equal(MedSsl.Torch.DType.Int64, y.dtype);
-            Assert.Equal(d.Y.Select(v => (long)v).ToArray(), y.ToArray<long>());
-            Assert.Equal((float)d[3, 1], x.ToArray<float>()[7]);
+            Assert.Equal(TorchSharp.torch.ScalarType.Int64, y.dtype);
+            Assert.Equal(d.Y.Select(v => (long)v).ToArray(), y.data<long>().ToArray());
+            Assert.Equal((float)d[3, 1], x.data<float>().ToArray()[7]);
         }
     }
 

@@ -97,10 +97,10 @@ public class SyntheticCtTests
             Assert.Equal(new long[] { 2, 1, 48, 48 }, images.shape);
             Assert.Equal(new long[] { 2, 48, 48 }, masks.shape);
             Assert.Equal(new long[] { 2, 7 }, annotated.shape);
-            var m = masks.ToArray<long>();
+            var m = masks.data<long>().ToArray();
             var train = partial.TrainingMask(2);
             Assert.Equal(train[12 * 48 * 48 + 1000], m[48 * 48 + 1000]);
-            Assert.Equal(partial.IsAnnotated(2, 4) ? 1f : 0f, annotated.ToArray<float>()[7 + 4]);
+            Assert.Equal(partial.IsAnnotated(2, 4) ? 1f : 0f, annotated.data<float>().ToArray()[7 + 4]);
         }
     }
 

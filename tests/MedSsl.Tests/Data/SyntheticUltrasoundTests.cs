@@ -100,9 +100,9 @@ public class SyntheticUltrasoundTests
         {
             Assert.Equal(new long[] { 3, 1, 64, 64 }, images.shape);
             Assert.Equal(new long[] { 3, 7 }, labels.shape);
-            var l = labels.ToArray<float>();
+            var l = labels.data<float>().ToArray();
             for (var j = 0; j < 7; j++) Assert.Equal(d.HasLabel(0, j) ? 1f : 0f, l[7 + j]);
-            Assert.Equal(d.Image(5)[2080], images.ToArray<float>()[2 * 4096 + 2080]);
+            Assert.Equal(d.Image(5)[2080], images.data<float>().ToArray()[2 * 4096 + 2080]);
         }
     }
 }

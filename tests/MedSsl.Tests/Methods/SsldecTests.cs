@@ -1,7 +1,8 @@
 using MedSsl.Methods;
 using MedSsl.Models;
-using MedSsl.Tests.Torch;
-using MedSsl.Torch;
+using MedSsl.Tests.Support;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace MedSsl.Tests.Methods;
 
@@ -12,11 +13,11 @@ public class SsldecTests
     {
         // d² = 1 and 4 → kernels 1/2 and 1/5 → q = (5/7, 2/7).
         using var q = ClusteringLayer.StudentT(torch.tensor(new double[] { 0, 0 }, 1, 2), torch.tensor(new double[] { 1, 0, 0, 2 }, 2, 2));
-        Expect.Close([5.0 / 7, 2.0 / 7], q.ToArray<double>(), 1e-12);
+        Expect.Close([5.0 / 7, 2.0 / 7], q.data<double>().ToArray(), 1e-12);
         // α = 2: (1 + d²/2)^(-3/2).
         using var q2 = ClusteringLayer.StudentT(torch.tensor(new double[] { 0, 0 }, 1, 2), torch.tensor(new double[] { 1, 0, 0, 2 }, 2, 2), alpha: 2);
         double a = Math.Pow(1.5, -1.5), b = Math.Pow(3, -1.5);
-        Expect.Close([a / (a + b), b / (a + b)], q2.ToArray<double>(), 1e-12);
+        Expect.Close([a / (a + b), b / (a + b)], q2.data<double>().ToArray(), 1e-12);
     }
 
     [Fact]
@@ -24,23 +25,23 @@ public class SsldecTests
     {
         // f = (1.2, 0.8); rows q²/f = (0.5333, 0.05) and (0.1333, 0.45), then normalised.
         using var p = Ssldec.TargetDistribution(torch.tensor(new double[] { 0.8, 0.2, 0.4, 0.6 }, 2, 2));
-        Expect.Close([0.64 / 1.2 / (0.64 / 1.2 + 0.05), 0.05 / (0.64 / 1.2 + 0.05), 0.16 / 1.2 / (0.16 / 1.2 + 0.45), 0.45 / (0.16 / 1.2 + 0.45)], p.ToArray<double>(), 1e-12);
+        Expect.Close([0.64 / 1.2 / (0.64 / 1.2 + 0.05), 0.05 / (0.64 / 1.2 + 0.05), 0.16 / 1.2 / (0.16 / 1.2 + 0.45), 0.45 / (0.16 / 1.2 + 0.45)], p.data<double>().ToArray(), 1e-12);
     }
 
     [Fact]
     public void Eq3KlDivergenceMatchesHandValueAndIgnoresZeroTargets()
     {
         using var kl = Ssldec.KlDivergence(torch.tensor(new double[] { 0.5, 0.5, 1, 0 }, 2, 2), torch.tensor(new double[] { 0.25, 0.75, 0.5, 0.5 }, 2, 2));
-        Assert.Equal((0.5 * Math.Log(2) + 0.5 * Math.Log(2.0 / 3) + Math.Log(2)) / 2, kl.item<double>(), 12);
+        Assert.Equal((0.5 * Math.Log(2) + 0.5 * Math.Log(2.0 / 3) + Math.Log(2)) / 2, kl.ToDouble(), 12);
     }
 
     [Fact]
     public void Eq4GradientsOfTheClusteringLayerMatchAutograd()
     {
         torch.manual_seed(3);
-        var z = torch.randn([5, 3], DType.Float64).requires_grad_();
-        var mu = torch.randn([2, 3], DType.Float64).requires_grad_();
-        var p = torch.rand([5, 2], DType.Float64);
+        var z = torch.randn([5, 3], ScalarType.Float64).requires_grad_();
+        var mu = torch.randn([2, 3], ScalarType.Float64).requires_grad_();
+        var p = torch.rand([5, 2], ScalarType.Float64);
         p = p / p.sum(1, keepdim: true);
         var q = ClusteringLayer.StudentT(z, mu);
         var loss = Ssldec.KlDivergence(p, q) * 5; // eq. 4 differentiates the sum over points
@@ -49,8 +50,8 @@ public class SsldecTests
         var diff = z.unsqueeze(1) - mu.unsqueeze(0);                      // [i, j, d]
         var kernel = (diff.pow(2).sum(2) + 1).reciprocal();               // (1 + ‖z_i − μ_j‖²)^-1
         var weight = (kernel * (p - q)).unsqueeze(2) * diff;              // [i, j, d]
-        Expect.Close((2 * weight.sum(1)).reshape(-1).ToArray<double>(), grads[0]!.reshape(-1).ToArray<double>(), 1e-10);
-        Expect.Close((-2 * weight.sum(0)).reshape(-1).ToArray<double>(), grads[1]!.reshape(-1).ToArray<double>(), 1e-10);
+        Expect.Close((2 * weight.sum(1)).reshape(-1).data<double>().ToArray(), grads[0]!.reshape(-1).data<double>().ToArray(), 1e-10);
+        Expect.Close((-2 * weight.sum(0)).reshape(-1).data<double>().ToArray(), grads[1]!.reshape(-1).data<double>().ToArray(), 1e-10);
     }
 
     [Fact]
@@ -74,11 +75,11 @@ public class SsldecTests
     {
         torch.manual_seed(0);
         var x = torch.cat([torch.randn(100, 2) * 0.3 - 2, torch.randn(100, 2) * 0.3 + 2]);
-        var y = torch.cat([torch.zeros([100], DType.Int64), torch.ones([100], DType.Int64)]);
+        var y = torch.cat([torch.zeros([100], ScalarType.Int64), torch.ones([100], ScalarType.Int64)]);
         var labelled = torch.tensor(new long[] { 0, 1, 100, 101 });
         using var model = new Ssldec(Mlp.Create(2, [8], 2), 2, 2, new SsldecOptions { PretrainEpochs = 50, LearningRate = 1e-2, Rounds = 5, Seed = 1 });
         model.Fit(x.index_select(0, labelled), y.index_select(0, labelled), x);
-        Assert.Equal(1.0, model.PredictLabels(x).eq(y).to(DType.Float64).mean().item<double>());
+        Assert.Equal(1.0, model.PredictLabels(x).eq(y).to(ScalarType.Float64).mean().ToDouble());
         Assert.Equal("pretrain", model.History[0].Phase);
         Assert.InRange(model.History.Count, 2, 6);
     }

@@ -1,4 +1,5 @@
-using MedSsl.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace MedSsl.Data.Augmentation;
 
@@ -7,10 +8,6 @@ namespace MedSsl.Data.Augmentation;
 /// geometric ones are an affine map per image, sampled with affine_grid + grid_sampler.</summary>
 public static class ImageOps
 {
-    private static readonly Op AffineGrid = new("aten::affine_grid_generator"), GridSampler = new("aten::grid_sampler");
-    private static readonly Op Conv2d = new("aten::conv2d"), DivMode = new("aten::div", "Tensor_mode"), DivScalarMode = new("aten::div", "Scalar_mode");
-    private static readonly Op ReflectionPad = new("aten::reflection_pad2d");
-    private static readonly Op Amin = new("aten::amin"), Amax = new("aten::amax");
 
     /// <summary>Mirrors left-right the images where flip[b] is true.</summary>
     public static Tensor HorizontalFlip(Tensor x, Tensor flip) => torch.where(PerImage(flip, x), x.flip(3), x);
@@ -21,7 +18,7 @@ public static class ImageOps
     {
         long b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
         using var scope = torch.NewDisposeScope();
-        var padded = ReflectionPad.Call(x, new long[] { padding, padding, padding, padding });
+        var padded = nn.functional.pad(x, [padding, padding, padding, padding], PaddingModes.Reflect);
         // Output row i reads padded row i + padding − dy: gather rows, then columns, per image.
         var rows = (torch.arange(padding, h + padding).view(1, h) - dy.@long().view(b, 1)).view(b, 1, h, 1).expand(b, c, h, w + 2 * padding);
         var cropped = padded.gather(2, rows);
@@ -40,14 +37,14 @@ public static class ImageOps
         var s = torch.tensor(new double[] { w / 2.0, 0, 0, 0, h / 2.0, 0, 0, 0, 1 }, 3, 3).to(pixelMatrix.dtype);
         var sInv = torch.tensor(new double[] { 2.0 / w, 0, 0, 0, 2.0 / h, 0, 0, 0, 1 }, 3, 3).to(pixelMatrix.dtype);
         var theta = sInv.matmul(pixelMatrix).matmul(s)[.., ..2, ..];
-        var grid = AffineGrid.Call(theta.to(x.dtype), new[] { b, x.size(1), h, w }, false);
-        return GridSampler.Call(x, grid, 1L, 0L, false).MoveToOuterDisposeScope();   // nearest, zeros
+        var grid = nn.functional.affine_grid(theta.to(x.dtype), [b, x.size(1), h, w], align_corners: false);
+        return nn.functional.grid_sample(x, grid, GridSampleMode.Nearest, GridSamplePaddingMode.Zeros, align_corners: false).MoveToOuterDisposeScope();   // nearest, zeros
     }
 
     /// <summary>Counter-clockwise rotation by degrees[b] about the centre (PIL's Image.rotate).</summary>
     public static Tensor Rotate(Tensor x, Tensor degrees)
     {
-        var a = degrees.to(DType.Float64) * (Math.PI / 180);
+        var a = degrees.to(ScalarType.Float64) * (Math.PI / 180);
         using var cos = a.cos();
         using var sin = a.sin();
         using var zero = torch.zeros_like(a);
@@ -65,16 +62,16 @@ public static class ImageOps
     /// <summary>Shift by pixels with a black fill (RandAugment's translate): output (x, y) reads input (x − dx, y − dy).</summary>
     public static Tensor Translate(Tensor x, Tensor dx, Tensor dy)
     {
-        using var zero = torch.zeros(x.size(0)).to(DType.Float64);
-        using var one = torch.ones(x.size(0)).to(DType.Float64);
-        using var tx = -dx.to(DType.Float64);
-        using var ty = -dy.to(DType.Float64);
+        using var zero = torch.zeros(x.size(0)).to(ScalarType.Float64);
+        using var one = torch.ones(x.size(0)).to(ScalarType.Float64);
+        using var tx = -dx.to(ScalarType.Float64);
+        using var ty = -dy.to(ScalarType.Float64);
         return Affine(x, Matrix(one, zero, tx, zero, one, ty, zero, zero, one));
     }
 
     private static Tensor Shear(Tensor x, Tensor shear, bool horizontal)
     {
-        var s = shear.to(DType.Float64);
+        var s = shear.to(ScalarType.Float64);
         using var zero = torch.zeros_like(s);
         using var one = torch.ones_like(s);
         return horizontal
@@ -104,7 +101,7 @@ public static class ImageOps
         long c = x.size(1), h = x.size(2), w = x.size(3);
         using var scope = torch.NewDisposeScope();
         var kernel = torch.tensor(new float[] { 1, 1, 1, 1, 5, 1, 1, 1, 1 }, 1, 1, 3, 3).to(x.dtype) / 13.0;
-        var smooth = Conv2d.Call(x, kernel.expand(c, 1, 3, 3), Arg.None, new long[] { 1, 1 }, new long[] { 1, 1 }, new long[] { 1, 1 }, c);
+        var smooth = nn.functional.conv2d(x, kernel.expand(c, 1, 3, 3), strides: [1, 1], padding: [1, 1], dilation: [1, 1], groups: c);
         var ys = torch.arange(h).view(1, 1, h, 1);
         var xs = torch.arange(w).view(1, 1, 1, w);
         var interior = (ys > 0.0) & (ys < h - 1.0) & (xs > 0.0) & (xs < w - 1.0);
@@ -117,8 +114,8 @@ public static class ImageOps
     public static Tensor AutoContrast(Tensor x)
     {
         using var scope = torch.NewDisposeScope();
-        var lo = Amin.Call(x, new long[] { 2, 3 }, true);
-        var hi = Amax.Call(x, new long[] { 2, 3 }, true);
+        var lo = x.amin([2, 3], keepdim: true);
+        var hi = x.amax([2, 3], keepdim: true);
         var range = hi - lo;
         var flat = range <= 0.0;
         var stretched = (x - lo) / range.masked_fill(flat, 1);
@@ -132,12 +129,12 @@ public static class ImageOps
         long b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
         using var scope = torch.NewDisposeScope();
         var levels = Levels(x).view(b * c, h * w);
-        var hist = torch.zeros([b * c, 256], DType.Int64).scatter_add(1, levels, torch.ones_like(levels));
-        var top = hist.gather(1, Amax.Call(levels, new long[] { 1 }, false).view(b * c, 1));
-        var step = DivScalarMode.Call(hist.sum(1, keepdim: true) - top, 255L, "floor");
+        var hist = torch.zeros([b * c, 256], ScalarType.Int64).scatter_add(1, levels, torch.ones_like(levels));
+        var top = hist.gather(1, levels.amax([1]).view(b * c, 1));
+        var step = (hist.sum(1, keepdim: true) - top).div(255L, RoundingMode.floor);
         var before = hist.cumsum(1) - hist;
         var safeStep = step.clamp(min: 1);
-        var lut = DivMode.Call(DivScalarMode.Call(step, 2L, "floor") + before, safeStep, "floor").clamp_(0, 255);
+        var lut = (step.div(2L, RoundingMode.floor) + before).div(safeStep, RoundingMode.floor).clamp_(0, 255);
         var equalised = lut.gather(1, levels).view(b, c, h, w).to(x.dtype) / 255.0;
         return torch.where(step.view(b, c, 1, 1) > 0.0, equalised, x).MoveToOuterDisposeScope();
     }
@@ -158,10 +155,10 @@ public static class ImageOps
     {
         long b = x.size(0), h = x.size(2), w = x.size(3);
         using var scope = torch.NewDisposeScope();
-        var x0 = (cx.to(DType.Float64) - size / 2.0).floor().view(b, 1, 1, 1);
-        var y0 = (cy.to(DType.Float64) - size / 2.0).floor().view(b, 1, 1, 1);
-        var xs = torch.arange(w).to(DType.Float64).view(1, 1, 1, w);
-        var ys = torch.arange(h).to(DType.Float64).view(1, 1, h, 1);
+        var x0 = (cx.to(ScalarType.Float64) - size / 2.0).floor().view(b, 1, 1, 1);
+        var y0 = (cy.to(ScalarType.Float64) - size / 2.0).floor().view(b, 1, 1, 1);
+        var xs = torch.arange(w).to(ScalarType.Float64).view(1, 1, 1, w);
+        var ys = torch.arange(h).to(ScalarType.Float64).view(1, 1, h, 1);
         var inside = (xs >= x0) & (xs < x0 + size) & (ys >= y0) & (ys < y0 + size);
         return x.masked_fill(inside, 0.5).MoveToOuterDisposeScope();
     }
@@ -175,5 +172,5 @@ public static class ImageOps
 
     /// <summary>A per-image value [B] shaped to broadcast over [B, C, H, W].</summary>
     private static Tensor PerImage(Tensor v, Tensor x) =>
-        (v.dtype == DType.Bool ? v : v.to(x.dtype)).view(x.size(0), 1, 1, 1);
+        (v.dtype == ScalarType.Bool ? v : v.to(x.dtype)).view(x.size(0), 1, 1, 1);
 }

@@ -1,4 +1,5 @@
-using MedSsl.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace MedSsl.Data.Augmentation;
 
@@ -21,8 +22,6 @@ public sealed class RandAugment
     public double CutoutFraction { get; init; } = 0.5;
     public IReadOnlyList<AugmentOp> Pool { get; init; } = Enum.GetValues<AugmentOp>();
 
-    private static readonly Op IndexCopy = new("aten::index_copy");
-
     public Tensor Apply(Tensor images, Generator generator)
     {
         AugmentChecks.Batch(images);
@@ -34,23 +33,23 @@ public sealed class RandAugment
         {
             // Draw every image's parameters first, so the stream does not depend on which ops fire.
             var op = torch.randint(0, Pool.Count, [b], generator: generator);
-            var v = torch.randint(1, M, [b], generator: generator).to(DType.Float64);
+            var v = torch.randint(1, M, [b], generator: generator).to(ScalarType.Float64);
             var apply = torch.rand([b], generator: generator) < ApplyProbability;
-            var sign = torch.where(torch.rand([b], generator: generator) < 0.5, torch.ones([b], DType.Float64), torch.full([b], -1.0, DType.Float64));
+            var sign = torch.where(torch.rand([b], generator: generator) < 0.5, torch.ones([b], ScalarType.Float64), torch.full([b], -1.0, ScalarType.Float64));
             for (var k = 0; k < Pool.Count; k++)
             {
                 var chosen = (op.eq(k) & apply).nonzero().view(-1);
                 if (chosen.numel() == 0) continue;
                 var part = x.index_select(0, chosen);
                 var out_ = Run(Pool[k], part, v.index_select(0, chosen), sign.index_select(0, chosen));
-                x = IndexCopy.Call(x, 0L, chosen, out_);
+                x = x.index_copy(0, chosen, out_);
             }
         }
         if (CutoutFraction > 0)
         {
             long h = x.size(2), w = x.size(3);
-            var cx = torch.rand([b], DType.Float64, generator: generator) * w;
-            var cy = torch.rand([b], DType.Float64, generator: generator) * h;
+            var cx = torch.rand([b], ScalarType.Float64, generator: generator) * w;
+            var cy = torch.rand([b], ScalarType.Float64, generator: generator) * h;
             x = ImageOps.Cutout(x, cx, cy, (int)(CutoutFraction * Math.Min(h, w)));
         }
         return (ReferenceEquals(x, images) ? x.clone() : x).MoveToOuterDisposeScope();

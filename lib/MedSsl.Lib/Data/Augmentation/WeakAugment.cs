@@ -1,4 +1,5 @@
-using MedSsl.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace MedSsl.Data.Augmentation;
 
@@ -31,7 +32,7 @@ internal static class AugmentChecks
     {
         if (images.dim() != 4)
             throw new ArgumentException($"augmentations take a batch [B, C, H, W], got [{string.Join(", ", images.shape)}]", nameof(images));
-        if (images.dtype is not (DType.Float32 or DType.Float64))
+        if (images.dtype is not (ScalarType.Float32 or ScalarType.Float64))
             throw new ArgumentException($"augmentations take float images in [0, 1], got {images.dtype}", nameof(images));
     }
 }

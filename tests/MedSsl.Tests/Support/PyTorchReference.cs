@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
 
-namespace MedSsl.Tests.Torch;
+namespace MedSsl.Tests.Support;
 
-/// <summary>Runs a PyTorch script with Debian's /usr/bin/python3 (the same libtorch 1.13 as the binding)
+/// <summary>Runs a PyTorch script with Debian's /usr/bin/python3 (PyTorch 1.13, the reference)
 /// and returns the JSON it prints. The script gets `load(path)` to read our safetensors files.</summary>
 internal static class PyTorchReference
 {

@@ -1,4 +1,4 @@
-namespace MedSsl.Tests.Torch;
+namespace MedSsl.Tests.Support;
 
 internal static class Expect
 {

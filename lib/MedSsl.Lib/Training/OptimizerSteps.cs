@@ -1,0 +1,25 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MedSsl.Training;
+
+/// <summary>The one optimisation step every trainer uses.</summary>
+public static class OptimizerSteps
+{
+    /// <summary>zero_grad, forward, backward, step; returns the loss value. Forward and backward run in a dispose
+    /// scope that ends with backward, so the step's activations are freed before the optimizer allocates its
+    /// temporaries — PyTorch frees the graph at the same point, when the loss goes out of scope.</summary>
+    public static double Minimize(this optim.Optimizer optimizer, Func<Tensor> loss)
+    {
+        optimizer.zero_grad();
+        double value;
+        using (NewDisposeScope())
+        {
+            var l = loss();
+            l.backward();
+            value = l.to(ScalarType.Float64).ToDouble();
+        }
+        optimizer.step();
+        return value;
+    }
+}
