@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# One-time, idempotent set-up for a Debian 12 machine: system packages (libtorch, OpenBLAS,
-# Python references, Chromium), libtorch pointed at OpenBLAS, plotly.js from npm, and a Release
-# build (which also fills artifacts/lib). Quick when everything is already there.
+# One-time, idempotent set-up for a Debian 12 machine (environment.md): the Debian packages the tests use as
+# references and real clients, plotly.js and MathJax from npm, a Release build (NuGet brings TorchSharp and libtorch;
+# the build repairs TorchSharp's native glue for Debian's libstdc++ and fills artifacts/lib), and the Jupyter
+# kernelspec. Quick when everything is already there.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
 
-# Libraries and Python modules are checked with dpkg; tools only when the command is missing (a machine may
-# already have them from elsewhere, e.g. Node.js from NodeSource, whose npm conflicts with Debian's).
-packages=(libtorch-dev libopenblas0-openmp python3-torch python3-sklearn python3-nbformat chromium)
-tools=(cmake:cmake g++:g++ node:nodejs npm:npm)
+# python3-*: references (PyTorch 1.13, scikit-learn) and real clients (nbformat, jupyter_client, nbclient), always
+# called as /usr/bin/python3; chromium: the browser test of the HTML reports; slurm-wlm and munge: the sweep tests'
+# one-node cluster. Libraries and Python modules are checked with dpkg; tools only when the command is missing (a
+# machine may already have them from elsewhere, e.g. Node.js from NodeSource, whose npm conflicts with Debian's).
+packages=(python3-torch python3-sklearn python3-nbformat python3-jupyter-client python3-nbclient python3-zmq chromium slurm-wlm munge)
+tools=(node:nodejs npm:npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -28,21 +31,6 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# libtorch calls whatever libblas.so.3 the system selects; Debian's reference BLAS is ~13x
-# slower than OpenBLAS, and OpenBLAS's pthread flavour fights libtorch's OpenMP pool.
-arch_dir=/usr/lib/x86_64-linux-gnu
-for lib in libblas.so.3 liblapack.so.3; do
-  want="$arch_dir/openblas-openmp/$lib"
-  name="$lib-x86_64-linux-gnu"
-  if [ -e "$want" ] && [ "$(update-alternatives --query "$name" 2>/dev/null | sed -n 's/^Value: //p')" != "$want" ]; then
-    if [ "$(id -u)" -ne 0 ]; then
-      echo "setup: libtorch would use a slow BLAS; run as root: update-alternatives --set $name $want" >&2
-      exit 1
-    fi
-    update-alternatives --set "$name" "$want" >/dev/null
-  fi
-done
-
 # plotly.js and MathJax for offline reports, pinned by package-lock.json.
 web_dir=lib/MedSsl.Lib/Reports/plotly
 if [ ! -f "$web_dir/node_modules/plotly.js-dist-min/plotly.min.js" ] || [ ! -f "$web_dir/node_modules/mathjax/es5/tex-svg.js" ]; then
@@ -50,5 +38,10 @@ if [ ! -f "$web_dir/node_modules/plotly.js-dist-min/plotly.min.js" ] || [ ! -f "
   npm ci --prefix "$web_dir" --no-audit --no-fund --loglevel=error >/dev/null
 fi
 
+# The first restore downloads TorchSharp and libtorch (~600 MB) into the NuGet cache.
 echo "setup: building (Release)"
 dotnet build MedSsl.Lib.sln -c Release -nologo -v q -clp:ErrorsOnly
+
+# The kernelspec "C# (MedSsl)" (medssl-csharp) for this user, so VS Code's Jupyter extension, JupyterLab and
+# nbclient run the notebooks cell by cell.
+dotnet lib/MedSsl.Cli/bin/Release/net10.0/medssl.dll kernel install --user >/dev/null

@@ -69,14 +69,17 @@ public static class SsldecHalfMoons
     {
         var data = Moons.Make(Points, Noise, seed);
         var labelled = placement == LabelPlacement.Random ? LabelledPicker.PerClass(data.Y, LabelledPerMoon, seed) : WellSpread(data);
+        // Modules are made outside the dispose scope: TorchSharp would dispose their parameters with it.
+        var supervised = NewModel(seed, options);
+        var ssldec = NewModel(seed, options);
         using var scope = torch.NewDisposeScope();
         var (x, y) = data.ToTensors();
         using var labelledIndex = torch.tensor(labelled.Select(i => (long)i).ToArray());
         using var unlabelledIndex = torch.tensor(LabelledPicker.Rest(data.Count, labelled).Select(i => (long)i).ToArray());
         var xLabelled = x.index_select(0, labelledIndex);
         var yLabelled = y.index_select(0, labelledIndex);
-        var supervised = NewModel(seed, options).FitSupervised(xLabelled, yLabelled);
-        var ssldec = NewModel(seed, options).Fit(xLabelled, yLabelled, x.index_select(0, unlabelledIndex), progress);
+        supervised.FitSupervised(xLabelled, yLabelled);
+        ssldec.Fit(xLabelled, yLabelled, x.index_select(0, unlabelledIndex), progress);
         return new HalfMoonsRun(seed, data, labelled, supervised, ssldec);
     }
 

@@ -51,7 +51,7 @@ public class SsldecTests
         var kernel = (diff.pow(2).sum(2) + 1).reciprocal();               // (1 + ‖z_i − μ_j‖²)^-1
         var weight = (kernel * (p - q)).unsqueeze(2) * diff;              // [i, j, d]
         Expect.Close((2 * weight.sum(1)).reshape(-1).data<double>().ToArray(), grads[0]!.reshape(-1).data<double>().ToArray(), 1e-10);
-        Expect.Close((-2 * weight.sum(0)).reshape(-1).data<double>().ToArray(), grads[1]!.reshape(-1).data<double>().ToArray(), 1e-10);
+        Expect.Close((-2 * weight.sum(dim: 0)).reshape(-1).data<double>().ToArray(), grads[1]!.reshape(-1).data<double>().ToArray(), 1e-10);
     }
 
     [Fact]
