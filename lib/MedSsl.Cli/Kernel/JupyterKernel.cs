@@ -46,11 +46,14 @@ internal sealed class JupyterKernel
         });
         session.CaptureConsole();
         var iopubThread = Start("iopub", PublishQueued);
-        Start("heartbeat", EchoHeartbeats);
-        Start("stdin", () => Serve(connection.StdinPort, "stdin", (message, _) =>
-            log.WriteLine($"medssl kernel: stdin {message.Type} ignored: cells read no input (Console.In is empty)")));
-        Start("control", () => Serve(connection.ControlPort, "control", (message, socket) => Handle(message, socket, control: true)));
-        Start("shell", () => Serve(connection.ShellPort, "shell", (message, socket) => Handle(message, socket, control: false)));
+        Thread[] receivers =
+        [
+            Start("heartbeat", EchoHeartbeats),
+            Start("stdin", () => Serve(connection.StdinPort, "stdin", (message, _) =>
+                log.WriteLine($"medssl kernel: stdin {message.Type} ignored: cells read no input (Console.In is empty)"))),
+            Start("control", () => Serve(connection.ControlPort, "control", (message, socket) => Handle(message, socket, control: true))),
+            Start("shell", () => Serve(connection.ShellPort, "shell", (message, socket) => Handle(message, socket, control: false))),
+        ];
         WaitHandle.WaitAny([socketsBound.WaitHandle, stopping.Token.WaitHandle]);
         if (stopping.IsCancellationRequested) return 1; // a socket failed to bind; its thread logged why
         log.WriteLine($"medssl kernel: listening on {connection.Ip} (shell {connection.ShellPort}, control {connection.ControlPort})");
@@ -59,7 +62,10 @@ internal sealed class JupyterKernel
         stopping.Token.WaitHandle.WaitOne();
         iopub.CompleteAdding();
         iopubThread.Join(TimeSpan.FromSeconds(5));
-        NetMQConfig.Cleanup(block: false);
+        // Receivers notice the stop within a poll interval; the shell thread may be waiting on a cell that ignores
+        // its Cancellation, and ending the process ends that cell.
+        var closed = receivers.All(thread => thread.Join(TimeSpan.FromSeconds(1)));
+        if (closed) NetMQConfig.Cleanup(block: false);
         return 0;
     }
 
@@ -160,7 +166,7 @@ internal sealed class JupyterKernel
                     var restart = request.Content["restart"]?.GetValue<bool>() ?? false;
                     session.Interrupt();
                     Send(socket, request, "shutdown_reply", new JsonObject { ["status"] = "ok", ["restart"] = restart });
-                    log.WriteLine($"medssl kernel: shutdown requested (restart: {restart}); the client starts a new process to restart");
+                    log.WriteLine(restart ? "medssl kernel: restart requested; the client starts a new kernel process" : "medssl kernel: shutdown requested");
                     break;
                 default: log.WriteLine($"medssl kernel: {request.Type} is not handled; no reply"); break;
             }

@@ -145,6 +145,13 @@ def scenario_lifecycle():
     kc.wait_for_ready(timeout=TIMEOUT)
     seen["after_restart"] = execute(kc, "before")
     process = km.provisioner.process
+    # A cell that never looks at Cancellation is running: shutdown is answered on the control channel anyway.
+    hang_id = kc.execute("Thread.Sleep(600_000);")
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        msg = kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+        if msg["parent_header"].get("msg_id") == hang_id and msg["msg_type"] == "execute_input":
+            break
     started = time.monotonic()
     km.shutdown_kernel(now=False)
     seen["shutdown_seconds"] = time.monotonic() - started
