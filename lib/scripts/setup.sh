@@ -52,3 +52,24 @@ fi
 
 echo "setup: building (Release)"
 dotnet build MedSsl.Lib.sln -c Release -nologo -v q -clp:ErrorsOnly
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Jupyter kernel (issue 15): after the final build, install the kernelspec "C# (MedSsl)" (medssl-csharp) for this user,
+# so VS Code's Jupyter extension, JupyterLab and nbclient can run the notebooks cell by cell.
+# The kernel tests (tests/MedSsl.Tests/Kernel) drive it with Debian's Jupyter clients under /usr/bin/python3.
+kernel_test_packages=()
+for p in python3-jupyter-client python3-nbclient python3-zmq; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || kernel_test_packages+=("$p")
+done
+if ((${#kernel_test_packages[@]})); then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: the kernel tests need Debian packages; run as root:" >&2
+    echo "  apt-get install -y --no-install-recommends ${kernel_test_packages[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing ${kernel_test_packages[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${kernel_test_packages[@]}" >/dev/null
+fi
+echo "setup: installing the Jupyter kernelspec medssl-csharp"
+dotnet lib/MedSsl.Cli/bin/Release/net10.0/medssl.dll kernel install --user
