@@ -11,7 +11,8 @@ namespace MedSsl.Cli.Kernel;
 /// The C# (MedSsl) Jupyter kernel: the Jupyter messaging protocol 5.3 over ZeroMQ (NetMQ) in front of the
 /// <see cref="ScriptSession"/> that <c>medssl run</c> uses. NetMQ sockets are not thread-safe, so each socket lives
 /// on its own thread: shell (requests, cells run from here one at a time), control (interrupt and shutdown, answered
-/// while a cell runs), iopub (publishes what the others queue), stdin and heartbeat.
+/// while a cell runs), iopub (publishes what the others queue), stdin (asks the front end for a cell's
+/// <c>Console.ReadLine</c>) and heartbeat.
 /// </summary>
 internal sealed class JupyterKernel
 {
@@ -26,6 +27,10 @@ internal sealed class JupyterKernel
     private readonly ManualResetEventSlim socketsBound = new();
     private int bindsPending = 5;
     private int executionCount;
+    // What the stdin thread sends (NetMQQueue is the thread-safe way into a socket's thread) and the answer awaited.
+    private readonly NetMQQueue<NetMQMessage> stdinOutgoing = new();
+    private TaskCompletionSource<string>? pendingInput;
+    private volatile JupyterMessage? inputParent;
 
     public JupyterKernel(ConnectionInfo connection, TextWriter log)
     {
@@ -45,12 +50,12 @@ internal sealed class JupyterKernel
             log.WriteLine("medssl kernel: SIGINT ignored (interrupts arrive as interrupt_request messages)");
         });
         session.CaptureConsole();
+        Console.SetIn(new FrontEndInput(this));
         var iopubThread = Start("iopub", PublishQueued);
         Thread[] receivers =
         [
             Start("heartbeat", EchoHeartbeats),
-            Start("stdin", () => Serve(connection.StdinPort, "stdin", (message, _) =>
-                log.WriteLine($"medssl kernel: stdin {message.Type} ignored: cells read no input (Console.In is empty)"))),
+            Start("stdin", ServeStdin),
             Start("control", () => Serve(connection.ControlPort, "control", (message, socket) => Handle(message, socket, control: true))),
             Start("shell", () => Serve(connection.ShellPort, "shell", (message, socket) => Handle(message, socket, control: false))),
         ];
@@ -107,6 +112,52 @@ internal sealed class JupyterKernel
             }
             handle(message, socket);
         }
+    }
+
+    /// <summary>The stdin channel: sends queued input requests, completes the pending one with the reply.</summary>
+    private void ServeStdin()
+    {
+        using var socket = new RouterSocket();
+        socket.Bind(connection.Address(connection.StdinPort));
+        using var poller = new NetMQPoller { socket, stdinOutgoing };
+        stdinOutgoing.ReceiveReady += (_, e) => socket.SendMultipartMessage(e.Queue.Dequeue());
+        socket.ReceiveReady += (_, e) =>
+        {
+            var message = codec.Decode(e.Socket.ReceiveMultipartMessage(), out var problem);
+            if (message is null) log.WriteLine($"medssl kernel: stdin: dropped a message: {problem}");
+            else if (message.Type == "input_reply") Volatile.Read(ref pendingInput)?.TrySetResult(Text(message, "value"));
+            else log.WriteLine($"medssl kernel: stdin: {message.Type} ignored");
+        };
+        using var stop = stopping.Token.Register(() => poller.StopAsync());
+        Bound();
+        poller.Run();
+    }
+
+    /// <summary>A line typed in the front end, for the running cell; null when its request did not allow input.</summary>
+    private string? RequestInput(string prompt)
+    {
+        var parent = inputParent;
+        if (parent is null) return null;
+        var answer = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref pendingInput, answer);
+        stdinOutgoing.Enqueue(codec.Encode(parent, "input_request", new JsonObject { ["prompt"] = prompt, ["password"] = false }));
+        try
+        {
+            // An interrupt while waiting ends the wait (OperationCanceledException) like any awaited call in the cell.
+            answer.Task.Wait(session.CurrentCancellation);
+            return answer.Task.Result;
+        }
+        finally
+        {
+            Volatile.Write(ref pendingInput, null);
+        }
+    }
+
+    /// <summary><c>Console.In</c> of the cells: each line read is asked of the front end.</summary>
+    private sealed class FrontEndInput(JupyterKernel kernel) : TextReader
+    {
+        public override string? ReadLine() => kernel.RequestInput("");
+        public override int Read() => throw new NotSupportedException("read whole lines from the front end: Console.ReadLine()");
     }
 
     private void PublishQueued()
@@ -212,7 +263,9 @@ internal sealed class JupyterKernel
         var count = executionCount;
         if (!silent) Publish(request, "execute_input", new JsonObject { ["code"] = code, ["execution_count"] = count });
         var sink = new KernelOutputs(this, request, silent);
+        inputParent = request.Content["allow_stdin"]?.GetValue<bool>() == true ? request : null;
         var outcome = session.Run(code, storeHistory ? $"cell {count}" : "silent cell", count, sink, Timeout.InfiniteTimeSpan);
+        inputParent = null;
         var reply = outcome == CellOutcome.Succeeded || sink.LastError is null
             ? new JsonObject { ["status"] = "ok", ["execution_count"] = count, ["payload"] = new JsonArray(), ["user_expressions"] = new JsonObject() }
             : new JsonObject

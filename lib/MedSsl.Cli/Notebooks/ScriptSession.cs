@@ -104,6 +104,9 @@ internal sealed class ScriptSession(string baseFolder)
         return CellOutcome.Succeeded;
     }
 
+    /// <summary>The running cell's stop request (None between cells).</summary>
+    public CancellationToken CurrentCancellation => Volatile.Read(ref running)?.Token ?? CancellationToken.None;
+
     /// <summary>Asks the running cell, if any, to stop (thread-safe; called from the kernel's control thread).</summary>
     public void Interrupt() => Volatile.Read(ref running)?.Cancel();
 

@@ -118,6 +118,15 @@ public sealed class KernelTests(KernelSessionFixture fixture) : IClassFixture<Ke
     }
 
     [Fact]
+    public void Console_read_line_asks_the_front_end_on_stdin()
+    {
+        Assert.Equal("input_request", Text(fixture.Step("input_request")["type"]));
+        Assert.True(fixture.Step("input_request")["parent"]!.GetValue<bool>());
+        var streams = Outputs(fixture.Step("input"), "stream");
+        Assert.Equal("hello medssl\n", string.Concat(streams.Select(s => Text(s["text"]))));
+    }
+
+    [Fact]
     public void Is_complete_and_completion_come_from_roslyn()
     {
         Assert.Equal("incomplete", Text(Reply(fixture.Step("is_complete_open"))["status"]));

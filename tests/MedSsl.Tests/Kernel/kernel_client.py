@@ -73,6 +73,12 @@ def scenario_session(lib_dll):
         }
         for name, code in cells.items():
             seen[name] = execute(kc, code)
+        # Console.ReadLine in a cell asks the front end on the stdin channel.
+        msg_id = kc.execute('var name = Console.ReadLine();\nConsole.WriteLine($"hello {name}");', allow_stdin=True)
+        request = kc.get_stdin_msg(timeout=TIMEOUT)
+        seen["input_request"] = {"type": request["msg_type"], "parent": request["parent_header"]["msg_id"] == msg_id}
+        kc.input("medssl")
+        seen["input"] = collect(kc, msg_id)
         seen["is_complete_open"] = collect(kc, kc.is_complete("if (x > 1) {"))
         seen["is_complete_done"] = collect(kc, kc.is_complete("x + 1"))
         seen["complete_member"] = collect(kc, kc.complete("Console.WriteL"))
