@@ -27,6 +27,7 @@ internal sealed class JupyterKernel
     private readonly ManualResetEventSlim socketsBound = new();
     private int bindsPending = 5;
     private int executionCount;
+    private bool abortQueuedExecutes; // shell thread only
     // What the stdin thread sends (NetMQQueue is the thread-safe way into a socket's thread) and the answer awaited.
     private readonly NetMQQueue<NetMQMessage> stdinOutgoing = new();
     private TaskCompletionSource<string>? pendingInput;
@@ -104,14 +105,27 @@ internal sealed class JupyterKernel
         while (!stopping.IsCancellationRequested)
         {
             if (!socket.TryReceiveMultipartMessage(PollInterval, ref frames)) continue;
-            var message = codec.Decode(frames, out var problem);
-            if (message is null)
-            {
-                log.WriteLine($"medssl kernel: {channel}: dropped a message: {problem}");
-                continue;
-            }
-            handle(message, socket);
+            Dispatch(aborting: false);
+            // After a failed cell with stop_on_error, the cells a front end queued behind it (JupyterLab's Run All)
+            // are answered "aborted" instead of run.
+            while (abortQueuedExecutes && socket.TryReceiveMultipartMessage(TimeSpan.Zero, ref frames)) Dispatch(aborting: true);
+            abortQueuedExecutes = false;
         }
+
+        void Dispatch(bool aborting)
+        {
+            var message = codec.Decode(frames!, out var problem);
+            if (message is null) log.WriteLine($"medssl kernel: {channel}: dropped a message: {problem}");
+            else if (aborting && message.Type == "execute_request") Abort(message, socket);
+            else handle(message, socket);
+        }
+    }
+
+    private void Abort(JupyterMessage request, RouterSocket socket)
+    {
+        Publish(request, "status", new JsonObject { ["execution_state"] = "busy" });
+        Send(socket, request, "execute_reply", new JsonObject { ["status"] = "aborted" });
+        Publish(request, "status", new JsonObject { ["execution_state"] = "idle" });
     }
 
     /// <summary>The stdin channel: sends queued input requests, completes the pending one with the reply.</summary>
@@ -233,7 +247,9 @@ internal sealed class JupyterKernel
         }
     }
 
-    private static string Text(JupyterMessage request, string name) => request.Content[name]?.GetValue<string>() ?? "";
+    private static string Text(JupyterMessage request, string name) => Text(request.Content, name);
+
+    private static string Text(JsonObject content, string name) => content[name]?.GetValue<string>() ?? "";
 
     private static JsonObject KernelInfo() => new()
     {
@@ -275,6 +291,7 @@ internal sealed class JupyterKernel
                 ["traceback"] = sink.LastError["traceback"]!.DeepClone(),
             };
         Send(socket, request, "execute_reply", reply);
+        abortQueuedExecutes = Text(reply, "status") == "error" && (request.Content["stop_on_error"]?.GetValue<bool>() ?? true);
     }
 
     private void Complete(JupyterMessage request, RouterSocket socket)

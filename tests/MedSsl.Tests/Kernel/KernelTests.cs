@@ -14,6 +14,8 @@ public sealed class KernelSessionFixture
         session = new(() => Clients.RunScript("kernel_client.py", "session", JupyterClients.LibraryDll));
 
     public JsonObject Step(string name) => (JsonObject)session.Value.Json[name]!;
+
+    public string? Value(string name) => session.Value.Json[name]?.GetValue<string>();
 }
 
 public sealed class KernelTests(KernelSessionFixture fixture) : IClassFixture<KernelSessionFixture>
@@ -35,6 +37,12 @@ public sealed class KernelTests(KernelSessionFixture fixture) : IClassFixture<Ke
         Assert.Equal("5.3", Text(info["protocol_version"]));
         Assert.Equal("C#", Text(info["language_info"]!["name"]));
         Assert.Equal(".cs", Text(info["language_info"]!["file_extension"]));
+    }
+
+    [Fact]
+    public void Heartbeat_echoes()
+    {
+        Assert.Equal("medssl-ping", fixture.Value("heartbeat"));
     }
 
     [Fact]
@@ -159,6 +167,16 @@ public sealed class KernelLifecycleTests(KernelSessionFixture fixture) : IClassF
             Assert.True(seconds < 1.0, $"{name}: the interrupted cell answered after {seconds:0.00} s");
         }
         Assert.Equal("still here", Text(seen["after"]!["outputs"]!.AsArray().Last()!["content"]!["data"]!["text/plain"]));
+    }
+
+    [Fact]
+    public void Cells_queued_behind_a_failing_one_are_aborted_not_run()
+    {
+        var seen = fixture.Clients.RunScript("kernel_client.py", "run-all").Json;
+        var cells = seen["cells"]!.AsArray();
+        Assert.Equal(["ok", "error", "aborted"], cells.Select(c => Text(c!["reply"]!["status"])));
+        Assert.DoesNotContain(cells[2]!["outputs"]!.AsArray(), o => Text(o!["type"]) == "stream");
+        Assert.Equal("first", Text(seen["after"]!["outputs"]!.AsArray().Last()!["content"]!["data"]!["text/plain"]));
     }
 
     [Fact]

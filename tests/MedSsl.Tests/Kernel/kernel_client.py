@@ -49,6 +49,18 @@ def execute(kc, code, timeout=TIMEOUT):
     return collect(kc, kc.execute(code), timeout)
 
 
+def heartbeat(km):
+    """The bytes the heartbeat socket echoes to a ping, or None when it stays silent for 5 s."""
+    info = km.get_connection_info(session=False)
+    socket = zmq.Context.instance().socket(zmq.REQ)
+    socket.linger = 0
+    socket.connect(f"tcp://{info['ip']}:{info['hb_port']}")
+    socket.send(b"medssl-ping")
+    echoed = socket.recv().decode() if socket.poll(timeout=5000) else None
+    socket.close()
+    return echoed
+
+
 def scenario_session(lib_dll):
     km, kc = start()
     try:
@@ -79,6 +91,7 @@ def scenario_session(lib_dll):
         seen["input_request"] = {"type": request["msg_type"], "parent": request["parent_header"]["msg_id"] == msg_id}
         kc.input("medssl")
         seen["input"] = collect(kc, msg_id)
+        seen["heartbeat"] = heartbeat(km)
         seen["is_complete_open"] = collect(kc, kc.is_complete("if (x > 1) {"))
         seen["is_complete_done"] = collect(kc, kc.is_complete("x + 1"))
         seen["complete_member"] = collect(kc, kc.complete("Console.WriteL"))
@@ -111,6 +124,18 @@ def scenario_interrupt(lib_dll):
             seen[name] = {"reply": reply["content"], "seconds": time.monotonic() - started}
         seen["after"] = execute(kc, "kept")
         return seen
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def scenario_run_all():
+    """Three cells sent at once, as JupyterLab's Run All does; the second fails."""
+    km, kc = start()
+    try:
+        ids = [kc.execute(code) for code in
+               ['var ran = "first";', 'throw new InvalidOperationException("stop here");', 'Console.WriteLine("must not run");']]
+        return {"cells": [collect(kc, msg_id) for msg_id in ids], "after": execute(kc, "ran")}
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
