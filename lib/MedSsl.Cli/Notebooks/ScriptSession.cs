@@ -110,8 +110,13 @@ internal sealed class ScriptSession(string baseFolder)
     /// <summary>Asks the running cell, if any, to stop (thread-safe; called from the kernel's control thread).</summary>
     public void Interrupt() => Volatile.Read(ref running)?.Cancel();
 
-    /// <summary>Compiles a throwaway script so the JIT work of a first compilation is done before the first cell.</summary>
-    public void WarmUp() => CSharpScript.Create<object?>("1 + 1", Options("warm-up"), typeof(NotebookGlobals)).Compile();
+    /// <summary>Compiles, runs and continues a throwaway script in a state of its own, so the JIT work of a first
+    /// compilation, emit and continuation is done before the first cell.</summary>
+    public async Task WarmUp()
+    {
+        var warm = await CSharpScript.RunAsync<object?>("var warm = 1;", Options("warm-up"), new NotebookGlobals(), typeof(NotebookGlobals));
+        await warm.ContinueWithAsync<object?>("warm + 1", Options("warm-up"));
+    }
 
     /// <summary>What <paramref name="code"/> would compile to after the cells run so far (for completion).</summary>
     public Compilation Analyse(string code) => Continue(code, "completion").GetCompilation();
