@@ -6,4 +6,5 @@ root.Subcommands.Add(DoctorCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
+root.Subcommands.Add(KernelCommand.Create());
 return root.Parse(args).Invoke();

@@ -51,7 +51,7 @@ def convert(text):
     return {
         "cells": cells,
         "metadata": {
-            "kernelspec": {"display_name": ".NET (C#)", "language": "C#", "name": ".net-csharp"},
+            "kernelspec": {"display_name": "C# (MedSsl)", "language": "C#", "name": "medssl-csharp"},
             "language_info": {"name": "polyglot-notebook"},
             "polyglot_notebook": {"kernelInfo": {"defaultKernelName": "csharp",
                                                  "items": [{"aliases": [], "name": "csharp"}]}},

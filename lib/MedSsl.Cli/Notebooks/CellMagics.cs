@@ -25,11 +25,11 @@ internal static partial class CellMagics
                     lines[i] = "";
                     continue;
                 }
-                return (source, $"line {i + 1}: the magic command '{magic}' is not supported by medssl run. " + Advice(magic));
+                return (source, $"line {i + 1}: the magic command '{magic}' is not supported in MedSsl notebooks (medssl run and the C# (MedSsl) kernel). " + Advice(magic));
             }
             var reference = NugetReference().Match(line);
             if (reference.Success)
-                return (source, $"line {i + 1}: '#r \"nuget:...\"' is not supported by medssl run (notebooks run offline). " +
+                return (source, $"line {i + 1}: '#r \"nuget:...\"' is not supported in MedSsl notebooks (they run offline). " +
                     "Add the package to lib/MedSsl.Lib/MedSsl.Lib.csproj instead; the build copies it next to " +
                     "artifacts/lib/MedSsl.Lib.dll, which the notebook loads with #r \"../artifacts/lib/MedSsl.Lib.dll\".");
         }

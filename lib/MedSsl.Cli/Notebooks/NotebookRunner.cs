@@ -47,8 +47,9 @@ internal sealed class NotebookRunner(RunSettings settings, TextWriter progress, 
 
         var codeCells = notebook.Cells.Where(c => c["cell_type"]?.GetValue<string>() == "code").ToList();
         Report($"cells {codeCells.Count}");
-        var session = new ScriptSession(Path.GetDirectoryName(notebook.Path)!, settings.CellTimeout);
+        var session = new ScriptSession(Path.GetDirectoryName(notebook.Path)!);
         session.CaptureConsole();
+        var sink = new NotebookOutputs();
         var watch = Stopwatch.StartNew();
         var executionCount = 0;
         string? failure = null;
@@ -68,25 +69,23 @@ internal sealed class NotebookRunner(RunSettings settings, TextWriter progress, 
             }
             var cellWatch = Stopwatch.StartNew();
             var kernel = NotebookDocument.CellKernel(cell);
-            var (code, problem) = NotebookDocument.IsCSharp(kernel)
-                ? CellMagics.Prepare(NotebookDocument.Source(cell))
-                : ("", $"this is a '{kernel}' cell; medssl run executes C# cells only");
+            sink.Begin(outputs);
             CellOutcome outcome;
-            if (problem is not null)
+            if (!NotebookDocument.IsCSharp(kernel))
             {
-                outputs.Add(new JsonObject
-                {
-                    ["output_type"] = "error", ["ename"] = "UnsupportedCell", ["evalue"] = $"{cellName}: {problem}",
-                    ["traceback"] = new JsonArray($"{cellName}: {problem}"),
-                });
+                var problem = $"{cellName}: this is a '{kernel}' cell; medssl run executes C# cells only";
+                sink.Error("UnsupportedCell", problem, [problem]);
                 outcome = CellOutcome.Failed;
             }
             else
             {
                 cell["execution_count"] = ++executionCount;
-                outcome = session.Run(code, cellName, outputs, executionCount);
+                outcome = session.Run(NotebookDocument.Source(cell), cellName, executionCount, sink, settings.CellTimeout);
             }
-            var status = outcome switch { CellOutcome.Succeeded => "ok", CellOutcome.Failed => "failed", _ => "timed-out" };
+            var status = outcome switch
+            {
+                CellOutcome.Succeeded => "ok", CellOutcome.TimedOut => "timed-out", _ => "failed",
+            };
             SetStatus(cell, status, cellWatch.Elapsed.TotalSeconds);
             Report($"cell {k + 1} {status} {cellWatch.Elapsed.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)}");
             if (outcome == CellOutcome.Succeeded) continue;

@@ -3,6 +3,7 @@ using System.Net;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using MedSsl.Reports;
 
 namespace MedSsl.Cli.Notebooks;
 
@@ -10,9 +11,13 @@ namespace MedSsl.Cli.Notebooks;
 /// Turns a value into a mime bundle (nbformat's "data"). Library types show themselves through the attribute
 /// convention .NET Interactive uses (an attribute named <c>TypeFormatterSourceAttribute</c> whose source creates
 /// formatters with <c>MimeType</c> and <c>Format(object, TextWriter)</c>), so they render the same in VS Code and here.
+/// Figures also carry plotly's own mime type, which VS Code and JupyterLab draw natively. This is the one place
+/// values become mime bundles, for <c>medssl run</c> and the kernel alike.
 /// </summary>
 internal static class OutputFormatter
 {
+    public const string PlotlyMimeType = "application/vnd.plotly.v1+json";
+
     public static JsonObject Format(object? value, IReadOnlyCollection<string> mimeTypes)
     {
         var bundle = new JsonObject();
@@ -21,6 +26,8 @@ internal static class OutputFormatter
             bundle["text/html"] = html.Html;
             return bundle;
         }
+        if (value is Figure figure && (mimeTypes.Count == 0 || mimeTypes.Contains(PlotlyMimeType)))
+            bundle[PlotlyMimeType] = JsonNode.Parse(figure.ToJson());
         foreach (var formatter in ConventionFormatters(value))
         {
             if (bundle.ContainsKey(formatter.MimeType) || (mimeTypes.Count > 0 && !mimeTypes.Contains(formatter.MimeType))) continue;

@@ -1,84 +1,129 @@
 using System.Diagnostics;
 using System.Text;
-using System.Text.Json.Nodes;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Scripting;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Scripting;
+using MedSsl.Training;
 
 namespace MedSsl.Cli.Notebooks;
 
 /// <summary>How one cell ended.</summary>
-internal enum CellOutcome { Succeeded, Failed, TimedOut }
+internal enum CellOutcome { Succeeded, Failed, Interrupted, TimedOut }
 
 /// <summary>
-/// One C# scripting state shared by a notebook's cells, like a kernel. <c>#r "x.dll"</c> resolves from the notebook's
-/// folder. Each cell compiles under its own file name so errors carry the cell's line numbers.
-/// Running code cannot be cancelled: a cell past its timeout is abandoned and the caller must end the process.
+/// The one cell-execution engine of <c>medssl run</c> and the C# (MedSsl) kernel: one C# scripting state shared by
+/// a notebook's cells. Each cell's magics are checked (<see cref="CellMagics"/>), its <c>#r "x.dll"</c> files
+/// (resolved from <paramref name="baseFolder"/>) load into the default load context, and it compiles under its own
+/// file name so errors carry the cell's line numbers. Outputs go to the sink the caller passes per cell.
+/// Stopping is cooperative: an interrupt or timeout cancels <see cref="NotebookGlobals.Cancellation"/> (and
+/// <see cref="RunCancellation.Current"/>); code that never looks at it keeps running.
 /// </summary>
-internal sealed class ScriptSession(string notebookFolder, TimeSpan cellTimeout)
+internal sealed class ScriptSession(string baseFolder)
 {
     private static readonly string[] Imports =
         ["System", "System.Collections.Generic", "System.IO", "System.Linq", "System.Text", "System.Threading.Tasks"];
 
     private readonly NotebookGlobals globals = new();
+    private readonly DefaultContextReferences references = new();
     private ScriptState<object?>? state;
+    private CancellationTokenSource? running;
 
     private ScriptOptions Options(string cellName) => ScriptOptions.Default
         .WithReferences(typeof(object).Assembly, typeof(Enumerable).Assembly, typeof(Console).Assembly,
             typeof(List<>).Assembly, typeof(System.Text.Json.JsonSerializer).Assembly, typeof(NotebookGlobals).Assembly)
         .WithImports(Imports)
-        .WithMetadataResolver(ScriptMetadataResolver.Default.WithBaseDirectory(notebookFolder).WithSearchPaths(notebookFolder))
-        .WithSourceResolver(ScriptSourceResolver.Default.WithBaseDirectory(notebookFolder))
+        .WithMetadataResolver(ScriptMetadataResolver.Default.WithBaseDirectory(baseFolder).WithSearchPaths(baseFolder))
+        .WithSourceResolver(ScriptSourceResolver.Default.WithBaseDirectory(baseFolder))
         .WithFilePath(cellName)
         .WithFileEncoding(Encoding.UTF8)
         .WithEmitDebugInformation(true);
 
-    /// <summary>Runs <paramref name="code"/>; its outputs go into <paramref name="outputs"/>.</summary>
-    public CellOutcome Run(string code, string cellName, JsonArray outputs, int executionCount)
+    /// <summary>Console output of the cells goes to the cell's sink, not to this process's terminal.</summary>
+    public void CaptureConsole()
     {
-        globals.Outputs.Begin(outputs);
+        Console.SetOut(globals.Outputs.Writer("stdout"));
+        Console.SetError(globals.Outputs.Writer("stderr"));
+        // No terminal is behind a cell: reading input ends at once instead of hanging the cell.
+        Console.SetIn(TextReader.Null);
+    }
+
+    /// <summary>Runs one cell's <paramref name="source"/>; waits at most <paramref name="timeout"/>
+    /// (<see cref="Timeout.InfiniteTimeSpan"/>: no limit). A timed-out cell may still be running when this returns.</summary>
+    public CellOutcome Run(string source, string cellName, int executionCount, ICellOutputSink sink, TimeSpan timeout)
+    {
+        globals.Outputs.Begin(sink);
+        var (code, problem) = CellMagics.Prepare(source);
+        if (problem is not null)
+        {
+            sink.Error("UnsupportedCell", $"{cellName}: {problem}", [$"{cellName}: {problem}"]);
+            return CellOutcome.Failed;
+        }
+        var cancellation = new CancellationTokenSource();
+        globals.Cancellation = cancellation.Token;
+        RunCancellation.Current = cancellation.Token;
+        Volatile.Write(ref running, cancellation);
         var task = Task.Run(async () =>
         {
-            var options = Options(cellName);
+            var script = Continue(code, cellName);
+            references.Load(script.GetCompilation());
             state = state is null
-                ? await CSharpScript.RunAsync(code, options, globals, typeof(NotebookGlobals))
-                : await state.ContinueWithAsync(code, options);
+                ? await script.RunAsync(globals, cancellation.Token)
+                : await script.RunFromAsync(state, cancellation.Token);
         });
         try
         {
-            if (!task.Wait(cellTimeout))
+            if (!task.Wait(timeout))
             {
-                globals.Outputs.Add(Error("TimeoutException", $"the cell ran longer than the cell timeout ({cellTimeout.TotalSeconds:0.#} s) and was stopped",
-                    [$"{cellName}: stopped after {cellTimeout.TotalSeconds:0.#} s (--cell-timeout); later cells cannot run in this process"]));
+                cancellation.Cancel();
+                sink.Error("TimeoutException", $"the cell ran longer than the cell timeout ({timeout.TotalSeconds:0.#} s) and was stopped",
+                    [$"{cellName}: stopped after {timeout.TotalSeconds:0.#} s (--cell-timeout); later cells cannot run in this process"]);
                 return CellOutcome.TimedOut;
             }
         }
         catch (AggregateException e)
         {
-            globals.Outputs.Add(ErrorOutput(e.InnerException ?? e, cellName));
+            var exception = e.InnerException ?? e;
+            if (exception is OperationCanceledException && cancellation.IsCancellationRequested)
+            {
+                var where = CellLocation(exception, cellName);
+                sink.Error("Interrupted", $"{where}: interrupted", [$"{where}: interrupted; the state of earlier cells is kept"]);
+                return CellOutcome.Interrupted;
+            }
+            var (name, value, traceback) = Describe(exception, cellName);
+            sink.Error(name, value, traceback);
             return CellOutcome.Failed;
         }
-        if (HasTrailingExpression(code) && state!.ReturnValue is { } value)
+        finally
         {
-            globals.Outputs.Add(new JsonObject
-            {
-                ["output_type"] = "execute_result",
-                ["execution_count"] = executionCount,
-                ["data"] = OutputFormatter.Format(value, []),
-                ["metadata"] = new JsonObject(),
-            });
+            Volatile.Write(ref running, null);
         }
+        if (HasTrailingExpression(code) && state!.ReturnValue is { } result)
+            sink.Result(OutputFormatter.Format(result, []), executionCount);
         return CellOutcome.Succeeded;
     }
 
-    /// <summary>Console output of the cells goes to the notebook, not to this process's terminal.</summary>
-    public void CaptureConsole()
+    /// <summary>The running cell's stop request (None between cells).</summary>
+    public CancellationToken CurrentCancellation => Volatile.Read(ref running)?.Token ?? CancellationToken.None;
+
+    /// <summary>Asks the running cell, if any, to stop (thread-safe; called from the kernel's control thread).</summary>
+    public void Interrupt() => Volatile.Read(ref running)?.Cancel();
+
+    /// <summary>Compiles, runs and continues a throwaway script in a state of its own, so the JIT work of a first
+    /// compilation, emit and continuation is done before the first cell.</summary>
+    public async Task WarmUp()
     {
-        Console.SetOut(globals.Outputs.Writer("stdout"));
-        Console.SetError(globals.Outputs.Writer("stderr"));
+        var warm = await CSharpScript.RunAsync<object?>("var warm = 1;", Options("warm-up"), new NotebookGlobals(), typeof(NotebookGlobals));
+        await warm.ContinueWithAsync<object?>("warm + 1", Options("warm-up"));
     }
+
+    /// <summary>What <paramref name="code"/> would compile to after the cells run so far (for completion).</summary>
+    public Compilation Analyse(string code) => Continue(code, "completion").GetCompilation();
+
+    private Script<object?> Continue(string code, string cellName) => state is null
+        ? CSharpScript.Create<object?>(code, Options(cellName), typeof(NotebookGlobals), references.Loader)
+        : state.Script.ContinueWith<object?>(code, Options(cellName));
 
     /// <summary>A cell whose last statement is an expression without a semicolon shows that value (Jupyter's rule).</summary>
     private static bool HasTrailingExpression(string code)
@@ -88,33 +133,30 @@ internal sealed class ScriptSession(string notebookFolder, TimeSpan cellTimeout)
             && statement.SemicolonToken.IsMissing;
     }
 
-    private JsonObject ErrorOutput(Exception exception, string cellName)
+    /// <summary>"cell N, line L" from the first stack frame inside the cell (debug information is emitted per cell).</summary>
+    private static string CellLocation(Exception exception, string cellName)
+    {
+        var frames = new StackTrace(exception, fNeedFileInfo: true).GetFrames();
+        // Roslyn roots the file name at the base folder.
+        var line = frames.FirstOrDefault(f => Path.GetFileName(f.GetFileName()) == cellName)?.GetFileLineNumber();
+        return line is > 0 ? $"{cellName}, line {line}" : cellName;
+    }
+
+    private (string Name, string Value, List<string> Traceback) Describe(Exception exception, string cellName)
     {
         if (exception is CompilationErrorException compilation)
         {
             var errors = compilation.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
             var lines = errors.Select(d => $"{cellName}, line {d.Location.GetLineSpan().StartLinePosition.Line + 1}: {d.Id}: {d.GetMessage()}").ToList();
-            return Error("CompilationError", lines.FirstOrDefault() ?? compilation.Message, lines);
+            return ("CompilationError", lines.FirstOrDefault() ?? compilation.Message, lines);
         }
-        // Frames inside the cell carry its file name and line (debug information is emitted for every cell).
-        var frames = new StackTrace(exception, fNeedFileInfo: true).GetFrames();
-        // Roslyn roots the file name at the notebook's folder.
-        var line = frames.FirstOrDefault(f => Path.GetFileName(f.GetFileName()) == cellName)?.GetFileLineNumber();
-        var where = line is > 0 ? $"{cellName}, line {line}" : cellName;
+        var where = CellLocation(exception, cellName);
         var trace = new List<string> { $"{where}: {exception.GetType().Name}: {exception.Message}" };
-        trace.AddRange((exception.StackTrace ?? "").Split('\n').Select(l => l.TrimEnd().Replace(Path.Combine(notebookFolder, cellName), cellName))
+        trace.AddRange((exception.StackTrace ?? "").Split('\n').Select(l => l.TrimEnd().Replace(Path.Combine(baseFolder, cellName), cellName))
             .TakeWhile(l => !l.Contains("MedSsl.Cli.Notebooks.ScriptSession"))
             .Where(l => l.Length > 0 && !l.StartsWith("--- End of stack trace", StringComparison.Ordinal)
                 && !l.Contains("Microsoft.CodeAnalysis.Scripting") && !l.Contains("System.Runtime.CompilerServices")));
         if (exception.InnerException is { } inner) trace.Add($"inner: {inner.GetType().Name}: {inner.Message}");
-        return Error(exception.GetType().Name, $"{where}: {exception.Message}", trace);
+        return (exception.GetType().Name, $"{where}: {exception.Message}", trace);
     }
-
-    private static JsonObject Error(string name, string value, IEnumerable<string> traceback) => new()
-    {
-        ["output_type"] = "error",
-        ["ename"] = name,
-        ["evalue"] = value,
-        ["traceback"] = new JsonArray(traceback.Select(t => (JsonNode?)t).ToArray()),
-    };
 }

@@ -1,0 +1,360 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using System.Text.Json.Nodes;
+using MedSsl.Cli.Notebooks;
+using NetMQ;
+using NetMQ.Sockets;
+
+namespace MedSsl.Cli.Kernel;
+
+/// <summary>
+/// The C# (MedSsl) Jupyter kernel: the Jupyter messaging protocol 5.3 over ZeroMQ (NetMQ) in front of the
+/// <see cref="ScriptSession"/> that <c>medssl run</c> uses. NetMQ sockets are not thread-safe, so each socket lives
+/// on its own thread: shell (requests, cells run from here one at a time), control (interrupt and shutdown, answered
+/// while a cell runs), iopub (publishes what the others queue), stdin (asks the front end for a cell's
+/// <c>Console.ReadLine</c>) and heartbeat.
+/// </summary>
+internal sealed class JupyterKernel
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+
+    private readonly ConnectionInfo connection;
+    private readonly MessageCodec codec;
+    private readonly TextWriter log;
+    private readonly ScriptSession session = new(Environment.CurrentDirectory);
+    private readonly BlockingCollection<NetMQMessage> iopub = [];
+    private readonly CancellationTokenSource stopping = new();
+    private readonly ManualResetEventSlim socketsBound = new();
+    private int bindsPending = 5;
+    private int executionCount;
+    private bool abortQueuedExecutes; // shell thread only
+    // What the stdin thread sends (NetMQQueue is the thread-safe way into a socket's thread) and the answer awaited.
+    private readonly NetMQQueue<NetMQMessage> stdinOutgoing = new();
+    private TaskCompletionSource<string>? pendingInput;
+    private volatile JupyterMessage? inputParent;
+
+    public JupyterKernel(ConnectionInfo connection, TextWriter log)
+    {
+        this.connection = connection;
+        this.log = log;
+        codec = new MessageCodec(connection.Key, Guid.NewGuid().ToString());
+    }
+
+    /// <summary>Serves until a shutdown request; returns the process exit code.</summary>
+    public int Run()
+    {
+        // jupyter_client sends SIGINT before a shutdown, and .NET ends the process on SIGINT by default. Interrupts
+        // come as interrupt_request messages (interrupt_mode "message"), so the signal is only noted.
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
+        {
+            context.Cancel = true;
+            log.WriteLine("medssl kernel: SIGINT ignored (interrupts arrive as interrupt_request messages)");
+        });
+        session.CaptureConsole();
+        Console.SetIn(new FrontEndInput(this));
+        var iopubThread = Start("iopub", PublishQueued);
+        Thread[] receivers =
+        [
+            Start("heartbeat", EchoHeartbeats),
+            Start("stdin", ServeStdin),
+            Start("control", () => Serve(connection.ControlPort, "control", (message, socket) => Handle(message, socket, control: true))),
+            Start("shell", () => Serve(connection.ShellPort, "shell", (message, socket) => Handle(message, socket, control: false))),
+        ];
+        WaitHandle.WaitAny([socketsBound.WaitHandle, stopping.Token.WaitHandle]);
+        if (stopping.IsCancellationRequested) return 1; // a socket failed to bind; its thread logged why
+        log.WriteLine($"medssl kernel: listening on {connection.Ip} (shell {connection.ShellPort}, control {connection.ControlPort})");
+        // Compiling a first script costs about a second of JIT; doing it now makes the first cell quick.
+        Task.Run(session.WarmUp);
+        stopping.Token.WaitHandle.WaitOne();
+        iopub.CompleteAdding();
+        iopubThread.Join(TimeSpan.FromSeconds(5));
+        // Receivers notice the stop within a poll interval; the shell thread may be waiting on a cell that ignores
+        // its Cancellation, and ending the process ends that cell.
+        var closed = receivers.All(thread => thread.Join(TimeSpan.FromSeconds(1)));
+        if (closed) NetMQConfig.Cleanup(block: false);
+        return 0;
+    }
+
+    private Thread Start(string name, Action body)
+    {
+        var thread = new Thread(() =>
+        {
+            try { body(); }
+            catch (Exception e)
+            {
+                log.WriteLine($"medssl kernel: the {name} thread failed: {e}");
+                stopping.Cancel();
+            }
+        }) { Name = "kernel " + name, IsBackground = true };
+        thread.Start();
+        return thread;
+    }
+
+    private void Bound()
+    {
+        if (Interlocked.Decrement(ref bindsPending) == 0) socketsBound.Set();
+    }
+
+    /// <summary>Receives on a router socket of its own, checking every message's signature.</summary>
+    private void Serve(int port, string channel, Action<JupyterMessage, RouterSocket> handle)
+    {
+        using var socket = new RouterSocket();
+        socket.Bind(connection.Address(port));
+        Bound();
+        NetMQMessage? frames = null;
+        while (!stopping.IsCancellationRequested)
+        {
+            if (!socket.TryReceiveMultipartMessage(PollInterval, ref frames)) continue;
+            Dispatch(aborting: false);
+            // After a failed cell with stop_on_error, the cells a front end queued behind it (JupyterLab's Run All)
+            // are answered "aborted" instead of run.
+            while (abortQueuedExecutes && socket.TryReceiveMultipartMessage(TimeSpan.Zero, ref frames)) Dispatch(aborting: true);
+            abortQueuedExecutes = false;
+        }
+
+        void Dispatch(bool aborting)
+        {
+            var message = codec.Decode(frames!, out var problem);
+            if (message is null) log.WriteLine($"medssl kernel: {channel}: dropped a message: {problem}");
+            else if (aborting && message.Type == "execute_request") Abort(message, socket);
+            else handle(message, socket);
+        }
+    }
+
+    private void Abort(JupyterMessage request, RouterSocket socket)
+    {
+        Publish(request, "status", new JsonObject { ["execution_state"] = "busy" });
+        Send(socket, request, "execute_reply", new JsonObject { ["status"] = "aborted" });
+        Publish(request, "status", new JsonObject { ["execution_state"] = "idle" });
+    }
+
+    /// <summary>The stdin channel: sends queued input requests, completes the pending one with the reply.</summary>
+    private void ServeStdin()
+    {
+        using var socket = new RouterSocket();
+        socket.Bind(connection.Address(connection.StdinPort));
+        using var poller = new NetMQPoller { socket, stdinOutgoing };
+        stdinOutgoing.ReceiveReady += (_, e) => socket.SendMultipartMessage(e.Queue.Dequeue());
+        socket.ReceiveReady += (_, e) =>
+        {
+            var message = codec.Decode(e.Socket.ReceiveMultipartMessage(), out var problem);
+            if (message is null) log.WriteLine($"medssl kernel: stdin: dropped a message: {problem}");
+            else if (message.Type == "input_reply") Volatile.Read(ref pendingInput)?.TrySetResult(Text(message, "value"));
+            else log.WriteLine($"medssl kernel: stdin: {message.Type} ignored");
+        };
+        using var stop = stopping.Token.Register(() => poller.StopAsync());
+        Bound();
+        poller.Run();
+    }
+
+    /// <summary>A line typed in the front end, for the running cell; null when its request did not allow input.</summary>
+    private string? RequestInput(string prompt)
+    {
+        var parent = inputParent;
+        if (parent is null) return null;
+        var answer = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref pendingInput, answer);
+        stdinOutgoing.Enqueue(codec.Encode(parent, "input_request", new JsonObject { ["prompt"] = prompt, ["password"] = false }));
+        try
+        {
+            // An interrupt while waiting ends the wait (OperationCanceledException) like any awaited call in the cell.
+            answer.Task.Wait(session.CurrentCancellation);
+            return answer.Task.Result;
+        }
+        finally
+        {
+            Volatile.Write(ref pendingInput, null);
+        }
+    }
+
+    /// <summary><c>Console.In</c> of the cells: each line read is asked of the front end.</summary>
+    private sealed class FrontEndInput(JupyterKernel kernel) : TextReader
+    {
+        public override string? ReadLine() => kernel.RequestInput("");
+        public override int Read() => throw new NotSupportedException("read whole lines from the front end: Console.ReadLine()");
+    }
+
+    private void PublishQueued()
+    {
+        using var socket = new PublisherSocket();
+        socket.Bind(connection.Address(connection.IopubPort));
+        Bound();
+        foreach (var message in iopub.GetConsumingEnumerable()) socket.SendMultipartMessage(message);
+    }
+
+    private void EchoHeartbeats()
+    {
+        using var socket = new ResponseSocket();
+        socket.Bind(connection.Address(connection.HeartbeatPort));
+        Bound();
+        NetMQMessage? ping = null;
+        while (!stopping.IsCancellationRequested)
+            if (socket.TryReceiveMultipartMessage(PollInterval, ref ping)) socket.SendMultipartMessage(ping);
+    }
+
+    internal void Publish(JupyterMessage parent, string type, JsonObject content)
+    {
+        // The topic frame lets subscribers filter; Jupyter clients subscribe to everything.
+        var message = codec.Encode(parent, type, content, [System.Text.Encoding.UTF8.GetBytes(type)]);
+        try { iopub.Add(message); }
+        catch (InvalidOperationException) { } // shutting down: outputs after the shutdown have no one to go to
+    }
+
+    /// <summary>Replies on the socket the request came in on; only that socket's thread calls this.</summary>
+    private void Send(RouterSocket socket, JupyterMessage request, string type, JsonObject content) =>
+        socket.SendMultipartMessage(codec.Encode(request, type, content));
+
+    /// <summary>Every request is framed by busy and idle on iopub: clients wait for idle to know it is done.</summary>
+    private void Handle(JupyterMessage request, RouterSocket socket, bool control)
+    {
+        Publish(request, "status", new JsonObject { ["execution_state"] = "busy" });
+        try
+        {
+            switch (request.Type)
+            {
+                case "kernel_info_request": Send(socket, request, "kernel_info_reply", KernelInfo()); break;
+                case "execute_request" when !control: Execute(request, socket); break;
+                case "is_complete_request":
+                    Send(socket, request, "is_complete_reply", new JsonObject { ["status"] = CodeAssist.IsComplete(Text(request, "code")), ["indent"] = "" });
+                    break;
+                case "complete_request": Complete(request, socket); break;
+                case "inspect_request":
+                    Send(socket, request, "inspect_reply", new JsonObject { ["status"] = "ok", ["found"] = false, ["data"] = new JsonObject(), ["metadata"] = new JsonObject() });
+                    break;
+                case "history_request": Send(socket, request, "history_reply", new JsonObject { ["status"] = "ok", ["history"] = new JsonArray() }); break;
+                case "comm_info_request": Send(socket, request, "comm_info_reply", new JsonObject { ["status"] = "ok", ["comms"] = new JsonObject() }); break;
+                case "interrupt_request":
+                    session.Interrupt();
+                    Send(socket, request, "interrupt_reply", new JsonObject { ["status"] = "ok" });
+                    break;
+                case "shutdown_request":
+                    var restart = request.Content["restart"]?.GetValue<bool>() ?? false;
+                    session.Interrupt();
+                    Send(socket, request, "shutdown_reply", new JsonObject { ["status"] = "ok", ["restart"] = restart });
+                    log.WriteLine(restart ? "medssl kernel: restart requested; the client starts a new kernel process" : "medssl kernel: shutdown requested");
+                    break;
+                default: log.WriteLine($"medssl kernel: {request.Type} is not handled; no reply"); break;
+            }
+        }
+        catch (Exception e)
+        {
+            log.WriteLine($"medssl kernel: {request.Type} failed: {e}");
+        }
+        finally
+        {
+            Publish(request, "status", new JsonObject { ["execution_state"] = "idle" });
+            if (request.Type == "shutdown_request") stopping.Cancel();
+        }
+    }
+
+    private static string Text(JupyterMessage request, string name) => Text(request.Content, name);
+
+    private static string Text(JsonObject content, string name) => content[name]?.GetValue<string>() ?? "";
+
+    private static JsonObject KernelInfo() => new()
+    {
+        ["status"] = "ok",
+        ["protocol_version"] = MessageCodec.ProtocolVersion,
+        ["implementation"] = "medssl-csharp",
+        ["implementation_version"] = typeof(JupyterKernel).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
+        ["language_info"] = new JsonObject
+        {
+            ["name"] = "C#",
+            ["version"] = Environment.Version.ToString(),
+            ["mimetype"] = "text/x-csharp",
+            ["file_extension"] = ".cs",
+            ["pygments_lexer"] = "csharp",
+            ["codemirror_mode"] = "text/x-csharp",
+        },
+        ["banner"] = $"C# (MedSsl) kernel: Roslyn scripting on .NET {Environment.Version}; the cells' CancellationToken is Cancellation",
+        ["help_links"] = new JsonArray(),
+    };
+
+    private void Execute(JupyterMessage request, RouterSocket socket)
+    {
+        var code = Text(request, "code");
+        var silent = request.Content["silent"]?.GetValue<bool>() ?? false;
+        var storeHistory = !silent && (request.Content["store_history"]?.GetValue<bool>() ?? true);
+        if (storeHistory) executionCount++;
+        var count = executionCount;
+        if (!silent) Publish(request, "execute_input", new JsonObject { ["code"] = code, ["execution_count"] = count });
+        var sink = new KernelOutputs(this, request, silent);
+        inputParent = request.Content["allow_stdin"]?.GetValue<bool>() == true ? request : null;
+        var outcome = session.Run(code, storeHistory ? $"cell {count}" : "silent cell", count, sink, Timeout.InfiniteTimeSpan);
+        inputParent = null;
+        var reply = outcome == CellOutcome.Succeeded || sink.LastError is null
+            ? new JsonObject { ["status"] = "ok", ["execution_count"] = count, ["payload"] = new JsonArray(), ["user_expressions"] = new JsonObject() }
+            : new JsonObject
+            {
+                ["status"] = "error", ["execution_count"] = count,
+                ["ename"] = sink.LastError["ename"]!.DeepClone(), ["evalue"] = sink.LastError["evalue"]!.DeepClone(),
+                ["traceback"] = sink.LastError["traceback"]!.DeepClone(),
+            };
+        Send(socket, request, "execute_reply", reply);
+        abortQueuedExecutes = Text(reply, "status") == "error" && (request.Content["stop_on_error"]?.GetValue<bool>() ?? true);
+    }
+
+    private void Complete(JupyterMessage request, RouterSocket socket)
+    {
+        var code = Text(request, "code");
+        // Jupyter counts cursor positions in Unicode code points; .NET strings index UTF-16 units.
+        var cursor = Utf16Index(code, request.Content["cursor_pos"]?.GetValue<int>() ?? code.Length);
+        var (matches, start, end) = CodeAssist.Complete(session, code, cursor);
+        Send(socket, request, "complete_reply", new JsonObject
+        {
+            ["status"] = "ok",
+            ["matches"] = new JsonArray(matches.Select(m => (JsonNode?)m).ToArray()),
+            ["cursor_start"] = CodePoints(code, start),
+            ["cursor_end"] = CodePoints(code, end),
+            ["metadata"] = new JsonObject(),
+        });
+    }
+
+    private static int Utf16Index(string text, int codePoints)
+    {
+        var index = 0;
+        for (var k = 0; k < codePoints && index < text.Length; k++) index += char.IsSurrogatePair(text, index) ? 2 : 1;
+        return index;
+    }
+
+    private static int CodePoints(string text, int utf16Index)
+    {
+        var count = 0;
+        for (var index = 0; index < utf16Index; index += char.IsSurrogatePair(text, index) ? 2 : 1) count++;
+        return count;
+    }
+
+    /// <summary>The kernel's sink: each output becomes an iopub message answering the execute request.</summary>
+    private sealed class KernelOutputs(JupyterKernel kernel, JupyterMessage request, bool silent) : ICellOutputSink
+    {
+        public JsonObject? LastError { get; private set; }
+
+        public void Stream(string name, string text) => Publish("stream", new JsonObject { ["name"] = name, ["text"] = text });
+
+        public void Display(JsonObject data, string displayId) => Publish("display_data", DisplayContent(data, displayId));
+
+        public void UpdateDisplay(JsonObject data, string displayId) => Publish("update_display_data", DisplayContent(data, displayId));
+
+        public void Result(JsonObject data, int executionCount) => Publish("execute_result",
+            new JsonObject { ["execution_count"] = executionCount, ["data"] = data, ["metadata"] = new JsonObject() });
+
+        public void Error(string name, string value, IReadOnlyList<string> traceback)
+        {
+            LastError = new JsonObject
+            {
+                ["ename"] = name, ["evalue"] = value, ["traceback"] = new JsonArray(traceback.Select(t => (JsonNode?)t).ToArray()),
+            };
+            Publish("error", (JsonObject)LastError.DeepClone());
+        }
+
+        private static JsonObject DisplayContent(JsonObject data, string displayId) => new()
+        {
+            ["data"] = data, ["metadata"] = new JsonObject(), ["transient"] = new JsonObject { ["display_id"] = displayId },
+        };
+
+        private void Publish(string type, JsonObject content)
+        {
+            if (!silent) kernel.Publish(request, type, content);
+        }
+    }
+}

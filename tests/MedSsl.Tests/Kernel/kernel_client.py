@@ -1,0 +1,197 @@
+"""Drives the C# (MedSsl) kernel with Debian's jupyter_client for KernelTests.cs.
+
+usage: /usr/bin/python3 kernel_client.py SCENARIO [ARG]
+Prints one JSON object of observations on stdout; the C# test asserts on it. Every wait is bounded (TIMEOUT).
+The caller points JUPYTER_PATH (and the other JUPYTER_* folders) at a temporary prefix holding the kernelspec.
+"""
+import json
+import os
+import signal
+import sys
+import time
+
+import zmq
+from jupyter_client.manager import start_new_kernel
+from jupyter_client.session import Session
+
+KERNEL = "medssl-csharp"
+TIMEOUT = 60
+
+
+def start():
+    return start_new_kernel(kernel_name=KERNEL, startup_timeout=TIMEOUT)
+
+
+def collect(kc, msg_id, timeout=TIMEOUT):
+    """iopub messages answering msg_id up to its idle status, then its shell reply."""
+    deadline = time.monotonic() + timeout
+    outputs, statuses = [], []
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError(f"no idle status for {msg_id} within {timeout} s")
+        msg = kc.get_iopub_msg(timeout=remaining)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        kind = msg["msg_type"]
+        if kind == "status":
+            statuses.append(msg["content"]["execution_state"])
+            if msg["content"]["execution_state"] == "idle":
+                break
+        else:
+            outputs.append({"type": kind, "content": msg["content"]})
+    reply = kc.get_shell_msg(timeout=max(1, deadline - time.monotonic()))
+    assert reply["parent_header"]["msg_id"] == msg_id, "shell reply to another request"
+    return {"reply": reply["content"], "outputs": outputs, "statuses": statuses}
+
+
+def execute(kc, code, timeout=TIMEOUT):
+    return collect(kc, kc.execute(code), timeout)
+
+
+def heartbeat(km):
+    """The bytes the heartbeat socket echoes to a ping, or None when it stays silent for 5 s."""
+    info = km.get_connection_info(session=False)
+    socket = zmq.Context.instance().socket(zmq.REQ)
+    socket.linger = 0
+    socket.connect(f"tcp://{info['ip']}:{info['hb_port']}")
+    socket.send(b"medssl-ping")
+    echoed = socket.recv().decode() if socket.poll(timeout=5000) else None
+    socket.close()
+    return echoed
+
+
+def scenario_session(lib_dll):
+    km, kc = start()
+    try:
+        seen = {}
+        info_id = kc.kernel_info()
+        seen["kernel_info"] = collect(kc, info_id)
+        cells = {
+            "define": "var x = 20;",
+            "result": "x + 22",
+            "streams": 'Console.WriteLine("to stdout");\nConsole.Error.WriteLine("to stderr");',
+            "compile_error": "var fine = 1;\nvar y = undefinedName;",
+            "runtime_error": "int zero = 0;\nvar z = 1 / zero;",
+            "after_errors": "x",
+            "display": 'var shown = display("first");\nshown.Update("second");',
+            "chart": f'#r "{lib_dll}"\nusing MedSsl.Reports;\n'
+                     'new Figure("toy").AddTrace(new System.Text.Json.Nodes.JsonObject { ["type"] = "scatter", '
+                     '["x"] = new System.Text.Json.Nodes.JsonArray(1, 2), ["y"] = new System.Text.Json.Nodes.JsonArray(3, 4) })',
+            "table": 'var runs = new ResultsTable("accuracy");\nruns.Add(("Method", "A"), ("Seed", 0), ("Accuracy", 0.5));\nruns',
+            "default_context": "System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(typeof(Figure).Assembly) == "
+                               "System.Runtime.Loader.AssemblyLoadContext.Default",
+            "ambient_token": "MedSsl.Training.RunCancellation.Current == Cancellation",
+        }
+        for name, code in cells.items():
+            seen[name] = execute(kc, code)
+        # Console.ReadLine in a cell asks the front end on the stdin channel.
+        msg_id = kc.execute('var name = Console.ReadLine();\nConsole.WriteLine($"hello {name}");', allow_stdin=True)
+        request = kc.get_stdin_msg(timeout=TIMEOUT)
+        seen["input_request"] = {"type": request["msg_type"], "parent": request["parent_header"]["msg_id"] == msg_id}
+        kc.input("medssl")
+        seen["input"] = collect(kc, msg_id)
+        seen["heartbeat"] = heartbeat(km)
+        seen["is_complete_open"] = collect(kc, kc.is_complete("if (x > 1) {"))
+        seen["is_complete_done"] = collect(kc, kc.is_complete("x + 1"))
+        seen["complete_member"] = collect(kc, kc.complete("Console.WriteL"))
+        seen["complete_state"] = collect(kc, kc.complete("var other = runs.Cou"))
+        return seen
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def scenario_interrupt(lib_dll):
+    km, kc = start()
+    try:
+        seen = {"define": execute(kc, f'#r "{lib_dll}"\nvar kept = "still here";')}
+        for name, code in [
+            ("delay", "await Task.Delay(60_000, Cancellation);"),
+            # A library loop watches the ambient token rather than the global.
+            ("ambient", "while (true) { MedSsl.Training.RunCancellation.Current.ThrowIfCancellationRequested(); Thread.Sleep(5); }"),
+        ]:
+            msg_id = kc.execute(code)
+            # The cell is running once the kernel has echoed its input.
+            deadline = time.monotonic() + TIMEOUT
+            while True:
+                msg = kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+                if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "execute_input":
+                    break
+            started = time.monotonic()
+            km.interrupt_kernel()
+            reply = kc.get_shell_msg(timeout=TIMEOUT)
+            seen[name] = {"reply": reply["content"], "seconds": time.monotonic() - started}
+        seen["after"] = execute(kc, "kept")
+        return seen
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def scenario_run_all():
+    """Three cells sent at once, as JupyterLab's Run All does; the second fails."""
+    km, kc = start()
+    try:
+        ids = [kc.execute(code) for code in
+               ['var ran = "first";', 'throw new InvalidOperationException("stop here");', 'Console.WriteLine("must not run");']]
+        return {"cells": [collect(kc, msg_id) for msg_id in ids], "after": execute(kc, "ran")}
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def scenario_bad_signature():
+    km, kc = start()
+    try:
+        info = km.get_connection_info(session=False)
+        forged = Session(key=b"not-the-key", signature_scheme="hmac-sha256")
+        context = zmq.Context.instance()
+        socket = context.socket(zmq.DEALER)
+        socket.linger = 0
+        socket.connect(f"tcp://{info['ip']}:{info['shell_port']}")
+        forged.send(socket, "execute_request", {"code": "var forged = 1;", "silent": False, "store_history": True,
+                                                "user_expressions": {}, "allow_stdin": False, "stop_on_error": True})
+        # A good request sent after the forged one is answered, and the forged cell never ran.
+        seen = {"good": execute(kc, "forged")}
+        seen["forged_answered"] = socket.poll(timeout=500) != 0
+        socket.close()
+        return seen
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def scenario_lifecycle():
+    km, kc = start()
+    seen = {"define": execute(kc, "var before = 1;")}
+    process = km.provisioner.process
+    # SIGINT (which jupyter_client sends around shutdowns) must not end the kernel.
+    os.kill(process.pid, signal.SIGINT)
+    seen["after_sigint"] = execute(kc, "before + 1")
+    started = time.monotonic()
+    km.restart_kernel(now=False)
+    seen["restart_seconds"] = time.monotonic() - started
+    seen["old_exit_code"] = process.wait(timeout=TIMEOUT)
+    kc.wait_for_ready(timeout=TIMEOUT)
+    seen["after_restart"] = execute(kc, "before")
+    process = km.provisioner.process
+    # A cell that never looks at Cancellation is running: shutdown is answered on the control channel anyway.
+    hang_id = kc.execute("Thread.Sleep(600_000);")
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        msg = kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+        if msg["parent_header"].get("msg_id") == hang_id and msg["msg_type"] == "execute_input":
+            break
+    started = time.monotonic()
+    km.shutdown_kernel(now=False)
+    seen["shutdown_seconds"] = time.monotonic() - started
+    seen["exit_code"] = process.wait(timeout=TIMEOUT)
+    kc.stop_channels()
+    return seen
+
+
+if __name__ == "__main__":
+    name, *args = sys.argv[1:]
+    result = globals()["scenario_" + name.replace("-", "_")](*args)
+    print(json.dumps(result))
