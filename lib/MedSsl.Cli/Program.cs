@@ -6,4 +6,6 @@ root.Subcommands.Add(DoctorCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
+root.Subcommands.Add(SweepCommand.Create());
+root.Subcommands.Add(SweepCommand.CreatePointCommand());
 return root.Parse(args).Invoke();
