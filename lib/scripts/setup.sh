@@ -52,3 +52,21 @@ fi
 
 echo "setup: building (Release)"
 dotnet build MedSsl.Lib.sln -c Release -nologo -v q -clp:ErrorsOnly
+
+# --- Slurm (medssl sweep --executor slurm and its tests) -----------------------------------------------------------
+# Self-contained: the Slurm client commands, and slurmctld/slurmd/munged for the one-node cluster the sweep tests start
+# under a temp folder (tests/MedSsl.Tests/Sweeps/SlurmCluster.cs). Only installed; no service is enabled or started.
+slurm_missing=()
+for p in slurm-wlm munge; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || slurm_missing+=("$p")
+done
+if ((${#slurm_missing[@]})); then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: Slurm is missing (medssl sweep --executor slurm, its tests); run as root:" >&2
+    echo "  apt-get update && apt-get install -y --no-install-recommends ${slurm_missing[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing ${slurm_missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${slurm_missing[@]}" >/dev/null
+fi
