@@ -142,17 +142,20 @@ internal static class SweepCommand
             throw new FormatException($"{both} is given both as --param and as --grid");
         if (settings.Profile is not null && grid.Parameters.Any(g => g.Name == NotebookParameters.ProfileName))
             throw new FormatException($"--profile and --grid {NotebookParameters.ProfileName} both set the profile; give one");
-        foreach (var point in grid.Points)
-        {
-            try
+        // Each override is checked on its own, so every value once (not every point) covers the grid.
+        NotebookParameters.Inject(NotebookDocument.Load(settings.Notebook), settings.FixedParameters, settings.Profile);
+        foreach (var (name, values) in grid.Parameters)
+            foreach (var value in values)
             {
-                NotebookParameters.Inject(NotebookDocument.Load(settings.Notebook), settings.FixedParameters.Concat(point.Parameters).ToList(), settings.Profile);
+                try
+                {
+                    NotebookParameters.Inject(NotebookDocument.Load(settings.Notebook), [(name, value)], null);
+                }
+                catch (BadInputException e)
+                {
+                    throw new FormatException($"--grid {name}, value {value}: {e.Message}");
+                }
             }
-            catch (BadInputException e)
-            {
-                throw new FormatException($"point {point.Describe()}: {e.Message}");
-            }
-        }
     }
 
     /// <summary>The points to run. A folder that already holds a sweep needs --resume, and then must hold the same

@@ -64,6 +64,10 @@ public sealed class LocalSweepTests
         Assert.Equal(1, SweepFiles.Count(html, "* plotly.js v"));
         Assert.DoesNotContain("<script src=", html);
         Assert.Contains("href=\"Seed%3D0%2CScale%3D1/sweep.html\"", html);
+        // Offline, a real browser draws both figures: boxes and the mean's error bars.
+        var dom = SweepFiles.DrawnDom(Path.Combine(sweep, "sweep.html"));
+        Assert.Equal(2, SweepFiles.Count(dom, "class=\"trace boxes\""));
+        Assert.Contains("class=\"errorbar\"", dom);
     }
 
     [Fact]

@@ -25,6 +25,16 @@ internal static class SweepFiles
     public static List<string> Folders(string sweep) =>
         Directory.GetDirectories(sweep).Select(Path.GetFileName).Where(n => n != "logs").Order(StringComparer.Ordinal).ToList()!;
 
+    /// <summary>The page's DOM after headless Debian chromium (networking features off) has run its scripts.</summary>
+    public static string DrawnDom(string page)
+    {
+        var (code, dom) = Medssl.Exec("/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+            "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            $"--user-data-dir={Medssl.TemporaryFolder()}", "--virtual-time-budget=5000", "--dump-dom", "file://" + page);
+        Assert.True(code == 0, dom);
+        return dom;
+    }
+
     public static int Count(string text, string part)
     {
         var count = 0;
