@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using MedSsl.Tests.Runner;
 
@@ -27,7 +28,7 @@ public sealed partial class SlurmCluster : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        if (!RootFactAttribute.IsRoot) return;
+        if (!RootFactAttribute.IsRoot || !OperatingSystem.IsLinux()) return;
         try
         {
             await StartAsync();
@@ -39,6 +40,7 @@ public sealed partial class SlurmCluster : IAsyncLifetime
         }
     }
 
+    [SupportedOSPlatform("linux")]
     private async Task StartAsync()
     {
         foreach (var daemon in new[] { "/usr/sbin/munged", "/usr/sbin/slurmctld", "/usr/sbin/slurmd", "/usr/bin/sbatch" })
