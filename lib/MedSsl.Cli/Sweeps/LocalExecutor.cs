@@ -10,7 +10,11 @@ internal static class LocalExecutor
         await Task.WhenAll(points.Select(async point =>
         {
             await slots.WaitAsync();
-            try { progress.Finished(await runner.RunAsync(point)); }
+            try
+            {
+                progress.Started(point);
+                progress.Finished(await runner.RunAsync(point));
+            }
             finally { slots.Release(); }
         }));
     }

@@ -59,7 +59,7 @@ internal sealed class PointRunner(SweepSettings settings)
     private string FailureOf(ChildRun run, string folder)
     {
         var executed = Path.Combine(folder, settings.NotebookStem + ".ipynb");
-        if (File.Exists(executed) && JsonNode.Parse(File.ReadAllText(executed)) is JsonObject notebook)
+        if (File.Exists(executed) && ParseOrNull(executed) is JsonObject notebook)
         {
             foreach (var cell in notebook["cells"]?.AsArray().OfType<JsonObject>() ?? [])
             {
@@ -71,6 +71,13 @@ internal sealed class PointRunner(SweepSettings settings)
         var lastError = File.ReadLines(Path.Combine(folder, LogFileName))
             .LastOrDefault(l => l.StartsWith("error: ", StringComparison.Ordinal) || l.StartsWith("failed: ", StringComparison.Ordinal));
         return lastError is null ? $"the notebook's process {run.Status}" : $"{run.Status}: {lastError}";
+    }
+
+    /// <summary>A process killed while saving can leave a truncated notebook; the log still says what happened.</summary>
+    private static JsonNode? ParseOrNull(string path)
+    {
+        try { return JsonNode.Parse(File.ReadAllText(path)); }
+        catch (System.Text.Json.JsonException) { return null; }
     }
 
     private static string? SlurmTask() =>

@@ -61,32 +61,46 @@ internal static class SlurmExecutor
             var jobId = (await process.StandardOutput.ReadLineAsync())?.Split(';')[0].Trim();
             if (!string.IsNullOrEmpty(jobId))
                 Console.WriteLine($"sweep: submitted array job {jobId} ({points.Count} tasks, script {script}); waiting for it");
-            var reported = new HashSet<string>();
+            var reported = new Reported([], []);
             while (!process.HasExited)
             {
                 await Task.WhenAny(process.WaitForExitAsync(), Task.Delay(PollInterval));
-                ReportFinished(settings, points, submitted, reported, progress);
+                ReportProgress(settings, points, submitted, reported, progress);
             }
             await process.WaitForExitAsync();
             var errors = (await stderr).Trim();
             if (string.IsNullOrEmpty(jobId))
                 throw new SlurmSubmitException($"sbatch did not accept {script} (exit code {process.ExitCode}): {errors}");
-            ReportFinished(settings, points, submitted, reported, progress);
+            ReportProgress(settings, points, submitted, reported, progress);
         }
     }
 
-    private static void ReportFinished(SweepSettings settings, IReadOnlyList<SweepPoint> points, DateTime submitted, HashSet<string> reported, SweepProgress progress)
+    /// <summary>Reports points whose temporary folder appeared (a task started) or whose folder appeared (it finished),
+    /// from one listing of the sweep folder per poll, which stays cheap on a network filesystem.</summary>
+    private static void ReportProgress(SweepSettings settings, IReadOnlyList<SweepPoint> points, DateTime submitted, Reported reported, SweepProgress progress)
     {
-        foreach (var point in points.Where(p => !reported.Contains(p.Folder)))
+        var names = Directory.EnumerateDirectories(settings.OutputFolder).Select(f => Path.GetFileName(f)!).ToHashSet();
+        // ".<point>.tmp-<host>-<pid>-<random>": the point folder of a running task.
+        var running = names.Where(n => n.StartsWith('.') && n.Contains(".tmp-", StringComparison.Ordinal))
+            .Select(n => n[1..n.LastIndexOf(".tmp-", StringComparison.Ordinal)]).ToHashSet();
+        foreach (var point in points)
         {
+            if (!reported.Started.Contains(point.Folder) && running.Contains(point.Folder))
+            {
+                reported.Started.Add(point.Folder);
+                progress.Started(point);
+            }
+            if (reported.Finished.Contains(point.Folder) || !names.Contains(point.Folder)) continue;
             PointStatus? status;
             try { status = PointStatus.Read(settings.PointFolder(point)); }
             catch (InvalidDataException) { continue; }
             if (status is null || status.FinishedUtc < submitted) continue; // a result from before this submission
-            reported.Add(point.Folder);
+            reported.Finished.Add(point.Folder);
             progress.Finished(status);
         }
     }
+
+    private sealed record Reported(HashSet<string> Started, HashSet<string> Finished);
 
     /// <summary>"0-3,5,7-9": the tasks to run as sbatch's --array list.</summary>
     public static string ArrayList(IEnumerable<int> tasks)

@@ -6,6 +6,12 @@ internal sealed class SweepProgress(int total, TextWriter output)
 {
     private int done;
 
+    /// <summary>Points can run for hours: say when each starts, so a quiet sweep is visibly busy.</summary>
+    public void Started(SweepPoint point)
+    {
+        lock (output) output.WriteLine($"start: {point.Folder}");
+    }
+
     public void Finished(PointStatus status)
     {
         lock (output)

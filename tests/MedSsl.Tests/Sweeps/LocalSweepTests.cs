@@ -43,6 +43,8 @@ public sealed class LocalSweepTests
             Assert.Equal("", row["score"]);
         }
         Assert.Contains("failed: Seed=2,Scale=1: InvalidOperationException", run.Stderr);
+        Assert.Contains("start: Seed=1,Scale=3\n", run.Stdout);
+        Assert.Contains("] Seed=1,Scale=3: ok (", run.Stdout);
 
         // --jobs 2: some two points ran at the same time (their [start, end] intervals overlap).
         var intervals = rows.Select(r => SweepFiles.Status(sweep, r["point"])).Select(s =>
