@@ -7,4 +7,6 @@ root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(KernelCommand.Create());
+root.Subcommands.Add(SweepCommand.Create());
+root.Subcommands.Add(SweepCommand.CreatePointCommand());
 return root.Parse(args).Invoke();

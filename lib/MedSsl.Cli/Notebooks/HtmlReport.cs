@@ -32,7 +32,8 @@ internal static class HtmlReport
     /// <summary>What Markdig's math extension puts around TeX in rendered markdown.</summary>
     private const string MathMarker = "class=\"math\"";
 
-    private static void Inline(StringBuilder html, ReportScript script, string consequence, List<string> warnings)
+    /// <summary>Inlines <paramref name="script"/> into <paramref name="html"/>, or adds a warning saying what is missing.</summary>
+    internal static void Inline(StringBuilder html, ReportScript script, string consequence, List<string> warnings)
     {
         // Opened by the page's own script element; neither bundle contains "</script".
         if (script.Find() is { } file)

@@ -11,15 +11,26 @@ internal static class Medssl
 
     public sealed record Result(int ExitCode, string Stdout, string Stderr, TimeSpan Elapsed);
 
-    public static Result Run(params string[] arguments)
+    public static Result Run(params string[] arguments) => RunWith(new Dictionary<string, string>(), arguments);
+
+    /// <summary>As <see cref="Run"/>, with extra environment variables for the CLI and the processes it starts.</summary>
+    public static Result RunWith(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        var info = StartInfo(environment, arguments);
+        var watch = Stopwatch.StartNew();
+        var (code, stdout, stderr) = Start(info, TimeSpan.FromMinutes(3), $"medssl {string.Join(' ', arguments)}");
+        return new Result(code, stdout, stderr, watch.Elapsed);
+    }
+
+    /// <summary>The CLI's start info, for a test that starts (and maybe kills) it itself.</summary>
+    public static ProcessStartInfo StartInfo(IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         var info = new ProcessStartInfo("dotnet");
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "medssl.dll"));
         foreach (var argument in arguments) info.ArgumentList.Add(argument);
         info.Environment["CI"] = "true";
-        var watch = Stopwatch.StartNew();
-        var (code, stdout, stderr) = Start(info, TimeSpan.FromMinutes(3), $"medssl {string.Join(' ', arguments)}");
-        return new Result(code, stdout, stderr, watch.Elapsed);
+        foreach (var (name, value) in environment) info.Environment[name] = value;
+        return info;
     }
 
     /// <summary>Runs a program to completion and returns (exit code, stdout + stderr).</summary>
