@@ -22,8 +22,12 @@ internal static class StepBench
         var steps = new Option<int>("--steps") { Description = "timed steps (after 5 warm-up steps)", DefaultValueFactory = _ => 30 };
         var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: all cores)" };
         var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
-        var command = new Command("step", "time the standard conv-net training step") { json, steps, threads, device };
-        command.SetAction(r => Run(r.GetValue(json), r.GetValue(steps), r.GetValue(threads), r.GetValue(device)!));
+        var scoped = new Option<bool>("--one-scope")
+        {
+            Description = "run each step in one dispose scope (zero_grad, forward, backward, step) instead of Minimize, which frees the graph before the optimizer steps",
+        };
+        var command = new Command("step", "time the standard conv-net training step") { json, steps, threads, device, scoped };
+        command.SetAction(r => Run(r.GetValue(json), r.GetValue(steps), r.GetValue(threads), r.GetValue(device)!, r.GetValue(scoped)));
         return command;
     }
 
@@ -33,7 +37,7 @@ internal static class StepBench
         nn.Conv2d(64, 128, 3, padding: 1), nn.BatchNorm2d(128), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
         nn.Linear(128, 7));
 
-    private static int Run(bool json, int steps, int? threads, string deviceName)
+    private static int Run(bool json, int steps, int? threads, string deviceName, bool oneScope)
     {
         if (steps < 1) { Console.Error.WriteLine("bench step: --steps must be at least 1"); return 2; }
         Device device;
@@ -54,7 +58,14 @@ internal static class StepBench
 
         void Step()
         {
-            optimizer.Minimize(() => nn.functional.binary_cross_entropy_with_logits(model.call(x), y));
+            if (oneScope)
+            {
+                using var scope = torch.NewDisposeScope();
+                optimizer.zero_grad();
+                nn.functional.binary_cross_entropy_with_logits(model.call(x), y).backward();
+                optimizer.step();
+            }
+            else optimizer.Minimize(() => nn.functional.binary_cross_entropy_with_logits(model.call(x), y));
             if (device.type == DeviceType.CUDA) torch.cuda.synchronize();
         }
 
@@ -75,6 +86,7 @@ internal static class StepBench
             ["steps"] = steps,
             ["threads"] = torch.get_num_threads(),
             ["device"] = device.ToString(),
+            ["step"] = oneScope ? "one dispose scope" : "Minimize",
         };
         if (rssAt100 is { } rss100)
         {

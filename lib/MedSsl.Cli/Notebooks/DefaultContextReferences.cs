@@ -1,4 +1,6 @@
 using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using System.Runtime.Loader;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Scripting.Hosting;
@@ -47,6 +49,10 @@ internal sealed class DefaultContextReferences
                     ? AssemblyLoadContext.Default.LoadFromAssemblyName(name)
                     : AssemblyLoadContext.Default.LoadFromAssemblyPath(path));
             Loader.RegisterDependency(assembly);
+            // Module initializers run at #r rather than at some later first use: MedSsl.Lib's checks that TorchSharp
+            // can load and says why not in one message (TorchSharpLoadException), before any cell calls torch.
+            try { RuntimeHelpers.RunModuleConstructor(assembly.ManifestModule.ModuleHandle); }
+            catch (TypeInitializationException e) when (e.InnerException is not null) { ExceptionDispatchInfo.Throw(e.InnerException); }
         }
     }
 
