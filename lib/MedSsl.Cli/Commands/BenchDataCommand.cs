@@ -20,13 +20,13 @@ internal static class BenchDataCommand
     private static int Run()
     {
         Console.WriteLine($"{"task",-42} {"median ms",10}");
-        Time("moons quick (300 points)", () => Moons.Make(DataProfile.Quick));
-        Time("moons full (1000 points)", () => Moons.Make(DataProfile.Full));
-        Time("ultrasound quick (320 images 64x64)", () => SyntheticUltrasound.Make(DataProfile.Quick));
-        Time("ultrasound full (4000 images 64x64)", () => SyntheticUltrasound.Make(DataProfile.Full));
-        Time("ct quick (6 volumes 24x48x48)", () => SyntheticCt.Make(DataProfile.Quick));
-        Time("ct full (40 volumes 48x96x96)", () => SyntheticCt.Make(DataProfile.Full));
-        var data = SyntheticUltrasound.Make(DataProfile.Quick);
+        Time("moons quick (300 points)", () => Moons.Make(RunProfile.Quick));
+        Time("moons full (1000 points)", () => Moons.Make(RunProfile.Full));
+        Time("ultrasound quick (320 images 64x64)", () => SyntheticUltrasound.Make(RunProfile.Quick));
+        Time("ultrasound full (4000 images 64x64)", () => SyntheticUltrasound.Make(RunProfile.Full));
+        Time("ct quick (6 volumes 24x48x48)", () => SyntheticCt.Make(RunProfile.Quick));
+        Time("ct full (40 volumes 48x96x96)", () => SyntheticCt.Make(RunProfile.Full));
+        var data = SyntheticUltrasound.Make(RunProfile.Quick);
         var root = Path.Combine(Path.GetTempPath(), $"medssl-bench-data-{Environment.ProcessId}");
         var k = 0;
         try

@@ -19,7 +19,7 @@ internal static class RunCommand
         var inputs = new Argument<string[]>("notebooks") { Description = "notebooks (.ipynb) or folders of notebooks", Arity = ArgumentArity.OneOrMore };
         var output = new Option<string>("--out") { Description = "folder for executed notebooks, reports and results", DefaultValueFactory = _ => "out" };
         var profile = new Option<string?>("--profile") { Description = "sets the notebooks' Profile parameter: quick (CI-sized) or full (paper-shaped)" };
-        profile.AcceptOnlyFromAmong("quick", "full");
+        profile.AcceptOnlyFromAmong([.. MedSsl.Data.RunProfiles.Names]);
         var parameters = new Option<string[]>("--param") { Description = "NAME=VALUE overriding a variable of the cell tagged 'parameters'", AllowMultipleArgumentsPerToken = false };
         var cellTimeout = new Option<double>("--cell-timeout") { Description = "seconds a cell may take (compiling included) before it is stopped and its notebook's process ends", DefaultValueFactory = _ => 3600 };
         var keepGoing = new Option<bool>("--keep-going") { Description = "run the cells after a failed one" };

@@ -23,7 +23,7 @@ internal static class SweepCommand
         var grid = new Option<string[]>("--grid") { Description = "NAME=V1,V2,… or NAME=A..B (integers A to B): a swept parameter of the cell tagged 'parameters'; repeat for more", AllowMultipleArgumentsPerToken = false };
         var output = new Option<string>("--out") { Description = "sweep folder: DIR/<point>/ per point, DIR/sweep.csv and DIR/sweep.html", Required = true };
         var profile = new Option<string?>("--profile") { Description = "sets the notebook's Profile parameter: quick (CI-sized) or full (paper-shaped)" };
-        profile.AcceptOnlyFromAmong("quick", "full");
+        profile.AcceptOnlyFromAmong([.. MedSsl.Data.RunProfiles.Names]);
         var parameters = new Option<string[]>("--param") { Description = "NAME=VALUE fixed for every point", AllowMultipleArgumentsPerToken = false };
         var executor = new Option<string>("--executor") { Description = "local: on this machine; slurm: one Slurm array job (shared filesystem)", DefaultValueFactory = _ => "local" };
         executor.AcceptOnlyFromAmong("local", "slurm");

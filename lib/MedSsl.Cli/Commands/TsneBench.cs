@@ -17,7 +17,7 @@ internal static class TsneBench
         var n = new Option<int>("--n") { Description = "points", DefaultValueFactory = _ => 2000 };
         var dim = new Option<int>("--dim") { Description = "input dimensions", DefaultValueFactory = _ => 50 };
         var float32 = new Option<bool>("--float32") { Description = "optimise in float32 instead of float64" };
-        var seed = new Option<ulong>("--seed") { Description = "data seed", DefaultValueFactory = _ => 0 };
+        var seed = new Option<int>("--seed") { Description = "data seed", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "libtorch threads (0: libtorch's default)" };
         var command = new Command("tsne", "exact t-SNE wall time on n × dim Gaussian blobs (compare bench/tsne_sklearn.py)")
             { n, dim, float32, seed, threads };
@@ -26,16 +26,16 @@ internal static class TsneBench
     }
 
     /// <summary>10 blobs: centres ~ N(0, 5²), points = centre + N(0, 1), drawn from one seeded generator.</summary>
-    internal static Tensor Blobs(int n, int dim, ulong seed)
+    internal static Tensor Blobs(int n, int dim, int seed)
     {
-        using var g = new Generator(seed);
+        using var g = new Generator((ulong)seed);   // torch.Generator(seed) as in docs/bench/tsne_sklearn.py: both sides draw the same numbers
         using var scope = torch.NewDisposeScope();
         var centres = torch.randn([10, dim], generator: g) * 5.0;
         var labels = torch.randint(0, 10, [n], generator: g);
         return (centres.index_select(0, labels) + torch.randn([n, dim], generator: g)).MoveToOuterDisposeScope();
     }
 
-    private static int Run(int n, int dim, bool float32, ulong seed, int threads)
+    private static int Run(int n, int dim, bool float32, int seed, int threads)
     {
         if (threads > 0) torch.set_num_threads(threads);
         using var x = Blobs(n, dim, seed);

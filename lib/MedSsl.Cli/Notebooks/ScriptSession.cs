@@ -63,6 +63,12 @@ internal sealed class ScriptSession(string baseFolder)
         var cancellation = new CancellationTokenSource();
         globals.Cancellation = cancellation.Token;
         RunCancellation.Current = cancellation.Token;
+        // A training in this cell shows its progress as one line of the cell that updates in place.
+        TrainingProgressDisplay.NotebookLine = () =>
+        {
+            var line = globals.display("");
+            return text => line.Update(text);
+        };
         Volatile.Write(ref running, cancellation);
         var task = Task.Run(async () =>
         {

@@ -8,7 +8,7 @@ public static class LabelledPicker
     public static int[] PerClass(IReadOnlyList<int> classes, int k, int seed = 0)
     {
         if (k < 0) throw new ArgumentOutOfRangeException(nameof(k));
-        var rng = new Random(seed);
+        var rng = new SeededRandom(seed);
         var picked = new List<int>();
         foreach (var group in classes.Select((c, i) => (c, i)).GroupBy(p => p.c).OrderBy(g => g.Key))
         {

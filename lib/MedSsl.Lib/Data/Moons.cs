@@ -7,9 +7,9 @@ namespace MedSsl.Data;
 public static class Moons
 {
     /// <summary>Points for a profile: Quick 300, Full 1000 (the SSLDEC notebook's size).</summary>
-    public static int DefaultCount(DataProfile profile) => profile == DataProfile.Quick ? 300 : 1000;
+    public static int DefaultCount(RunProfile profile) => profile == RunProfile.Quick ? 300 : 1000;
 
-    public static PointDataset Make(DataProfile profile, double noise = 0.1, int seed = 0) =>
+    public static PointDataset Make(RunProfile profile, double noise = 0.1, int seed = 0) =>
         Make(DefaultCount(profile), noise, seed);
 
     public static PointDataset Make(int n, double noise = 0.1, int seed = 0, bool shuffle = true)
@@ -33,7 +33,7 @@ public static class Moons
             x[2 * (nOut + i) + 1] = 1 - Math.Sin(t) - 0.5;
             y[nOut + i] = 1;
         }
-        var rng = new Random(seed);
+        var rng = new SeededRandom(seed);
         var data = new PointDataset(x, y, 2);
         if (shuffle) data = data.Subset(rng.Permutation(n));
         if (noise > 0)

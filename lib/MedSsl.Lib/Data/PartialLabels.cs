@@ -9,7 +9,7 @@ public static class PartialLabels
     public static bool[,] Nested(int volumes, int organs, double alpha, int seed = 0)
     {
         if (alpha is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(alpha), "α is a proportion in [0, 1]");
-        var rng = new Random(seed);
+        var rng = new SeededRandom(seed);
         var keep = (int)Math.Round(alpha * volumes, MidpointRounding.AwayFromZero);
         var annotated = new bool[volumes, organs];
         for (var k = 0; k < organs; k++)

@@ -15,18 +15,18 @@ public static class SyntheticWriter
         switch (kind)
         {
             case "moons":
-                var moons = Moons.Make(n ?? Moons.DefaultCount(DataProfile.Quick), noise: 0.1, seed: seed);
+                var moons = Moons.Make(n ?? Moons.DefaultCount(RunProfile.Quick), noise: 0.1, seed: seed);
                 AtomicFile.WriteDirectory(directory, temp => PointsCsv.Write(moons, System.IO.Path.Combine(temp, "moons.csv")));
                 break;
             case "ultrasound":
-                ImageFolder.Write(SyntheticUltrasound.Make(n ?? SyntheticUltrasound.DefaultCount(DataProfile.Quick), seed), directory);
+                ImageFolder.Write(SyntheticUltrasound.Make(n ?? SyntheticUltrasound.DefaultCount(RunProfile.Quick), seed), directory);
                 break;
             case "ct":
-                VolumeFolder.Write(n is { } volumes ? SyntheticCt.Make(volumes, seed) : SyntheticCt.Make(DataProfile.Quick, seed), directory, seed: seed);
+                VolumeFolder.Write(n is { } volumes ? SyntheticCt.Make(volumes, seed) : SyntheticCt.Make(RunProfile.Quick, seed), directory, seed: seed);
                 break;
             case "ultrasound-idx":
                 // The K-cluster single-label view (class = label combination) at 28×28 in MNIST's IDX format.
-                var exams = SyntheticUltrasound.Make(n ?? SyntheticUltrasound.DefaultCount(DataProfile.Quick), seed, imageSize: 28);
+                var exams = SyntheticUltrasound.Make(n ?? SyntheticUltrasound.DefaultCount(RunProfile.Quick), seed, imageSize: 28);
                 var combos = LabelCombinations.Of(exams);
                 var names = Enumerable.Range(0, combos.K).Select(combos.Name).ToArray();
                 var onehot = new bool[exams.Count * combos.K];

@@ -1,3 +1,4 @@
+using MedSsl.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -26,7 +27,7 @@ public sealed class Tsne
     public double? LearningRate { get; init; }
     public int MaxIter { get; init; } = 1000;
     public TsneInit Init { get; init; } = TsneInit.Pca;
-    public ulong Seed { get; init; }
+    public int Seed { get; init; }
     /// <summary>Float64 by default (P spans many orders of magnitude); Float32 is faster and usually enough.</summary>
     public ScalarType DType { get; init; } = ScalarType.Float64;
 
@@ -183,7 +184,7 @@ public sealed class Tsne
 
     private Tensor RandomInit(long n)
     {
-        using var generator = new Generator(Seed);
+        using var generator = new SeededRandom(Seed).TorchGenerator();
         return torch.randn([n, Components], DType, generator: generator).mul_(1e-4);
     }
 

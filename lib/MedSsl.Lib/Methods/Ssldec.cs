@@ -1,8 +1,10 @@
+using MedSsl.Data;
+using MedSsl.Data.Augmentation;
+using MedSsl.Metrics;
 using MedSsl.Models;
 using MedSsl.Training;
 using TorchSharp;
 using static TorchSharp.torch;
-using TorchSharp.Modules;
 
 namespace MedSsl.Methods;
 
@@ -28,13 +30,13 @@ public sealed record SsldecOptions
     /// <summary>Stochastic augmentation of the batches trained against the target distribution (the paper's
     /// Fig. 1 uses augmentation and dropout), or null. Labelled (pre)training sees the inputs as they are:
     /// with a handful of labels, jitter can make two classes' points overlap.</summary>
-    public Func<Tensor, Generator, Tensor>? Augment { get; init; }
-    public ulong Seed { get; init; }
+    public IAugmentation? Augment { get; init; }
+    public int Seed { get; init; }
 
     /// <summary>The half-moons demo (§IV-C). Eight labels for 1000 points need far more passes than the paper's
     /// image settings, and input jitter (σ = 0.2) as the stochastic augmentation of Fig. 1: without it the boundary
     /// of the supervised start barely moves (docs/methods/ssldec.md has the sweep).</summary>
-    public static SsldecOptions HalfMoons(ulong seed) => new()
+    public static SsldecOptions HalfMoons(int seed) => new()
     {
         PretrainEpochs = 100,
         LearningRate = 1e-2,
@@ -42,45 +44,39 @@ public sealed record SsldecOptions
         RoundLearningRate = 1e-2,
         Rounds = 600,
         StableFraction = 0,
-        Augment = (x, g) => x + torch.randn(x.shape, x.dtype, x.device, generator: g) * 0.2,
+        Augment = new GaussianJitter(0.2),
         Seed = seed,
     };
 }
 
-/// <summary>What one phase of training reports (for progress bars and notebooks).</summary>
-public sealed record SsldecProgress(string Phase, int Round, double Loss, double LabelledAccuracy, double ChangedFraction);
+/// <summary>One round of Algorithm 1: the KL loss of its epoch against P′, the labelled accuracy after retraining, and
+/// the fraction of points whose predicted cluster changed since the previous round.</summary>
+public sealed record SsldecRound(int Round, double KlLoss, double LabelledAccuracy, double ChangedFraction, int RetrainSteps);
 
-/// <summary>SSLDEC: a backbone mapping inputs to an embedding z, DEC's clustering layer on top
-/// (eq. 1), trained with the KL loss (eq. 3) against labels, then against the target distribution
-/// (eq. 2) of a class-balanced subset, alternating with labelled retraining (Algorithm 1).</summary>
-public sealed class Ssldec : nn.Module<Tensor, Tensor>
+/// <summary>SSLDEC (Enguehard et al. 2019): a backbone with DEC's clustering layer (eq. 1) trained with the KL loss
+/// (eq. 3) against the labels, then against the target distribution (eq. 2) of a class-balanced subset, alternating
+/// with retraining on the labels (Algorithm 1). The method owns its network and optimizer; <see cref="Trainer"/> runs
+/// every phase.</summary>
+public sealed class Ssldec : ITrainingMethod<TensorBatch>, IDisposable
 {
-    private readonly nn.Module<Tensor, Tensor> backbone;
-    private readonly ClusteringLayer clustering;
     private readonly SsldecOptions options;
     private readonly Generator generator;
+    private optim.Optimizer optimizer;
+    private readonly List<SsldecRound> rounds = [];
 
-    public IReadOnlyList<SsldecProgress> History => history;
-    private readonly List<SsldecProgress> history = [];
-
-    /// <param name="backbone">Maps inputs [N, ...] to embeddings [N, embeddingDim] (no softmax).</param>
-    public Ssldec(nn.Module<Tensor, Tensor> backbone, long embeddingDim, long classes, SsldecOptions? options = null) : base(nameof(Ssldec))
+    /// <param name="network">backbone + clustering layer; build it outside any dispose scope</param>
+    public Ssldec(ClusteringNetwork network, SsldecOptions? options = null)
     {
         this.options = options ?? new SsldecOptions();
-        this.backbone = backbone;
-        clustering = new ClusteringLayer(classes, embeddingDim);
-        generator = new Generator(this.options.Seed);
-        RegisterComponents();
+        Network = network;
+        generator = new SeededRandom(this.options.Seed).TorchGenerator();
+        optimizer = optim.Adam(network.parameters(), lr: this.options.LearningRate);
     }
 
-    public long Classes => clustering.centroids.size(0);
-
-    /// <summary>Soft assignments q [N, K] (eq. 1) of inputs x.</summary>
-    public override Tensor forward(Tensor x)
-    {
-        using var z = backbone.call(x);
-        return clustering.call(z);
-    }
+    public ClusteringNetwork Network { get; }
+    public IReadOnlyList<SsldecRound> Rounds => rounds;
+    public IReadOnlyDictionary<string, nn.Module> Networks => new Dictionary<string, nn.Module> { ["network"] = Network };
+    public IReadOnlyDictionary<string, optim.Optimizer> Optimizers => new Dictionary<string, optim.Optimizer> { ["adam"] = optimizer };
 
     // ---- the paper's equations ------------------------------------------------------------
 
@@ -118,25 +114,49 @@ public sealed class Ssldec : nn.Module<Tensor, Tensor>
         return [.. chosen];
     }
 
-    // ---- Algorithm 1 -----------------------------------------------------------------------
+    // ---- the method ------------------------------------------------------------------------
 
-    /// <summary>One optimisation step on a batch: KL(target ‖ q(x)); returns the loss (USB's train_step shape).</summary>
-    public double TrainStep(optim.Optimizer optimizer, Tensor x, Tensor target) =>
-        optimizer.Minimize(() => KlDivergence(target, forward(x)));
+    /// <summary>One optimisation step: KL(targets ‖ q(inputs)), eq. 3.</summary>
+    public LossTerms TrainStep(TensorBatch batch) =>
+        new(("kl", optimizer.Minimize(() => KlDivergence(batch.Targets, Network.call(batch.Inputs)))));
 
-    /// <summary>Supervised pre-training only (the baseline of Figure 4b).</summary>
-    public Ssldec FitSupervised(Tensor xLabelled, Tensor yLabelled, IProgress<SsldecProgress>? progress = null)
+    /// <summary>Soft assignments q [N, K] (eq. 1), in eval mode without gradients.</summary>
+    public Tensor Predict(Tensor inputs)
     {
-        Pretrain(xLabelled, yLabelled, progress);
+        var wasTraining = Network.training;
+        Network.eval();
+        try
+        {
+            using var noGrad = torch.no_grad();
+            return Network.call(inputs);
+        }
+        finally { Network.train(wasTraining); }
+    }
+
+    /// <summary>The most probable cluster (= class) of each point.</summary>
+    public Tensor PredictLabels(Tensor inputs)
+    {
+        using var q = Predict(inputs);
+        return q.argmax(1);
+    }
+
+    /// <summary>Supervised pre-training only: the baseline of Figure 4b.</summary>
+    public Ssldec FitSupervised(Tensor xLabelled, Tensor yLabelled, Trainer trainer)
+    {
+        Pretrain(xLabelled, yLabelled, trainer);
         return this;
     }
 
-    /// <summary>Algorithm 1: pre-train on the labelled set, then repeat rounds until the end condition.</summary>
-    public Ssldec Fit(Tensor xLabelled, Tensor yLabelled, Tensor xUnlabelled, IProgress<SsldecProgress>? progress = null)
+    /// <summary>Algorithm 1: pre-train on the labelled set, then rounds of (Q over all points → P (eq. 2) → balanced P′ →
+    /// one epoch of eq. 3 against P′ → retrain on the labels until <see cref="SsldecOptions.AccuracyThreshold"/>) until
+    /// fewer than <see cref="SsldecOptions.StableFraction"/> of the assignments change.</summary>
+    public Ssldec Fit(Tensor xLabelled, Tensor yLabelled, Tensor xUnlabelled, Trainer trainer)
     {
-        Pretrain(xLabelled, yLabelled, progress);
+        Pretrain(xLabelled, yLabelled, trainer);
         using var all = torch.cat([xLabelled, xUnlabelled]);
-        using var optimizer = optim.Adam(parameters(), lr: options.RoundLearningRate);
+        using var labelledTargets = nn.functional.one_hot(yLabelled, Network.Clusters).to(ScalarType.Float32);
+        optimizer.Dispose();
+        optimizer = optim.Adam(Network.parameters(), lr: options.RoundLearningRate);
         long[]? previous = null;
         for (var round = 1; round <= options.Rounds; round++)
         {
@@ -145,96 +165,54 @@ public sealed class Ssldec : nn.Module<Tensor, Tensor>
             var assignments = q.argmax(1).data<long>().ToArray();
             var changed = previous is null ? 1.0 : assignments.Zip(previous).Count(t => t.First != t.Second) / (double)assignments.Length;
             previous = assignments;
-            var p = TargetDistribution(q);
-            var subset = BalancedSubset(q, generator);
-            var loss = subset.Length == 0 ? double.NaN
-                : Epoch(optimizer, all.index_select(0, torch.tensor(subset)), p.index_select(0, torch.tensor(subset)), options.Augment);
-            var accuracy = RetrainOnLabels(optimizer, xLabelled, yLabelled);
-            Report(progress, new SsldecProgress("round", round, loss, accuracy, changed));
+            var subset = torch.tensor(BalancedSubset(q, generator));
+            var kl = double.NaN;
+            if (subset.numel() > 0)
+            {
+                var p = TargetDistribution(q);
+                kl = trainer.Run(this, Batches.Shuffled(all.index_select(0, subset), p.index_select(0, subset), options.BatchSize, generator, augment: options.Augment),
+                    $"round {round}/{options.Rounds}").MeanLosses["kl"];
+            }
+            var retrain = RetrainOnLabels(xLabelled, yLabelled, labelledTargets, trainer);
+            rounds.Add(new SsldecRound(round, kl, retrain.Accuracy, changed, retrain.Steps));
             if (changed < options.StableFraction) break;
         }
         return this;
     }
 
-    /// <summary>q for every point, in eval mode and without gradients.</summary>
-    public Tensor Predict(Tensor x)
+    private void Pretrain(Tensor x, Tensor y, Trainer trainer)
     {
-        var wasTraining = training;
-        eval();
-        try
-        {
-            using var noGrad = torch.no_grad();
-            return forward(x);
-        }
-        finally { train(wasTraining); }
+        using var targets = nn.functional.one_hot(y, Network.Clusters).to(ScalarType.Float32);
+        var perEpoch = Batches.PerEpoch(x.size(0), options.BatchSize);
+        var totalSteps = options.PretrainEpochs * perEpoch;
+        // The learning rate decays linearly per epoch from LearningRate to FinalLearningRate (§III-B).
+        trainer.Run(this, Batches.Shuffled(x, targets, options.BatchSize, generator, options.PretrainEpochs), "pretrain", totalSteps,
+            afterStep: step => SetLearningRate(Schedules.Linear(step / perEpoch, options.PretrainEpochs, options.LearningRate, options.FinalLearningRate)));
     }
 
-    /// <summary>The most probable cluster (= class) of each point.</summary>
-    public Tensor PredictLabels(Tensor x)
+    /// <summary>Labelled epochs until the labelled accuracy reaches the threshold (bounded); the accuracy and steps taken.</summary>
+    private (double Accuracy, int Steps) RetrainOnLabels(Tensor x, Tensor y, Tensor targets, Trainer trainer)
     {
-        using var q = Predict(x);
-        return q.argmax(1);
+        double Accuracy() => Classification.Accuracy(y, PredictLabels(x));
+        var accuracy = Accuracy();
+        if (accuracy >= options.AccuracyThreshold) return (accuracy, 0);
+        var perEpoch = Batches.PerEpoch(x.size(0), options.BatchSize);
+        var evaluation = new Evaluation(perEpoch, () => new Dictionary<string, double> { ["labelled_accuracy"] = Accuracy() },
+            metrics => metrics["labelled_accuracy"] >= options.AccuracyThreshold);
+        var result = trainer.Run(this, Batches.Shuffled(x, targets, options.BatchSize, generator, options.MaxRetrainEpochs), "retrain on labels",
+            options.MaxRetrainEpochs * perEpoch, evaluation);
+        return (result.Metrics!["labelled_accuracy"], result.Steps);
     }
 
-    private void Pretrain(Tensor x, Tensor y, IProgress<SsldecProgress>? progress)
+    private void SetLearningRate(double rate)
     {
-        using var optimizer = optim.Adam(parameters(), lr: options.LearningRate);
-        var schedule = optim.lr_scheduler.LinearLR(optimizer, 1.0, options.FinalLearningRate / options.LearningRate, options.PretrainEpochs);
-        using var target = nn.functional.one_hot(y, Classes).to(ScalarType.Float32);
-        var loss = double.NaN;
-        for (var epoch = 0; epoch < options.PretrainEpochs; epoch++)
-        {
-            loss = Epoch(optimizer, x, target);
-            schedule.step();
-        }
-        Report(progress, new SsldecProgress("pretrain", 0, loss, Accuracy(x, y), 1.0));
+        foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;
     }
 
-    /// <summary>Retrains on the labelled set until its accuracy reaches the threshold (bounded); returns that accuracy.</summary>
-    private double RetrainOnLabels(optim.Optimizer optimizer, Tensor x, Tensor y)
+    public void Dispose()
     {
-        using var target = nn.functional.one_hot(y, Classes).to(ScalarType.Float32);
-        var accuracy = Accuracy(x, y);
-        for (var epoch = 0; epoch < options.MaxRetrainEpochs && accuracy < options.AccuracyThreshold; epoch++)
-        {
-            Epoch(optimizer, x, target);
-            accuracy = Accuracy(x, y);
-        }
-        return accuracy;
-    }
-
-    /// <summary>One shuffled pass over (x, target) in mini-batches; returns the mean batch loss.</summary>
-    private double Epoch(optim.Optimizer optimizer, Tensor x, Tensor target, Func<Tensor, Generator, Tensor>? augment = null)
-    {
-        train();
-        using var order = torch.randperm(x.size(0), generator: generator);
-        var losses = new List<double>();
-        foreach (var batch in order.split(options.BatchSize))
-        {
-            using var scope = torch.NewDisposeScope();
-            var inputs = x.index_select(0, batch);
-            if (augment is not null) inputs = augment(inputs, generator);
-            losses.Add(TrainStep(optimizer, inputs, target.index_select(0, batch)));
-            batch.Dispose();
-        }
-        return losses.Average();
-    }
-
-    private double Accuracy(Tensor x, Tensor y)
-    {
-        using var scope = torch.NewDisposeScope();
-        return PredictLabels(x).eq(y).to(ScalarType.Float64).mean().ToDouble();
-    }
-
-    private void Report(IProgress<SsldecProgress>? progress, SsldecProgress p)
-    {
-        history.Add(p);
-        progress?.Report(p);
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) generator.Dispose();
-        base.Dispose(disposing);
+        optimizer.Dispose();
+        generator.Dispose();
+        Network.Dispose();
     }
 }

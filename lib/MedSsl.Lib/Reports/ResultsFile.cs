@@ -1,4 +1,7 @@
 using System.Text.Json;
+using MedSsl.Data;
+using MedSsl.Data.Formats;
+using MedSsl.Experiments;
 using System.Text.Json.Nodes;
 
 namespace MedSsl.Reports;
@@ -46,10 +49,19 @@ public static class ResultsFile
         }
         document["format"] = "medssl-results/1";
         change(document);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temporary = path + ".tmp";
-        File.WriteAllText(temporary, document.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(temporary, path, overwrite: true);
+        AtomicFile.WriteAllText(path, document.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return path;
+    }
+
+    /// <summary>The headline values of a study (its one call into results.json, e.g. <c>ResultsFile.Save(study.Headline, study)</c>)
+    /// and a CSV of all its rows beside the results file, <c>&lt;stem&gt;.&lt;study name&gt;.csv</c>. Returns the results path, or null
+    /// outside <c>medssl run</c> when no path is given.</summary>
+    public static string? Save<TRow>(object headline, Study<TRow> study, string? path = null) where TRow : notnull
+    {
+        var written = SaveValues(headline, path);
+        if (written is null) return null;
+        var csv = Path.Combine(Path.GetDirectoryName(written)!, Path.GetFileName(written).Replace(".results.json", "") + $".{study.Name}.csv");
+        AtomicFile.Write(csv, stream => Csv.Write(study.Table, stream));
+        return written;
     }
 }

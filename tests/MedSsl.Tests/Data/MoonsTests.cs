@@ -63,9 +63,9 @@ public class MoonsTests
     [Fact]
     public void SameSeedSameDataDifferentSeedDifferentData()
     {
-        Assert.Equal(Moons.Make(DataProfile.Quick, seed: 5).X, Moons.Make(DataProfile.Quick, seed: 5).X);
-        Assert.NotEqual(Moons.Make(DataProfile.Quick, seed: 5).X, Moons.Make(DataProfile.Quick, seed: 6).X);
-        Assert.Equal(1000, Moons.Make(DataProfile.Full).Count);
+        Assert.Equal(Moons.Make(RunProfile.Quick, seed: 5).X, Moons.Make(RunProfile.Quick, seed: 5).X);
+        Assert.NotEqual(Moons.Make(RunProfile.Quick, seed: 5).X, Moons.Make(RunProfile.Quick, seed: 6).X);
+        Assert.Equal(1000, Moons.Make(RunProfile.Full).Count);
     }
 
     [Fact]

@@ -6,7 +6,7 @@ namespace MedSsl.Tests.Data;
 
 public class SyntheticCtTests
 {
-    private static readonly VolumeDataset Quick = SyntheticCt.Make(DataProfile.Quick, seed: 1);
+    private static readonly VolumeDataset Quick = SyntheticCt.Make(RunProfile.Quick, seed: 1);
 
     [Fact]
     public void EveryOrganIsPresentOnceAsOneConnectedObject()

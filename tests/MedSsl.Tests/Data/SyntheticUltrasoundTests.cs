@@ -24,7 +24,7 @@ public class SyntheticUltrasoundTests
         var counts = d.LabelCounts();
         for (var l = 0; l < d.LabelNames.Count; l++)
             Assert.Equal(2 * UltrasoundOrgans.TestSetCounts[d.LabelNames[l]], counts[l]);
-        var quick = SyntheticUltrasound.Make(DataProfile.Quick);
+        var quick = SyntheticUltrasound.Make(RunProfile.Quick);
         var qc = quick.LabelCounts();
         for (var l = 0; l < quick.LabelNames.Count; l++)
             Assert.InRange(qc[l], UltrasoundOrgans.TestSetCounts[quick.LabelNames[l]] * 320.0 / 1242 - 1, UltrasoundOrgans.TestSetCounts[quick.LabelNames[l]] * 320.0 / 1242 + 1);
@@ -33,7 +33,7 @@ public class SyntheticUltrasoundTests
     [Fact]
     public void SplitsShareNoPatientOrExamAndAllAreUsed()
     {
-        var d = SyntheticUltrasound.Make(DataProfile.Quick, seed: 2);
+        var d = SyntheticUltrasound.Make(RunProfile.Quick, seed: 2);
         var patientSplits = Enumerable.Range(0, d.Count).GroupBy(d.PatientId).Select(g => g.Select(d.Split).Distinct().Count());
         Assert.All(patientSplits, c => Assert.Equal(1, c));
         var examPatients = Enumerable.Range(0, d.Count).GroupBy(d.ExamId).Select(g => g.Select(d.PatientId).Distinct().Count());

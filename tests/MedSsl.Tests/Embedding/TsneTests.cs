@@ -27,7 +27,7 @@ public class TsneTests
         using var scope = torch.NewDisposeScope();
         using var g = new Generator(3);
         var x = torch.randn([120, 10], generator: g);
-        Tsne Make(ulong seed) => new() { Init = TsneInit.Random, Seed = seed, MaxIter = 300, Perplexity = 10 };
+        Tsne Make(int seed) => new() { Init = TsneInit.Random, Seed = seed, MaxIter = 300, Perplexity = 10 };
         var a = Make(1).FitTransform(x);
         var b = Make(1).FitTransform(x);
         var c = Make(2).FitTransform(x);

@@ -1,4 +1,6 @@
 using MedSsl.Methods;
+using MedSsl.Metrics;
+using MedSsl.Training;
 using MedSsl.Models;
 using MedSsl.Tests.Support;
 using TorchSharp;
@@ -71,17 +73,20 @@ public class SsldecTests
     }
 
     [Fact]
-    public void FitLearnsAnEasyTwoClusterProblem()
+    public void FitLearnsAnEasyTwoClusterProblemThroughTheTrainer()
     {
         torch.manual_seed(0);
         var x = torch.cat([torch.randn(100, 2) * 0.3 - 2, torch.randn(100, 2) * 0.3 + 2]);
         var y = torch.cat([torch.zeros([100], ScalarType.Int64), torch.ones([100], ScalarType.Int64)]);
         var labelled = torch.tensor(new long[] { 0, 1, 100, 101 });
-        using var model = new Ssldec(Mlp.Create(2, [8], 2), 2, 2, new SsldecOptions { PretrainEpochs = 50, LearningRate = 1e-2, Rounds = 5, Seed = 1 });
-        model.Fit(x.index_select(0, labelled), y.index_select(0, labelled), x);
-        Assert.Equal(1.0, model.PredictLabels(x).eq(y).to(ScalarType.Float64).mean().ToDouble());
-        Assert.Equal("pretrain", model.History[0].Phase);
-        Assert.InRange(model.History.Count, 2, 6);
+        using var model = new Ssldec(new ClusteringNetwork(Mlp.Create(2, [8], 2), 2, 2), new SsldecOptions { PretrainEpochs = 50, LearningRate = 1e-2, Rounds = 5, Seed = 1 });
+        using var trainer = new Trainer { Progress = new SilentProgress() };
+        model.Fit(x.index_select(0, labelled), y.index_select(0, labelled), x, trainer);
+        Assert.Equal(1.0, Classification.Accuracy(y, model.PredictLabels(x)));
+        Assert.Equal(50, trainer.History.Count(s => s.Phase == "pretrain"));
+        Assert.InRange(model.Rounds.Count, 1, 5);
+        Assert.All(model.Rounds, r => Assert.True(r.KlLoss >= 0 && r.LabelledAccuracy == 1.0));
+        Assert.All(trainer.History, s => Assert.True(s.Losses["kl"] >= 0));
     }
 }
 

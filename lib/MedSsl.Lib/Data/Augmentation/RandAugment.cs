@@ -13,7 +13,7 @@ public enum AugmentOp { AutoContrast, Brightness, Contrast, Equalize, Identity, 
 /// enhance factors 0.05 + 0.9·v/10 (brightness, contrast, sharpness), posterize 4 + ⌊0.4v⌋ bits, rotate ±3v°,
 /// shear ±0.03v, solarize threshold 256 − ⌊25.6v⌋, translate ±⌊0.03v·side⌋ px (± with probability ½).
 /// Geometric ops here turn about the image centre (torchvision's convention) rather than PIL's corner.</summary>
-public sealed class RandAugment
+public sealed class RandAugment : IAugmentation
 {
     public int N { get; init; } = 2;
     public int M { get; init; } = 10;

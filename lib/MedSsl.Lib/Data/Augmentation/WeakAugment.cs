@@ -6,7 +6,7 @@ namespace MedSsl.Data.Augmentation;
 /// <summary>FixMatch's weak augmentation on a batch [B, C, H, W]: a horizontal flip with probability ½, then
 /// a random crop of the reflect-padded image (kekmodel's dataset/cifar.py: pad 4 of 32, i.e. ⅛ of the side),
 /// which is a whole-pixel shift in [−pad, pad] with a mirrored border. Each image draws its own parameters.</summary>
-public sealed class WeakAugment
+public sealed class WeakAugment : IAugmentation
 {
     public double FlipProbability { get; init; } = 0.5;
     /// <summary>Padding as a fraction of the image side (rounded to pixels).</summary>

@@ -53,4 +53,23 @@ public static class Csv
 
     public static string Line(IEnumerable<string> fields) =>
         string.Join(',', fields.Select(f => f.IndexOfAny([',', '"', '\n']) >= 0 ? $"\"{f.Replace("\"", "\"\"")}\"" : f));
+
+    /// <summary>A DataFrame as CSV: a header of column names, then one line per row; numbers in their shortest
+    /// round-trip form with the invariant culture (DataFrame.SaveCsv writes 17 digits: 0.86 as 0.85999999999999999).</summary>
+    public static void Write(Microsoft.Data.Analysis.DataFrame frame, Stream stream)
+    {
+        using var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false), leaveOpen: true) { NewLine = "\n" };
+        writer.WriteLine(Line(frame.Columns.Select(c => c.Name)));
+        for (long row = 0; row < frame.Rows.Count; row++)
+            writer.WriteLine(Line(frame.Columns.Select(c => Format(c[row]))));
+    }
+
+    private static string Format(object? value) => value switch
+    {
+        null => "",
+        double d => d.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        float f => f.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
 }

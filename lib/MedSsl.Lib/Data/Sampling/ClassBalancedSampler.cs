@@ -6,10 +6,10 @@ namespace MedSsl.Data.Sampling;
 public sealed class ClassBalancedSampler
 {
     private readonly int[][] imagesOfClass;
-    private readonly SplitMix64 rng;
+    private readonly SeededRandom rng;
 
     /// <param name="labels">[images, classes] label matrix; classes with no image are skipped</param>
-    public ClassBalancedSampler(bool[,] labels, ulong seed)
+    public ClassBalancedSampler(bool[,] labels, int seed)
     {
         ArgumentNullException.ThrowIfNull(labels);
         int n = labels.GetLength(0), k = labels.GetLength(1);
@@ -17,11 +17,11 @@ public sealed class ClassBalancedSampler
             .Select(c => Enumerable.Range(0, n).Where(i => labels[i, c]).ToArray())
             .Where(images => images.Length > 0).ToArray();
         if (imagesOfClass.Length == 0) throw new ArgumentException("no image carries any label", nameof(labels));
-        rng = new SplitMix64(seed);
+        rng = new SeededRandom(seed);
     }
 
     /// <summary>Single-label data: class index per image.</summary>
-    public ClassBalancedSampler(IReadOnlyList<int> labels, ulong seed) : this(OneHot(labels), seed) { }
+    public ClassBalancedSampler(IReadOnlyList<int> labels, int seed) : this(OneHot(labels), seed) { }
 
     public int ClassCount => imagesOfClass.Length;
 
@@ -31,8 +31,8 @@ public sealed class ClassBalancedSampler
         var batch = new int[batchSize];
         for (var b = 0; b < batchSize; b++)
         {
-            var images = imagesOfClass[rng.Below(imagesOfClass.Length)];
-            batch[b] = images[rng.Below(images.Length)];
+            var images = imagesOfClass[rng.Next(imagesOfClass.Length)];
+            batch[b] = images[rng.Next(images.Length)];
         }
         return batch;
     }

@@ -7,13 +7,13 @@ namespace MedSsl.Data.Sampling;
 public sealed class ExamBatchSampler
 {
     private readonly int[][] imagesOfExam;
-    private readonly ulong seed;
+    private readonly int seed;
 
     public int ExamsPerBatch { get; }
     public int ExamCount => imagesOfExam.Length;
 
     /// <param name="examIds">the exam of each image (index i = image i); any comparable key</param>
-    public ExamBatchSampler(IReadOnlyList<string> examIds, int examsPerBatch, ulong seed)
+    public ExamBatchSampler(IReadOnlyList<string> examIds, int examsPerBatch, int seed)
     {
         ArgumentNullException.ThrowIfNull(examIds);
         if (examIds.Count == 0) throw new ArgumentException("no images to sample", nameof(examIds));
@@ -28,7 +28,7 @@ public sealed class ExamBatchSampler
     /// <summary>The batches of one epoch; the last one may hold fewer exams.</summary>
     public IEnumerable<int[]> Epoch(int epoch)
     {
-        var order = SeededShuffle.Permutation(ExamCount, seed, (ulong)epoch);
+        var order = SeededRandom.Permutation(ExamCount, seed, (ulong)epoch);
         for (var start = 0; start < order.Length; start += ExamsPerBatch)
             yield return order.Skip(start).Take(ExamsPerBatch).SelectMany(e => imagesOfExam[e]).ToArray();
     }

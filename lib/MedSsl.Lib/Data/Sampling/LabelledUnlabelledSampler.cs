@@ -10,7 +10,7 @@ public sealed class LabelledUnlabelledSampler
     public int BatchSize { get; }
     public int Mu { get; }
 
-    public LabelledUnlabelledSampler(int labelledCount, int unlabelledCount, int batchSize, int mu, ulong seed)
+    public LabelledUnlabelledSampler(int labelledCount, int unlabelledCount, int batchSize, int mu, int seed)
     {
         if (labelledCount < 1 || unlabelledCount < 1)
             throw new ArgumentException($"need labelled and unlabelled images (got {labelledCount} and {unlabelledCount})");
@@ -26,7 +26,7 @@ public sealed class LabelledUnlabelledSampler
     public (int[] Labelled, int[] Unlabelled) NextStep() => (labelled.Take(BatchSize), unlabelled.Take(Mu * BatchSize));
 
     /// <summary>An endless walk through reshuffled permutations of [0, n).</summary>
-    private sealed class Cycle(int n, ulong seed, ulong side)
+    private sealed class Cycle(int n, int seed, ulong side)
     {
         private int[] order = [];
         private int position;
@@ -39,7 +39,7 @@ public sealed class LabelledUnlabelledSampler
             {
                 if (position == order.Length)
                 {
-                    order = SeededShuffle.Permutation(n, seed, side + 2 * pass++);
+                    order = SeededRandom.Permutation(n, seed, side + 2 * pass++);
                     position = 0;
                 }
                 result[i] = order[position++];

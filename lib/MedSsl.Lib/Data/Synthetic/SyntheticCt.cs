@@ -23,7 +23,7 @@ public static class SyntheticCt
     ];
 
     /// <summary>Volumes for a profile: Quick 6 of 24×48×48, Full 40 of 48×96×96.</summary>
-    public static VolumeDataset Make(DataProfile profile, int seed = 0) => profile == DataProfile.Quick
+    public static VolumeDataset Make(RunProfile profile, int seed = 0) => profile == RunProfile.Quick
         ? Make(6, seed, depth: 24, size: 48)
         : Make(40, seed, depth: 48, size: 96);
 
@@ -31,8 +31,8 @@ public static class SyntheticCt
     {
         if (volumes < 1) throw new ArgumentOutOfRangeException(nameof(volumes));
         if (depth < 8 || size < 16) throw new ArgumentOutOfRangeException(nameof(size), "volumes of at least 8 slices of 16×16");
-        var rng = new Random(seed);
-        var seeds = Enumerable.Range(0, volumes).Select(_ => rng.Next()).ToArray();
+        var rng = new SeededRandom(seed);
+        var seeds = Enumerable.Range(0, volumes).Select(_ => rng.Next(int.MaxValue)).ToArray();
         var result = new CtVolume[volumes];
         Parallel.For(0, volumes, v => result[v] = MakeVolume($"case{v:D3}", seeds[v], depth, size));
         return new VolumeDataset(OrganNames, result);
@@ -72,7 +72,7 @@ public static class SyntheticCt
 
     private static CtVolume MakeVolume(string id, int seed, int depth, int size)
     {
-        var rng = new Random(seed);
+        var rng = new SeededRandom(seed);
         var voxels = depth * size * size;
         var hu = new float[voxels];
         var mask = new byte[voxels];

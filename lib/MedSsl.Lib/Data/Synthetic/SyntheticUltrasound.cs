@@ -6,9 +6,9 @@ namespace MedSsl.Data.Synthetic;
 public static class SyntheticUltrasound
 {
     /// <summary>Images for a profile: Quick 320 (well under a second), Full 4000.</summary>
-    public static int DefaultCount(DataProfile profile) => profile == DataProfile.Quick ? 320 : 4000;
+    public static int DefaultCount(RunProfile profile) => profile == RunProfile.Quick ? 320 : 4000;
 
-    public static ImageDataset Make(DataProfile profile, int seed = 0, int imageSize = 64) =>
+    public static ImageDataset Make(RunProfile profile, int seed = 0, int imageSize = 64) =>
         Make(DefaultCount(profile), seed, imageSize);
 
     /// <param name="n">number of images</param>
@@ -21,7 +21,7 @@ public static class SyntheticUltrasound
         splitFractions ??= [0.1, 0.6, 0.1, 0.2];
         if (splitFractions.Length != 4 || splitFractions.Any(f => f < 0) || Math.Abs(splitFractions.Sum() - 1) > 1e-9)
             throw new ArgumentException("four non-negative split fractions summing to 1 (labelled, unlabelled, validation, test)");
-        var rng = new Random(seed);
+        var rng = new SeededRandom(seed);
         var labelSets = LabelSets(n, rng);
 
         // Exams of 6–16 frames (file 000 averages 13); one patient in five comes back for a second exam.
@@ -42,7 +42,7 @@ public static class SyntheticUltrasound
         }
         var patients = patientOfExam.Max() + 1;
         var examGain = Enumerable.Range(0, exam + 1).Select(_ => 0.85 + 0.3 * rng.NextDouble()).ToArray();
-        var imageSeeds = Enumerable.Range(0, n).Select(_ => rng.Next()).ToArray();
+        var imageSeeds = Enumerable.Range(0, n).Select(_ => rng.Next(int.MaxValue)).ToArray();
 
         var patientSplit = SplitPatients(patients, splitFractions, rng);
         var pixels = new float[n * imageSize * imageSize];
@@ -63,7 +63,7 @@ public static class SyntheticUltrasound
 
     // Each label set gets its share of n by largest remainders, so label frequencies match file 000's as closely as
     // n allows; the sets are then shuffled over the images.
-    private static string[][] LabelSets(int n, Random rng)
+    private static string[][] LabelSets(int n, SeededRandom rng)
     {
         var table = UltrasoundOrgans.Combinations;
         var exact = table.Select(c => (double)c.Count * n / UltrasoundOrgans.TestSetImages).ToArray();
@@ -78,7 +78,7 @@ public static class SyntheticUltrasound
     }
 
     // Patients in random order are dealt to the splits by their fractions (at least one patient per non-empty split).
-    private static DataSplit[] SplitPatients(int patients, double[] fractions, Random rng)
+    private static DataSplit[] SplitPatients(int patients, double[] fractions, SeededRandom rng)
     {
         DataSplit[] order = [DataSplit.Labelled, DataSplit.Unlabelled, DataSplit.Validation, DataSplit.Test];
         var counts = fractions.Select(f => f > 0 ? Math.Max(1, (int)Math.Round(f * patients)) : 0).ToArray();

@@ -9,14 +9,14 @@ namespace MedSsl.Data.Synthetic;
 internal sealed class UltrasoundRenderer
 {
     private readonly int _size;
-    private readonly Random _rng;
+    private readonly SeededRandom _rng;
     private readonly float[] _image;
     private readonly double _gain;
 
     public UltrasoundRenderer(int size, int seed, double examGain)
     {
         _size = size;
-        _rng = new Random(seed);
+        _rng = new SeededRandom(seed);
         _image = new float[size * size];
         _gain = examGain;
     }

@@ -1,0 +1,38 @@
+using MedSsl.Data.Augmentation;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MedSsl.Training;
+
+/// <summary>A mini-batch of inputs and their targets (labels, one-hot vectors or soft target distributions).</summary>
+public sealed record TensorBatch(Tensor Inputs, Tensor Targets);
+
+/// <summary>Batch sources for <see cref="Trainer.Run{TBatch}"/>.</summary>
+public static class Batches
+{
+    /// <summary><paramref name="epochs"/> passes over (inputs, targets) in mini-batches of <paramref name="batchSize"/>, each
+    /// pass in a fresh order from <paramref name="generator"/>; <paramref name="augment"/>, when given, transforms each
+    /// batch's inputs. The tensors are made when a batch is drawn, inside the trainer's per-step dispose scope.</summary>
+    public static IEnumerable<TensorBatch> Shuffled(Tensor inputs, Tensor targets, int batchSize, Generator generator,
+        int epochs = 1, IAugmentation? augment = null)
+    {
+        if (inputs.size(0) != targets.size(0))
+            throw new ArgumentException($"{inputs.size(0)} inputs but {targets.size(0)} targets");
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "a batch holds at least one item");
+        var n = inputs.size(0);
+        for (var epoch = 0; epoch < epochs; epoch++)
+        {
+            long[] order;
+            using (var permutation = torch.randperm(n, generator: generator)) order = permutation.data<long>().ToArray();
+            for (var start = 0L; start < n; start += batchSize)
+            {
+                var index = torch.tensor(order[(int)start..(int)Math.Min(n, start + batchSize)]);
+                var x = inputs.index_select(0, index);
+                yield return new TensorBatch(augment is null ? x : augment.Apply(x, generator), targets.index_select(0, index));
+            }
+        }
+    }
+
+    /// <summary>The number of batches in one pass over <paramref name="count"/> items.</summary>
+    public static int PerEpoch(long count, int batchSize) => (int)((count + batchSize - 1) / batchSize);
+}

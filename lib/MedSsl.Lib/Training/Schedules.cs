@@ -1,0 +1,42 @@
+namespace MedSsl.Training;
+
+/// <summary>Schedules of a weight or rate over training, as pure functions of the step.</summary>
+public static class Schedules
+{
+    /// <summary>Cosine decay from <paramref name="start"/> to <paramref name="end"/> over <paramref name="total"/> steps:
+    /// end + (start − end)·(1 + cos(π·t/T))/2 (Loshchilov &amp; Hutter 2017, SGDR eq. 5, one cycle).</summary>
+    public static double Cosine(int step, int total, double start, double end = 0)
+    {
+        Check(step, total);
+        return end + (start - end) * (1 + Math.Cos(Math.PI * Math.Min(step, total) / total)) / 2;
+    }
+
+    /// <summary>FixMatch's learning rate: η·cos(7πk / 16K) (Sohn et al. 2020, §2.4 / Appendix B.1).</summary>
+    public static double FixMatchCosine(int step, int total, double rate)
+    {
+        Check(step, total);
+        return rate * Math.Cos(7 * Math.PI * Math.Min(step, total) / (16.0 * total));
+    }
+
+    /// <summary>The sigmoid ramp-up exp(−5(1 − t/T)²) of Laine &amp; Aila 2017 (§3.1), 1 after T; the unsupervised
+    /// weight of mean-teacher and cross-teaching methods (e.g. λ(t) = 0.1·SigmoidRampUp(t, T)).</summary>
+    public static double SigmoidRampUp(double t, double length)
+    {
+        if (length <= 0) return 1;
+        var phase = 1 - Math.Clamp(t, 0, length) / length;
+        return Math.Exp(-5 * phase * phase);
+    }
+
+    /// <summary>Linear interpolation from <paramref name="start"/> to <paramref name="end"/> over <paramref name="total"/> steps.</summary>
+    public static double Linear(int step, int total, double start, double end)
+    {
+        Check(step, total);
+        return start + (end - start) * Math.Min(step, total) / total;
+    }
+
+    private static void Check(int step, int total)
+    {
+        if (total < 1) throw new ArgumentOutOfRangeException(nameof(total), total, "a schedule needs at least one step");
+        if (step < 0) throw new ArgumentOutOfRangeException(nameof(step), step, "steps count from 0");
+    }
+}

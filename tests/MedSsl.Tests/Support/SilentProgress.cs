@@ -1,0 +1,11 @@
+using MedSsl.Training;
+
+namespace MedSsl.Tests.Support;
+
+/// <summary>Progress that goes nowhere, for tests; counts its reports.</summary>
+internal sealed class SilentProgress : ITrainingProgress
+{
+    public int Reports { get; private set; }
+    public void Report(TrainingStatus status) => Reports++;
+    public void Dispose() { }
+}
