@@ -29,6 +29,7 @@ internal static class DoctorCommand
             ["libstdcxx_repair"] = TorchRuntime.LibStdCxxRepair,
             ["threads"] = torch.get_num_threads(),
             ["blas"] = TorchRuntime.Blas(),
+            ["mmap_threshold"] = NativeAllocator.MmapThreshold,
             ["cuda_available"] = cuda,
             ["cuda_devices"] = cuda ? torch.cuda.device_count() : 0,
             ["matmul_gflops"] = Math.Round(gflops, 1),

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using MedSsl.Embedding;
+using MedSsl.Runtime;
 using MedSsl.Metrics;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -47,7 +48,8 @@ internal static class TsneBench
         var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
         var trust = EmbeddingQuality.Trustworthiness(x, y, 5);
         Console.WriteLine($"medssl exact t-SNE  n={n} d={dim} {(float32 ? "float32" : "float64")} threads={torch.get_num_threads()}: " +
-                          $"{seconds:F2} s wall, {cpuSeconds:F2} s CPU, {tsne.Iterations} iterations, KL {tsne.KlDivergence:F4}, trustworthiness(k=5) {trust:F4}");
+                          $"{seconds:F2} s wall, {cpuSeconds:F2} s CPU, {tsne.Iterations} iterations, KL {tsne.KlDivergence:F4}, trustworthiness(k=5) {trust:F4}, " +
+                          $"peak RSS {ProcessMemory.PeakResidentMb():F0} MB");
         return 0;
     }
 }

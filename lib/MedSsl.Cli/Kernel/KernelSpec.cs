@@ -1,3 +1,4 @@
+using MedSsl.Data;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -32,9 +33,7 @@ internal static class KernelSpec
             ["metadata"] = new JsonObject { ["debugger"] = false },
         };
         var path = Path.Combine(folder, "kernel.json");
-        var temporary = path + ".tmp";
-        File.WriteAllText(temporary, spec.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        File.Move(temporary, path, overwrite: true);
+        AtomicFile.WriteAllText(path, spec.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         return folder;
     }
 

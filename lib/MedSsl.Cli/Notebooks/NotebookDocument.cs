@@ -1,3 +1,4 @@
+using MedSsl.Data;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -93,9 +94,7 @@ internal sealed partial class NotebookDocument
         Root["cells"] = new JsonArray(Cells.Select(c => (JsonNode?)c.DeepClone()).ToArray());
         Root["nbformat"] = 4;
         Root["nbformat_minor"] = Math.Max(5, Root["nbformat_minor"]?.GetValue<int>() ?? 5);
-        var temporary = path + ".tmp";
-        File.WriteAllText(temporary, Root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        File.Move(temporary, path, overwrite: true);
+        AtomicFile.WriteAllText(path, Root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
     }
 
     private string? KernelLanguage() =>

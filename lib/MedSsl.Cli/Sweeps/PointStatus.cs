@@ -1,3 +1,4 @@
+using MedSsl.Data;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -28,8 +29,7 @@ internal sealed record PointStatus(
     public void Write(string folder)
     {
         var path = Path.Combine(folder, FileName);
-        File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(this, Options));
-        File.Move(path + ".tmp", path, overwrite: true);
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(this, Options));
     }
 
     /// <summary>Null when the point has no finished folder; <see cref="InvalidDataException"/> when its status is unreadable.</summary>

@@ -1,3 +1,4 @@
+using MedSsl.Data;
 using System.Globalization;
 
 namespace MedSsl.Cli.Sweeps;
@@ -14,9 +15,7 @@ internal static class PointsFile
         var lines = new List<string> { string.Join('\t', new[] { "task", "point" }.Concat(grid.Parameters.Select(p => p.Name))) };
         lines.AddRange(grid.Points.Select(p =>
             string.Join('\t', new[] { p.Task.ToString(CultureInfo.InvariantCulture), p.Folder }.Concat(p.Parameters.Select(q => q.Value)))));
-        var temporary = $"{path}.tmp-{Environment.ProcessId}";
-        File.WriteAllLines(temporary, lines);
-        File.Move(temporary, path, overwrite: true);
+        AtomicFile.WriteAllText(path, string.Join('\n', lines) + "\n");
     }
 
     /// <summary>The point of <paramref name="task"/>; <see cref="InvalidDataException"/> names the file and the problem.</summary>

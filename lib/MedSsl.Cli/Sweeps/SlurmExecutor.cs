@@ -1,3 +1,4 @@
+using MedSsl.Data;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -37,9 +38,7 @@ internal static class SlurmExecutor
     {
         Directory.CreateDirectory(Path.Combine(settings.OutputFolder, LogFolder));
         var script = Path.Combine(settings.OutputFolder, ScriptName);
-        var temporary = $"{script}.tmp-{Environment.ProcessId}";
-        File.WriteAllText(temporary, Script(settings, grid, points, options));
-        File.Move(temporary, script, overwrite: true);
+        AtomicFile.WriteAllText(script, Script(settings, grid, points, options));
 
         var info = new ProcessStartInfo("sbatch") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add("--parsable");

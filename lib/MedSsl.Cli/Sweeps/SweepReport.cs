@@ -1,3 +1,4 @@
+using MedSsl.Data;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -78,9 +79,7 @@ internal static class SweepReport
             html.Append("</tr>\n");
         }
         html.Append("</table></body></html>\n");
-        var temporary = $"{path}.tmp-{Environment.ProcessId}";
-        File.WriteAllText(temporary, html.ToString());
-        File.Move(temporary, path, overwrite: true);
+        AtomicFile.WriteAllText(path, html.ToString());
     }
 
     /// <summary>The point's own report when it has one (a finished point); else its name.</summary>

@@ -1,3 +1,5 @@
+using MedSsl.Data.Formats;
+using MedSsl.Data;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -82,12 +84,6 @@ internal static class SweepTable
         _ => value.ToJsonString(),
     };
 
-    /// <summary>Writes CSV (invariant culture, RFC 4180 quoting) through a temporary file and a rename.</summary>
-    public static void WriteCsv(DataFrame table, string path)
-    {
-        var temporary = $"{path}.tmp-{Environment.ProcessId}";
-        using (var stream = File.Create(temporary))
-            DataFrame.SaveCsv(table, stream, cultureInfo: CultureInfo.InvariantCulture);
-        File.Move(temporary, path, overwrite: true);
-    }
+    /// <summary>Writes CSV (invariant culture, RFC 4180 quoting, shortest round-trip numbers) atomically.</summary>
+    public static void WriteCsv(DataFrame table, string path) => AtomicFile.Write(path, stream => Csv.Write(table, stream));
 }

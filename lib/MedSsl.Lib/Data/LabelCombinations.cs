@@ -1,7 +1,7 @@
 namespace MedSsl.Data;
 
 /// <summary>The distinct label sets of a multi-label dataset, most frequent first: the K classes of the
-/// single-label view that file 000's K-cluster clustering uses (e.g. "liver+gallbladder" is one class).</summary>
+/// single-label view that Dadoun et al. (2022)'s K-cluster clustering uses (e.g. "liver+gallbladder" is one class).</summary>
 public sealed class LabelCombinations
 {
     /// <summary>Each distinct combination, as one bool per label.</summary>

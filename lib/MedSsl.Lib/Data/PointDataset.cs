@@ -31,6 +31,13 @@ public sealed class PointDataset
 
     public double this[int point, int dim] => X[point * Dimensions + dim];
 
+    /// <summary>One coordinate of every point, e.g. for a scatter plot's x values.</summary>
+    public double[] Column(int dim)
+    {
+        if (dim < 0 || dim >= Dimensions) throw new ArgumentOutOfRangeException(nameof(dim), dim, $"points have {Dimensions} coordinates");
+        return [.. Enumerable.Range(0, Count).Select(i => this[i, dim])];
+    }
+
     /// <summary>(X [n, d] float32, y [n] int64), fresh tensors the caller owns.</summary>
     public (Tensor X, Tensor y) ToTensors()
     {

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace MedSsl.Data;
 
-/// <summary>Partially labelled CT volumes (file 001): every organ is present once in every volume, but only some
+/// <summary>Partially labelled CT volumes (Petit et al.): every organ is present once in every volume, but only some
 /// organs are annotated in each. <see cref="CtVolume.Mask"/> keeps the complete labels for evaluation;
 /// <see cref="TrainingMask"/> is what a method may train on (organs not annotated read as background, as the
 /// naive baseline sees them), and <see cref="IsAnnotated"/> tells which classes are missing, as INERRANT needs.</summary>
@@ -43,7 +43,7 @@ public sealed class VolumeDataset
 
     public bool IsAnnotated(int volume, int organ) => _annotated[volume, organ];
 
-    /// <summary>The same volumes with file 001's nested partial labels at proportion α (see <see cref="PartialLabels"/>).</summary>
+    /// <summary>The same volumes with Petit et al.'s nested partial labels at proportion α (see <see cref="PartialLabels"/>).</summary>
     public VolumeDataset WithLabelledProportion(double alpha, int seed = 0) =>
         new(OrganNames, _volumes, PartialLabels.Nested(Count, OrganNames.Count, alpha, seed));
 

@@ -1,7 +1,7 @@
 namespace MedSsl.Metrics;
 
 /// <summary>Per-class decision thresholds that maximise F1 on a validation set, then applied to the test
-/// set — the protocol of file 000 (§4: "the threshold was defined as the value that maximizes the F1 score
+/// set — the protocol of Dadoun et al. 2022 (§4: "the threshold was defined as the value that maximizes the F1 score
 /// of each class"). Candidates are the distinct validation scores (positive when score ≥ t); among equal
 /// F1 the smallest threshold wins.</summary>
 public sealed class F1Thresholds

@@ -1,6 +1,6 @@
 namespace MedSsl.Metrics;
 
-/// <summary>How well a confidence score separates correct from wrong predictions — file 001, Table 6
+/// <summary>How well a confidence score separates correct from wrong predictions — Petit et al., Table 6
 /// (after ConfidNet): AUC ranks the correct predictions by confidence; AP_success takes the correct ones as
 /// the positive class; AP_error takes the errors as the positive class with the confidence negated, so it
 /// rewards low confidence on mistakes.</summary>

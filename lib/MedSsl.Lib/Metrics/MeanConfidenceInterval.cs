@@ -3,7 +3,7 @@ using MathNet.Numerics.Distributions;
 
 namespace MedSsl.Metrics;
 
-/// <summary>Mean of n values (e.g. one metric over seeds, file 000 Fig. 6) with its two-sided t-interval — the one
+/// <summary>Mean of n values (e.g. one metric over seeds, Dadoun et al. 2022, Fig. 6) with its two-sided t-interval — the one
 /// implementation results tables, plots and notebooks use:
 /// mean ± t(1 − α/2, n − 1) · s / √n, s the sample standard deviation (n − 1 in the denominator).</summary>
 public readonly record struct MeanConfidenceInterval(double Mean, double HalfWidth, int Count, double Level)

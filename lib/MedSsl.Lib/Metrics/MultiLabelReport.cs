@@ -1,7 +1,7 @@
 namespace MedSsl.Metrics;
 
 /// <summary>Per-class precision, recall and F1 of a multi-label prediction, with the support-weighted
-/// average that file 000 reports in Tables 1–2 ("weighted avg"). Same definitions as sklearn's
+/// average that Dadoun et al. (2022) report in Tables 1–2 ("weighted avg"). Same definitions as sklearn's
 /// <c>precision_recall_fscore_support(..., zero_division=0)</c>: a class with no predicted (or no true)
 /// positives scores 0, and the weighted average weights each class by its number of true positives.</summary>
 public sealed record MultiLabelReport(double[] Precision, double[] Recall, double[] F1, int[] Support,

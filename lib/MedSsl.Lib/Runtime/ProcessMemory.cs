@@ -7,9 +7,14 @@ namespace MedSsl.Runtime;
 public static partial class ProcessMemory
 {
     /// <summary>Resident set size (VmRSS), in MiB.</summary>
-    public static double ResidentMb()
+    public static double ResidentMb() => StatusMb("VmRSS:");
+
+    /// <summary>The largest resident set size so far (VmHWM), in MiB.</summary>
+    public static double PeakResidentMb() => StatusMb("VmHWM:");
+
+    private static double StatusMb(string field)
     {
-        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith(field, StringComparison.Ordinal));
         return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
     }
 

@@ -70,5 +70,9 @@ public static class TorchRuntime
     }
 
     [ModuleInitializer]
-    internal static void CheckOnLoad() => EnsureLoadable();
+    internal static void CheckOnLoad()
+    {
+        EnsureLoadable();
+        NativeAllocator.Configure();
+    }
 }

@@ -92,3 +92,26 @@ public class ErrorAndMemoryTests
         Assert.Equal(a.detach().data<double>().ToArray(), b.detach().data<double>().ToArray());
     }
 }
+
+/// <summary>Repeated large temporaries (t-SNE's [N, N] buffers) give memory back: with glibc's default policy RSS grew
+/// by gigabytes while the bytes in use stayed flat (MedSsl.Runtime.NativeAllocator).</summary>
+public class NativeAllocatorTests
+{
+    [Fact]
+    public void TsneOnFiveHundredPointsStaysUnderHalfAGigabyte()
+    {
+        // In its own process: RSS is per process and other tests run in parallel here.
+        var run = MedSsl.Tests.Runner.Medssl.Run("bench", "tsne", "--n", "500", "--dim", "20");
+        Assert.Equal(0, run.ExitCode);
+        var peak = double.Parse(System.Text.RegularExpressions.Regex.Match(run.Stdout, @"peak RSS (\d+) MB").Groups[1].Value);
+        Assert.True(peak < 512, $"peak RSS {peak} MB: {run.Stdout}");
+    }
+
+    [Fact]
+    public void TheThresholdIsPinnedAndReportedByDoctor()
+    {
+        Assert.Equal(NativeAllocator.DefaultMmapThreshold, NativeAllocator.MmapThreshold);
+        var doctor = System.Text.Json.JsonDocument.Parse(MedSsl.Tests.Runner.Medssl.Run("doctor", "--json").Stdout).RootElement;
+        Assert.Equal(NativeAllocator.DefaultMmapThreshold, doctor.GetProperty("mmap_threshold").GetInt32());
+    }
+}

@@ -60,7 +60,7 @@ public static class VolumeFolder
 
     /// <summary>Writes <c>images/ID.nii.gz</c> (int16 HU), <c>masks/ID.nii.gz</c> (uint8, complete),
     /// <c>volumes.csv</c> (all organs annotated) and, for each α in <paramref name="alphas"/>, <c>volumes_alphaNN.csv</c>
-    /// with file 001's nested partial annotation, into a new folder built in a temporary sibling.</summary>
+    /// with Petit et al.'s nested partial annotation, into a new folder built in a temporary sibling.</summary>
     public static void Write(VolumeDataset data, string directory, double[]? alphas = null, int seed = 0)
     {
         alphas ??= [0.1, 0.3, 0.5, 0.7];

@@ -1,7 +1,7 @@
 namespace MedSsl.Data.Sampling;
 
 /// <summary>Batches of image indices grouped by exam: each batch holds every image of
-/// <see cref="ExamsPerBatch"/> exams, so that nearly all organs show up in a batch (file 000, §4: "sample a
+/// <see cref="ExamsPerBatch"/> exams, so that nearly all organs show up in a batch (Dadoun et al. 2022, §4: "sample a
 /// subset t of exams, instead of sampling a set of images"; 16 exams per unlabelled batch). Each epoch visits
 /// every exam once, in an order drawn from the seed and the epoch number.</summary>
 public sealed class ExamBatchSampler

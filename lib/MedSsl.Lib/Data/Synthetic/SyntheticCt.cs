@@ -1,6 +1,6 @@
 namespace MedSsl.Data.Synthetic;
 
-/// <summary>CT-like abdominal volumes shaped like file 001's multi-organ data set: each volume holds every organ
+/// <summary>CT-like abdominal volumes shaped like Petit et al.'s multi-organ data set: each volume holds every organ
 /// exactly once (liver, spleen, right and left kidney, pancreas, gallbladder, stomach) as a jittered ellipsoid with
 /// its own attenuation (Hounsfield-like units) inside a body of fat, plus acquisition noise. Smaller organs win
 /// overlaps and cut-off fragments are dropped, so each organ is exactly one connected object. Masks are complete;

@@ -1,6 +1,6 @@
 namespace MedSsl.Data.Synthetic;
 
-/// <summary>Abdominal-ultrasound-like multi-label exams shaped like file 000's data: grayscale frames grouped into
+/// <summary>Abdominal-ultrasound-like multi-label exams shaped like Dadoun et al. (2022)'s data: grayscale frames grouped into
 /// exams of patients, label sets following the test set's frequencies (<see cref="UltrasoundOrgans"/>), and
 /// labelled / unlabelled / validation / test splits drawn by patient so no patient (hence no exam) is in two splits.</summary>
 public static class SyntheticUltrasound
@@ -24,7 +24,7 @@ public static class SyntheticUltrasound
         var rng = new SeededRandom(seed);
         var labelSets = LabelSets(n, rng);
 
-        // Exams of 6–16 frames (file 000 averages 13); one patient in five comes back for a second exam.
+        // Exams of 6–16 frames (Dadoun et al. 2022 average 13); one patient in five comes back for a second exam.
         var examOf = new int[n];
         var patientOfExam = new List<int>();
         var exam = -1;
@@ -61,7 +61,7 @@ public static class SyntheticUltrasound
             examOf.Select(e => patientSplit[patientOfExam[e]]).ToArray());
     }
 
-    // Each label set gets its share of n by largest remainders, so label frequencies match file 000's as closely as
+    // Each label set gets its share of n by largest remainders, so label frequencies match Dadoun et al. (2022)'s as closely as
     // n allows; the sets are then shuffled over the images.
     private static string[][] LabelSets(int n, SeededRandom rng)
     {

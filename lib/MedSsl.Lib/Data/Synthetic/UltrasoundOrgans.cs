@@ -1,12 +1,12 @@
 namespace MedSsl.Data.Synthetic;
 
-/// <summary>The label set of file 000 and how often each label set occurs in its test set.</summary>
+/// <summary>The label set of Dadoun et al. 2022 and how often each label set occurs in its test set.</summary>
 public static class UltrasoundOrgans
 {
-    /// <summary>The six organs of interest and <c>other</c> (an image showing none of them), as in file 000 §2.1.</summary>
+    /// <summary>The six organs of interest and <c>other</c> (an image showing none of them), as in Dadoun et al. 2022, §2.1.</summary>
     public static readonly IReadOnlyList<string> LabelNames = ["liver", "gallbladder", "kidney", "pancreas", "spleen", "bladder", "other"];
 
-    /// <summary>Label counts of file 000's test set (Tables 1–2, per 1242 images, 1566 labels).</summary>
+    /// <summary>Label counts of Dadoun et al. (2022)'s test set (Tables 1–2, per 1242 images, 1566 labels).</summary>
     public static readonly IReadOnlyDictionary<string, int> TestSetCounts = new Dictionary<string, int>
     {
         ["liver"] = 555, ["gallbladder"] = 115, ["kidney"] = 316, ["pancreas"] = 72,

@@ -23,7 +23,7 @@ def lst(a):
     return np.asarray(a).tolist()
 
 
-# ---- multi-label classification (file 000: 7 organ classes, Tables 1-2) -----------------------
+# ---- multi-label classification (Dadoun et al. 2022: 7 organ classes, Tables 1-2) -----------------------
 def multilabel_split(n, k, prevalence):
     y = (rng.random((n, k)) < prevalence).astype(int)
     # scores: noisy, correlated with the label, so thresholds matter and F1 is neither 0 nor 1
@@ -62,7 +62,7 @@ out["multilabel"] = {
                       "weighted_precision": ptw, "weighted_recall": rtw, "weighted_f1": ftw},
 }
 
-# ---- binary ranking metrics and failure prediction (file 001, Table 6) -------------------------
+# ---- binary ranking metrics and failure prediction (Petit et al., Table 6) -------------------------
 yb = (rng.random(250) < 0.3).astype(int)
 sb = np.round(yb * 0.8 + rng.normal(0, 0.6, 250), 3)
 probs = rng.dirichlet(np.ones(4) * 0.7, 300)
@@ -77,7 +77,7 @@ out["binary"] = {
 out["failure"] = {
     "probs": lst(probs), "labels": lst(labels),
     "accuracy": metrics.accuracy_score(labels, pred),
-    # ConfidNet / file 001 convention: AUC and AP_success rank correct predictions by confidence,
+    # ConfidNet / Petit et al. convention: AUC and AP_success rank correct predictions by confidence,
     # AP_error takes the errors as the positive class with the confidence negated.
     "auc": metrics.roc_auc_score(correct, conf),
     "ap_success": metrics.average_precision_score(correct, conf),

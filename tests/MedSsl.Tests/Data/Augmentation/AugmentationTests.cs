@@ -4,12 +4,12 @@ using MedSsl.Tests.Metrics;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace MedSsl.Tests.Augmentation;
+namespace MedSsl.Tests.Data.Augmentation;
 
 public class AugmentationTests
 {
     private static readonly Lazy<JsonElement> Pil = new(() => JsonDocument.Parse(File.ReadAllText(
-        Path.Combine(AppContext.BaseDirectory, "Augmentation", "Fixtures", "reference.json"))).RootElement);
+        Path.Combine(AppContext.BaseDirectory, "Data", "Augmentation", "Fixtures", "reference.json"))).RootElement);
 
     /// <summary>A [1, 1, H, W] image whose pixel (y, x) is (y·W + x) / (H·W): every value tells its position.</summary>
     private static Tensor Ramp(int h, int w) => (torch.arange(h * w).to(ScalarType.Float32) / (h * w)).view(1, 1, h, w);

@@ -1,6 +1,6 @@
 using MedSsl.Data.Sampling;
 
-namespace MedSsl.Tests.Augmentation;
+namespace MedSsl.Tests.Data.Sampling;
 
 public class SamplerTests
 {
