@@ -7,6 +7,10 @@ namespace MedSsl.Training;
 /// <summary>A mini-batch of inputs and their targets (labels, one-hot vectors or soft target distributions).</summary>
 public sealed record TensorBatch(Tensor Inputs, Tensor Targets);
 
+/// <summary>One semi-supervised step's batch: B weakly augmented labelled images with their labels, and μB unlabelled
+/// images in a weak and a strong view (FixMatch's inputs; Sohn et al. 2020, §2.2–2.3).</summary>
+public sealed record SemiSupervisedBatch(Tensor Labelled, Tensor Labels, Tensor UnlabelledWeak, Tensor UnlabelledStrong);
+
 /// <summary>Batch sources for <see cref="Trainer.Run{TBatch}"/>.</summary>
 public static class Batches
 {
@@ -35,4 +39,20 @@ public static class Batches
 
     /// <summary>The number of batches in one pass over <paramref name="count"/> items.</summary>
     public static int PerEpoch(long count, int batchSize) => (int)((count + batchSize - 1) / batchSize);
+
+    /// <summary>Endless semi-supervised batches: <paramref name="sampler"/> picks B labelled and μB unlabelled images per
+    /// step; the labelled ones get the weak augmentation, the unlabelled ones both views, all drawn from
+    /// <paramref name="generator"/>.</summary>
+    public static IEnumerable<SemiSupervisedBatch> SemiSupervised(Data.IImageDataset labelled, Data.IImageDataset unlabelled,
+        Data.Sampling.LabelledUnlabelledSampler sampler, IAugmentation weak, IAugmentation strong, Generator generator)
+    {
+        while (true)
+        {
+            var (labelledIndices, unlabelledIndices) = sampler.NextStep();
+            var (images, labels) = labelled.Batch(labelledIndices);
+            var (unlabelledImages, _) = unlabelled.Batch(unlabelledIndices);
+            yield return new SemiSupervisedBatch(weak.Apply(images, generator), labels,
+                weak.Apply(unlabelledImages, generator), strong.Apply(unlabelledImages, generator));
+        }
+    }
 }

@@ -134,4 +134,23 @@ public class TrainerTests : IDisposable
         Assert.Contains(offsets, o => Math.Abs(o) > 1e-3);
         Assert.Throws<ArgumentException>(() => Batches.Shuffled(x, y[..5], 4, g).ToList());
     }
+
+    [Fact]
+    public void SemiSupervisedBatchesHoldMuUnlabelledPerLabelledInTwoViews()
+    {
+        var data = MedSsl.Data.Synthetic.SyntheticUltrasound.Make(60, seed: 2, imageSize: 32);
+        var labelled = data.Subset([.. Enumerable.Range(0, 10)]);
+        var unlabelled = data.Subset([.. Enumerable.Range(10, 50)]);
+        var sampler = new MedSsl.Data.Sampling.LabelledUnlabelledSampler(10, 50, batchSize: 4, mu: 3, seed: 1);
+        using var g = new Generator(9);
+        using var scope = torch.NewDisposeScope();
+        var batch = Batches.SemiSupervised(labelled, unlabelled, sampler, new MedSsl.Data.Augmentation.WeakAugment(),
+            new MedSsl.Data.Augmentation.RandAugment(), g).Take(2).Last();
+        Assert.Equal([4L, 1, 32, 32], batch.Labelled.shape);
+        Assert.Equal([4L, data.LabelNames.Count], batch.Labels.shape);
+        Assert.Equal([12L, 1, 32, 32], batch.UnlabelledWeak.shape);
+        Assert.Equal(batch.UnlabelledWeak.shape, batch.UnlabelledStrong.shape);
+        Assert.True((batch.UnlabelledWeak - batch.UnlabelledStrong).abs().sum().ToDouble() > 0, "the two views should differ");
+        Assert.All(batch.Labels.sum(1).data<float>().ToArray(), n => Assert.True(n >= 1));   // every image has an organ or "other"
+    }
 }
