@@ -15,8 +15,8 @@ public sealed record TrainingStatus(string Phase, int Step, int? Steps, LossTerm
 {
     public override string ToString()
     {
-        var counter = Steps is { } total ? $"{Step}/{total}" : $"{Step}";
-        var parts = new List<string> { $"{Phase} {counter}" };
+        var counter = Steps is { } total ? $"step {Step}/{total}" : $"step {Step}";
+        var parts = new List<string> { $"{Phase}: {counter}" };
         if (Losses is { Count: > 0 }) parts.Add(Losses.ToString());
         if (Metrics is { Count: > 0 }) parts.Add(string.Join(", ", Metrics.Select(m => $"{m.Key} {m.Value.ToString("G4", CultureInfo.InvariantCulture)}")));
         return string.Join(" · ", parts);
