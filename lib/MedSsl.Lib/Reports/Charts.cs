@@ -41,7 +41,9 @@ public static partial class Charts
             var ordinary = ordered[g].Where(i => highlight?[i] != true).ToList();
             var highlighted = ordered[g].Where(i => highlight?[i] == true).ToList();
             if (ordinary.Count > 0)
-                plain.Add(Markers(name, ordinary.Select(i => x[i]), ordinary.Select(i => y[i]), Attributes(("color", colour), ("size", 6), ("opacity", 0.8)), name));
+                // A thin white rim keeps points visible over a contour of their own colour.
+                plain.Add(Markers(name, ordinary.Select(i => x[i]), ordinary.Select(i => y[i]),
+                    Attributes(("color", colour), ("size", 6), ("opacity", 0.9), ("line", Attributes(("color", "white"), ("width", 0.5)))), name));
             if (highlighted.Count > 0)
                 marked.Add(Markers($"{name}, highlighted", highlighted.Select(i => x[i]), highlighted.Select(i => y[i]),
                     Attributes(("color", colour), ("size", 14), ("line", Attributes(("color", Outline), ("width", 2)))), name));
@@ -96,7 +98,7 @@ public static partial class Charts
         }
         var z = Enumerable.Range(0, resolution).Select(i => Numbers(values.AsSpan(i * resolution, resolution).ToArray())).ToArray();
         var contour = NewTrace("contour", ("name", "P(class 1)"), ("z", z), ("x", xs), ("y", ys), ("colorscale", "RdBu"),
-            ("zmin", 0.0), ("zmax", 1.0), ("showlegend", false),
+            ("zmin", 0.0), ("zmax", 1.0), ("opacity", 0.75), ("showlegend", false),
             ("colorbar", Attributes(("title", Attributes(("text", "P(class 1)"))))));
         var legend = new Legend();
         legend.SetProperty("orientation", "h");
