@@ -6,8 +6,9 @@ using MedSsl.Reports;
 
 namespace MedSsl.Cli.Notebooks;
 
-/// <summary>A standalone HTML page of an executed notebook: markdown rendered, code, every output. plotly.js is
-/// inlined once in the head when any output draws a figure, so the page needs no network.</summary>
+/// <summary>A standalone HTML page of an executed notebook: markdown rendered, code, every output. Plotly figures
+/// (<c>application/vnd.plotly.v1+json</c>) are drawn from their JSON, with plotly.js inlined once in the head, so the
+/// page needs no network.</summary>
 internal static class HtmlReport
 {
     private static readonly MarkdownPipeline Markdown = new MarkdownPipelineBuilder().UseAdvancedExtensions().Build();
@@ -48,7 +49,7 @@ internal static class HtmlReport
         var body = new StringBuilder();
         foreach (var cell in notebook.Cells) AppendCell(body, cell);
         var text = body.ToString();
-        var needsPlotly = text.Contains(Figure.HtmlMarker, StringComparison.Ordinal);
+        var needsPlotly = text.Contains(DisplayFormatters.PlotlyHtmlMarker, StringComparison.Ordinal);
         var needsMath = text.Contains(MathMarker, StringComparison.Ordinal);
         var html = new StringBuilder();
         html.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>")
@@ -104,7 +105,8 @@ internal static class HtmlReport
                     .Append("</pre>");
                 break;
             case "display_data" or "execute_result" when output["data"] is JsonObject data:
-                if (data["text/html"] is { } markup) html.Append("<div class=\"output html\">").Append(Text(markup)).Append("</div>");
+                if (data[DisplayFormatters.PlotlyMimeType] is { } figure) html.Append("<div class=\"output plotly\">").Append(DisplayFormatters.PlotlyHtml(figure)).Append("</div>");
+                else if (data["text/html"] is { } markup) html.Append("<div class=\"output html\">").Append(Text(markup)).Append("</div>");
                 else if (data["image/png"] is { } png) html.Append("<img alt=\"output\" src=\"data:image/png;base64,").Append(Text(png).Replace("\n", "")).Append("\">");
                 else if (data["image/svg+xml"] is { } svg) html.Append(Text(svg));
                 else if (data["text/markdown"] is { } md) html.Append(Markdig.Markdown.ToHtml(Text(md), Markdown));

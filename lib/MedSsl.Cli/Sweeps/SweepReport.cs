@@ -2,14 +2,17 @@ using MedSsl.Data;
 using System.Globalization;
 using System.Net;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using MedSsl.Cli.Notebooks;
 using MedSsl.Reports;
 using Microsoft.Data.Analysis;
+using Plotly.NET;
 
 namespace MedSsl.Cli.Sweeps;
 
-/// <summary>DIR/sweep.html: what was swept, the points that failed or did not finish with their errors, the plots of
-/// <see cref="SweepFigures"/> and the gathered table, each point linked to its own report. Offline: plotly.js is
+/// <summary>DIR/sweep.html: what was swept, the points that failed or did not finish with their errors, each numeric
+/// result against each swept parameter (<see cref="Figures"/>) and the gathered table, each point linked to its own report. Offline: plotly.js is
 /// inlined once, as in the notebooks' reports.</summary>
 internal static class SweepReport
 {
@@ -26,7 +29,7 @@ internal static class SweepReport
 
     public static void Write(string path, SweepSettings settings, SweepGrid grid, IReadOnlyList<GatheredPoint> points, DataFrame table)
     {
-        var figures = SweepFigures.Build(grid, points);
+        var figures = Figures(grid, points);
         var html = new StringBuilder();
         var title = $"Sweep of {Path.GetFileName(settings.Notebook)}";
         html.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").Append(Encode(title))
@@ -55,14 +58,8 @@ internal static class SweepReport
         }
 
         if (figures.Count > 0) html.Append("<h2>Results against the swept parameters</h2><p>Boxes: the successful points at each value. Markers: their mean ± 95 % t-interval.</p>\n");
-        for (var k = 0; k < figures.Count; k++)
-        {
-            // "<\/" keeps a value such as "</script>" in the JSON from closing the script element.
-            var json = figures[k].Figure.ToJsonString().Replace("</", "<\\/", StringComparison.Ordinal);
-            html.Append(CultureInfo.InvariantCulture, $"<div class=\"figure\" id=\"figure-{k}\" {Figure.HtmlMarker} style=\"width:100%;height:450px\"></div>")
-                .Append("<script>(function () { var figure = ").Append(json)
-                .Append(CultureInfo.InvariantCulture, $"; Plotly.newPlot(\"figure-{k}\", figure.data, figure.layout, {{responsive: true}}); }})();</script>\n");
-        }
+        foreach (var figure in figures)
+            html.Append("<div class=\"figure\">").Append(DisplayFormatters.PlotlyHtml(JsonNode.Parse(GenericChart.toFigureJson(figure))!)).Append("</div>\n");
 
         html.Append("<h2>All points</h2><table><tr>");
         foreach (var column in table.Columns) html.Append("<th>").Append(Encode(column.Name)).Append("</th>");
@@ -80,6 +77,27 @@ internal static class SweepReport
         }
         html.Append("</table></body></html>\n");
         AtomicFile.WriteAllText(path, html.ToString());
+    }
+
+    /// <summary>Each numeric result against each swept parameter that takes more than one value: a box of the
+    /// successful points at every value (over the other parameters, e.g. seeds) with their mean ± 95 % t-interval,
+    /// values in the grid's order.</summary>
+    private static List<GenericChart> Figures(SweepGrid grid, IReadOnlyList<GatheredPoint> points)
+    {
+        var succeeded = points.Where(p => p.Status == PointStatus.Ok).ToList();
+        var figures = new List<GenericChart>();
+        foreach (var result in SweepTable.ResultNames(succeeded))
+        {
+            var numeric = succeeded.Where(p => p.Results.TryGetValue(result, out var v) && v.GetValueKind() == JsonValueKind.Number).ToList();
+            if (numeric.Count == 0) continue;
+            foreach (var (parameter, values) in grid.Parameters.Where(p => p.Values.Count > 1))
+            {
+                var runs = numeric.Select(p => (Group: p.Point.Parameters.Single(q => q.Name == parameter).Value, Value: p.Results[result].GetValue<double>()))
+                    .OrderBy(run => values.ToList().IndexOf(run.Group));
+                figures.Add(Charts.BoxWithCi(runs, $"{result} against {parameter}", result));
+            }
+        }
+        return figures;
     }
 
     /// <summary>The point's own report when it has one (a finished point); else its name.</summary>

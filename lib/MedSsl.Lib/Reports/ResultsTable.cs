@@ -10,7 +10,7 @@ namespace MedSsl.Reports;
 
 /// <summary>
 /// Rows of named values (a method, a seed, its metrics), summarised as mean ± 95 % t-interval over seeds, shown as HTML
-/// in notebooks, written as Markdown or CSV, and saved to the run's <c>&lt;stem&gt;.results.json</c>.
+/// in notebooks (through <see cref="DisplayFormatters"/>), written as Markdown or CSV, and saved to the run's <c>&lt;stem&gt;.results.json</c>.
 /// <code>
 /// var runs = new ResultsTable("accuracy");
 /// foreach (var seed in seeds) runs.Add(new { Method = "FixMatch", Seed = seed, Accuracy = Train(seed) });
@@ -19,8 +19,7 @@ namespace MedSsl.Reports;
 /// summary                                         // last expression: drawn as a table
 /// </code>
 /// </summary>
-[TypeFormatterSource(typeof(RichDisplayFormatterSource))]
-public sealed class ResultsTable : IRichDisplay
+public sealed class ResultsTable
 {
     private readonly List<string> columns = [];
     private readonly List<Dictionary<string, object?>> rows = [];

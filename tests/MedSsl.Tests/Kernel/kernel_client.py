@@ -76,10 +76,9 @@ def scenario_session(lib_dll):
             "after_errors": "x",
             "display": 'var shown = display("first");\nshown.Update("second");',
             "chart": f'#r "{lib_dll}"\nusing MedSsl.Reports;\n'
-                     'new Figure("toy").AddTrace(new System.Text.Json.Nodes.JsonObject { ["type"] = "scatter", '
-                     '["x"] = new System.Text.Json.Nodes.JsonArray(1, 2), ["y"] = new System.Text.Json.Nodes.JsonArray(3, 4) })',
+                     'Charts.Scatter(new double[] { 1, 2 }, new double[] { 3, 4 }, new[] { "a", "a" }, "toy")',
             "table": 'var runs = new ResultsTable("accuracy");\nruns.Add(("Method", "A"), ("Seed", 0), ("Accuracy", 0.5));\nruns',
-            "default_context": "System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(typeof(Figure).Assembly) == "
+            "default_context": "System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(typeof(Charts).Assembly) == "
                                "System.Runtime.Loader.AssemblyLoadContext.Default",
             "ambient_token": "MedSsl.Training.RunCancellation.Current == Cancellation",
         }

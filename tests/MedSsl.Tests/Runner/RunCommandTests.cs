@@ -45,7 +45,9 @@ public sealed class RunCommandTests
         var third = Outputs(cells[2]).Single();
         Assert.Equal("execute_result", third["output_type"]!.GetValue<string>());
         Assert.Equal("42", third["data"]!["text/plain"]!.GetValue<string>());
-        Assert.Contains("Plotly.newPlot", Outputs(cells[3]).Single()["data"]!["text/html"]!.GetValue<string>());
+        var chart = Outputs(cells[3]).Single()["data"]!;
+        Assert.Equal(["a", "b"], chart["application/vnd.plotly.v1+json"]!["data"]!.AsArray().Select(t => t!["name"]!.GetValue<string>()));
+        Assert.Contains("Plotly.newPlot", chart["text/html"]!.GetValue<string>());
         Assert.Contains("<table class=\"medssl-results\">", Outputs(cells[4]).Single()["data"]!["text/html"]!.GetValue<string>());
 
         // Accuracy 0.5 and 0.7 over two seeds: mean 0.6, half-width t(0.975, 1) * 0.1414 / sqrt(2) = 12.7062 * 0.1.
@@ -57,6 +59,10 @@ public sealed class RunCommandTests
         // The report inlines plotly.js exactly once (its licence header appears once) and renders markdown.
         var html = File.ReadAllText(Path.Combine(output, "success.html"));
         Assert.Equal(1, Count(html, "* plotly.js v"));
+        Assert.Equal(1, Count(html, "data-medssl-plotly"));   // the chart, drawn from its plotly JSON
+        Assert.DoesNotContain("<script src=", html);
+        // Outside the inlined bundles (MathJax's names CDNs it never uses offline), nothing points at a CDN.
+        Assert.DoesNotContain("cdn", html[html.IndexOf("</head>", StringComparison.Ordinal)..], StringComparison.OrdinalIgnoreCase);
         Assert.Contains("<h1 id=\"success-fixture\">Success fixture</h1>", html);
         Assert.Contains("hello from stdout", html);
     }

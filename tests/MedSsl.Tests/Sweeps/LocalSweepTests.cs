@@ -68,7 +68,8 @@ public sealed class LocalSweepTests
         Assert.Contains("href=\"Seed%3D0%2CScale%3D1/sweep.html\"", html);
         // Offline, a real browser draws both figures: boxes and the mean's error bars.
         var dom = SweepFiles.DrawnDom(Path.Combine(sweep, "sweep.html"));
-        Assert.Equal(2, SweepFiles.Count(dom, "class=\"trace boxes\""));
+        // A box per value with successful points: Seed 0 and 1 (seed 2 failed), Scale 1 and 3.
+        Assert.Equal(4, SweepFiles.Count(dom, "class=\"trace boxes\""));
         Assert.Contains("class=\"errorbar\"", dom);
     }
 
