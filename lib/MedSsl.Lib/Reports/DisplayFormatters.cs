@@ -17,7 +17,7 @@ public sealed record GrayImage(float[,] Pixels);
 /// The one place a value becomes a mime bundle (nbformat's "data": mime type → text, or JSON for JSON types), in
 /// order of preference. <c>medssl run</c>, its HTML reports and the Jupyter kernel all show values through it.
 /// Built in: Plotly.NET charts (plotly's JSON plus HTML that draws it with the page's plotly.js), DataFrames (an HTML
-/// table), tensors (shape, dtype and values), <see cref="GrayImage"/> (PNG) and <see cref="ResultsTable"/>; anything
+/// table), tensors (shape, dtype and values), <see cref="GrayImage"/> (PNG); anything
 /// else is its text. Add a type with <see cref="Register{T}"/>.
 /// </summary>
 public static class DisplayFormatters
@@ -39,7 +39,6 @@ public static class DisplayFormatters
         Register<DataFrame>(TableBundle);
         Register<torch.Tensor>(tensor => new JsonObject { ["text/plain"] = TensorText(tensor) });
         Register<GrayImage>(image => new JsonObject { ["image/png"] = Convert.ToBase64String(EncodePng(image)), ["text/plain"] = $"GrayImage {image.Pixels.GetLength(0)}x{image.Pixels.GetLength(1)}" });
-        Register<ResultsTable>(table => new JsonObject { ["text/html"] = table.ToHtml(), ["text/plain"] = table.ToString() });
     }
 
     /// <summary>Shows values of type <typeparamref name="T"/> (and types derived from it) as the bundle

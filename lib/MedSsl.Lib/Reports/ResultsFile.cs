@@ -7,7 +7,7 @@ using System.Text.Json.Nodes;
 namespace MedSsl.Reports;
 
 /// <summary>A run's <c>&lt;stem&gt;.results.json</c>: headline values at the top level (what nightly runs compare)
-/// and results tables under "tables". Every write merges into the file and replaces it atomically.</summary>
+/// (a study writes its rows as a CSV beside it). Every write merges into the file and replaces it atomically.</summary>
 public static class ResultsFile
 {
     /// <summary>
@@ -25,7 +25,7 @@ public static class ResultsFile
             ?? throw new ArgumentException("results values must be an object with named values", nameof(values));
         foreach (var (key, value) in node.ToList())
         {
-            if (key is "format" or "tables") throw new ArgumentException($"'{key}' is reserved in a results file", nameof(values));
+            if (key is "format") throw new ArgumentException($"'{key}' is reserved in a results file", nameof(values));
             node.Remove(key);
             document[key] = value;
         }

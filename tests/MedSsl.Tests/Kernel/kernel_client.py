@@ -77,7 +77,7 @@ def scenario_session(lib_dll):
             "display": 'var shown = display("first");\nshown.Update("second");',
             "chart": f'#r "{lib_dll}"\nusing MedSsl.Reports;\n'
                      'Charts.Scatter(new double[] { 1, 2 }, new double[] { 3, 4 }, new[] { "a", "a" }, "toy")',
-            "table": 'var runs = new ResultsTable("accuracy");\nruns.Add(("Method", "A"), ("Seed", 0), ("Accuracy", 0.5));\nruns',
+            "table": 'new Microsoft.Data.Analysis.DataFrame(new Microsoft.Data.Analysis.DoubleDataFrameColumn("Accuracy", new[] { 0.5 }))',
             "default_context": "System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(typeof(Charts).Assembly) == "
                                "System.Runtime.Loader.AssemblyLoadContext.Default",
             "ambient_token": "MedSsl.Training.RunCancellation.Current == Cancellation",

@@ -48,56 +48,23 @@ public sealed class ReportsTests
     }
 
     [Fact]
-    public void Summarize_groups_rows_and_takes_the_interval_over_seeds()
-    {
-        var runs = new ResultsTable("acc");
-        runs.Add(new { Method = "A", Seed = 0, Accuracy = 0.5 });
-        runs.Add(new { Method = "B", Seed = 0, Accuracy = 0.9 });
-        runs.Add(new { Method = "A", Seed = 1, Accuracy = 0.7 });
-        runs.Add(new { Method = "B", Seed = 1, Accuracy = 0.9 });
-
-        var summary = runs.Summarize(by: ["Method"]);
-
-        Assert.Equal(["Method", "Accuracy", "n"], summary.Columns);
-        Assert.Equal(2, summary.Count);
-        var a = (MeanConfidenceInterval)summary[0, "Accuracy"]!;
-        // Hand value: sd(0.5, 0.7) = 0.1414, se = 0.1, t(0.975, 1) = 12.7062.
-        Assert.Equal(0.6, a.Mean, 12);
-        Assert.Equal(1.27062, a.HalfWidth, 5);
-        Assert.Equal(0.0, ((MeanConfidenceInterval)summary[1, "Accuracy"]!).HalfWidth, 12);
-        Assert.Equal(2, summary[1, "n"]);
-        Assert.Equal("| Method | Accuracy | n |\n| --- | ---: | ---: |\n| A | 0.600 ± 1.271 | 2 |\n| B | 0.900 ± 0.000 | 2 |\n",
-            summary.ToMarkdown().ReplaceLineEndings("\n"));
-        Assert.Equal("Method,Accuracy,Accuracy_ci95,n\r\nA,0.6,1.2706204736174703,2\r\nB,0.9,0,2\r\n".Split("\r\n")[0],
-            summary.ToCsv().Split("\r\n")[0]);
-        Assert.StartsWith("A,0.6,1.27062", summary.ToCsv().Split("\r\n")[1]);
-        Assert.Throws<ArgumentException>(() => runs.Summarize(by: ["Nope"]));
-    }
-
-    [Fact]
-    public void Csv_quotes_fields_per_rfc_4180()
-    {
-        var table = new ResultsTable("t").Add(("Name", "a, \"b\""), ("Value", 1.5));
-        Assert.Equal("Name,Value\r\n\"a, \"\"b\"\"\",1.5\r\n", table.ToCsv());
-    }
-
-    [Fact]
-    public void Save_merges_tables_into_one_results_file_and_needs_a_destination()
+    public void Results_merge_into_one_file_which_must_be_a_results_object()
     {
         var path = Path.Combine(Medssl.TemporaryFolder(), "nb.results.json");
-        Assert.Equal(path, new ResultsTable("first").Add(("x", 1)).Save(path));
-        new ResultsTable("second").Add(("y", "b")).Save(path);
+        Assert.Equal(path, ResultsFile.SaveValues(new { first = 1 }, path));
+        ResultsFile.SaveValues(new { second = "b" }, path);
         var document = JsonNode.Parse(File.ReadAllText(path))!;
-        Assert.Equal(1.0, document["tables"]!["first"]!["rows"]![0]!["x"]!.GetValue<double>());
-        Assert.Equal("b", document["tables"]!["second"]!["rows"]![0]!["y"]!.GetValue<string>());
+        Assert.Equal(1, document["first"]!.GetValue<int>());
+        Assert.Equal("b", document["second"]!.GetValue<string>());
         Assert.Equal(["nb.results.json"], Directory.GetFiles(Path.GetDirectoryName(path)!).Select(Path.GetFileName));
+        Assert.Throws<ArgumentException>(() => ResultsFile.SaveValues(new { format = "x" }, path));
 
         File.WriteAllText(path, "[1, 2]");
-        Assert.Throws<InvalidDataException>(() => new ResultsTable("third").Save(path));
+        Assert.Contains(path, Assert.Throws<InvalidDataException>(() => ResultsFile.SaveValues(new { third = 3 }, path)).Message);
 
         var previous = Environment.GetEnvironmentVariable(ResultsFile.PathVariable);
         Environment.SetEnvironmentVariable(ResultsFile.PathVariable, null);
-        try { Assert.Null(new ResultsTable("fourth").Save()); }
+        try { Assert.Null(ResultsFile.SaveValues(new { fourth = 4 })); }
         finally { Environment.SetEnvironmentVariable(ResultsFile.PathVariable, previous); }
     }
 

@@ -27,7 +27,7 @@ public sealed class RunCommandTests
 
         Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
         Assert.Equal(before, Hash(source));
-        Assert.Equal(["success.html", "success.ipynb", "success.results.json"], Directory.GetFiles(output).Select(Path.GetFileName).Order());
+        Assert.Equal(["success.html", "success.ipynb", "success.results.json", "success.runs.csv"], Directory.GetFiles(output).Select(Path.GetFileName).Order());
         var executed = Path.Combine(output, "success.ipynb");
         Medssl.AssertValidNotebook(executed);
 
@@ -52,9 +52,9 @@ public sealed class RunCommandTests
 
         // Accuracy 0.5 and 0.7 over two seeds: mean 0.6, half-width t(0.975, 1) * 0.1414 / sqrt(2) = 12.7062 * 0.1.
         var results = JsonNode.Parse(File.ReadAllText(Path.Combine(output, "success.results.json")))!;
-        var accuracy = results["tables"]!["accuracy"]!["rows"]![0]!["Accuracy"]!;
-        Assert.Equal(0.6, accuracy["mean"]!.GetValue<double>(), 12);
-        Assert.Equal(1.2706204736, accuracy["half_width"]!.GetValue<double>(), 8);
+        Assert.Equal(0.6, results["accuracy_mean"]!.GetValue<double>(), 12);
+        Assert.Equal(1.2706204736, results["accuracy_half_width"]!.GetValue<double>(), 8);
+        Assert.Equal(["Method,Seed,Accuracy", "A,0,0.5", "A,1,0.7"], File.ReadAllLines(Path.Combine(output, "success.runs.csv")));
 
         // The report inlines plotly.js exactly once (its licence header appears once) and renders markdown.
         var html = File.ReadAllText(Path.Combine(output, "success.html"));
