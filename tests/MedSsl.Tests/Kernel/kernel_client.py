@@ -77,7 +77,7 @@ def scenario_session(lib_dll):
             "display": 'var shown = display("first");\nshown.Update("second");',
             "chart": f'#r "{lib_dll}"\nusing MedSsl.Reports;\n'
                      'Charts.Scatter(new double[] { 1, 2 }, new double[] { 3, 4 }, new[] { "a", "a" }, "toy")',
-            "table": 'new Microsoft.Data.Analysis.DataFrame(new Microsoft.Data.Analysis.DoubleDataFrameColumn("Accuracy", new[] { 0.5 }))',
+            "table": 'var runs = new Microsoft.Data.Analysis.DataFrame(new Microsoft.Data.Analysis.DoubleDataFrameColumn("Accuracy", new[] { 0.5 }));\nruns',
             "default_context": "System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(typeof(Charts).Assembly) == "
                                "System.Runtime.Loader.AssemblyLoadContext.Default",
             "ambient_token": "MedSsl.Training.RunCancellation.Current == Cancellation",
@@ -94,7 +94,7 @@ def scenario_session(lib_dll):
         seen["is_complete_open"] = collect(kc, kc.is_complete("if (x > 1) {"))
         seen["is_complete_done"] = collect(kc, kc.is_complete("x + 1"))
         seen["complete_member"] = collect(kc, kc.complete("Console.WriteL"))
-        seen["complete_state"] = collect(kc, kc.complete("var other = runs.Cou"))
+        seen["complete_state"] = collect(kc, kc.complete("var other = runs.Colu"))
         return seen
     finally:
         kc.stop_channels()

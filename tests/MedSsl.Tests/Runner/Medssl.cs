@@ -14,11 +14,15 @@ internal static class Medssl
     public static Result Run(params string[] arguments) => RunWith(new Dictionary<string, string>(), arguments);
 
     /// <summary>As <see cref="Run"/>, with extra environment variables for the CLI and the processes it starts.</summary>
-    public static Result RunWith(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    public static Result RunWith(IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
+        RunWithin(TimeSpan.FromMinutes(3), environment, arguments);
+
+    /// <summary>As <see cref="RunWith"/>, for commands that legitimately take longer (the workshop notebooks).</summary>
+    public static Result RunWithin(TimeSpan limit, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         var info = StartInfo(environment, arguments);
         var watch = Stopwatch.StartNew();
-        var (code, stdout, stderr) = Start(info, TimeSpan.FromMinutes(3), $"medssl {string.Join(' ', arguments)}");
+        var (code, stdout, stderr) = Start(info, limit, $"medssl {string.Join(' ', arguments)}");
         return new Result(code, stdout, stderr, watch.Elapsed);
     }
 
