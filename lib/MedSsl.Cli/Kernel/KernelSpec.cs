@@ -1,7 +1,7 @@
-using MedSsl.Data;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using MedSsl.Data;
 
 namespace MedSsl.Cli.Kernel;
 

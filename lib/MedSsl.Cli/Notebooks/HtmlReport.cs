@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using Markdig;
+using MedSsl.Data;
 using MedSsl.Reports;
 
 namespace MedSsl.Cli.Notebooks;
@@ -43,7 +44,7 @@ internal static class HtmlReport
             warnings.Add($"{script.FileName} was not found, so {consequence}; run lib/scripts/setup.sh (npm ci in lib/MedSsl.Lib/Reports/plotly) and rebuild");
     }
 
-    /// <summary>Writes the report to a temporary file, then renames it to <paramref name="path"/>.</summary>
+    /// <summary>Writes the report atomically (a temporary file renamed to <paramref name="path"/>).</summary>
     public static void Write(NotebookDocument notebook, string path, string title, string summary, bool succeeded)
     {
         var body = new StringBuilder();
@@ -66,9 +67,7 @@ internal static class HtmlReport
             .Append(succeeded ? "ok\">ran" : "failed\">failed").Append("</span> ").Append(WebUtility.HtmlEncode(summary)).Append("</p>");
         foreach (var warning in warnings) html.Append("<p class=\"status failed\">").Append(WebUtility.HtmlEncode(warning)).Append("</p>");
         html.Append("</header>\n").Append(body).Append("</body></html>\n");
-        var temporary = path + ".tmp";
-        File.WriteAllText(temporary, html.ToString());
-        File.Move(temporary, path, overwrite: true);
+        AtomicFile.WriteAllText(path, html.ToString());
     }
 
     private static void AppendCell(StringBuilder html, JsonObject cell)

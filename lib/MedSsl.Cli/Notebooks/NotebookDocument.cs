@@ -1,7 +1,7 @@
-using MedSsl.Data;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using MedSsl.Data;
 
 namespace MedSsl.Cli.Notebooks;
 

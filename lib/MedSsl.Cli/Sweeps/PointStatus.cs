@@ -1,6 +1,6 @@
-using MedSsl.Data;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using MedSsl.Data;
 
 namespace MedSsl.Cli.Sweeps;
 

@@ -1,5 +1,5 @@
-using MedSsl.Data;
 using System.Globalization;
+using MedSsl.Data;
 
 namespace MedSsl.Cli.Sweeps;
 

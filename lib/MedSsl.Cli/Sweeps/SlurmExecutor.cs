@@ -1,8 +1,8 @@
-using MedSsl.Data;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using MedSsl.Cli.Notebooks;
+using MedSsl.Data;
 
 namespace MedSsl.Cli.Sweeps;
 

@@ -1,10 +1,10 @@
-using MedSsl.Data;
 using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MedSsl.Cli.Notebooks;
+using MedSsl.Data;
 using MedSsl.Reports;
 using Microsoft.Data.Analysis;
 using Plotly.NET;

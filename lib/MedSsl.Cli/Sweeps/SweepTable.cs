@@ -1,8 +1,8 @@
-using MedSsl.Data.Formats;
-using MedSsl.Data;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using MedSsl.Data;
+using MedSsl.Data.Formats;
 using Microsoft.Data.Analysis;
 
 namespace MedSsl.Cli.Sweeps;
