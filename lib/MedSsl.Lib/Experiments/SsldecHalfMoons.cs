@@ -24,23 +24,23 @@ public sealed record HalfMoonsRow(int Seed, LabelPlacement Placement, HalfMoonsM
 /// <summary>One seed of the half-moons experiment: the data, which points were labelled, and both trained models.</summary>
 public sealed record HalfMoonsRun(int Seed, LabelPlacement Placement, PointDataset Data, int[] Labelled, Ssldec Supervised, Ssldec Semisupervised) : IDisposable
 {
-    public double Accuracy(HalfMoonsModel model)
-    {
-        using var scope = torch.NewDisposeScope();
-        var (x, y) = Data.ToTensors();
-        return Classification.Accuracy(y, Model(model).PredictLabels(x));
-    }
+    public double Accuracy(HalfMoonsModel model) => Row(model).Accuracy;
 
-    public double ClusteringLoss(HalfMoonsModel model)
-    {
-        using var scope = torch.NewDisposeScope();
-        var q = Model(model).Predict(Data.ToTensors().X);
-        return Ssldec.KlDivergence(Ssldec.TargetDistribution(q), q).ToDouble();
-    }
+    public double ClusteringLoss(HalfMoonsModel model) => Row(model).ClusteringLoss;
 
     public Ssldec Model(HalfMoonsModel model) => model == HalfMoonsModel.Ssldec ? Semisupervised : Supervised;
 
-    public IEnumerable<HalfMoonsRow> Rows() => Enum.GetValues<HalfMoonsModel>().Select(m => new HalfMoonsRow(Seed, Placement, m, Accuracy(m), ClusteringLoss(m)));
+    public IEnumerable<HalfMoonsRow> Rows() => Enum.GetValues<HalfMoonsModel>().Select(Row);
+
+    /// <summary>Both numbers from one prediction q over all points.</summary>
+    private HalfMoonsRow Row(HalfMoonsModel model)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (x, y) = Data.ToTensors();
+        var q = Model(model).Predict(x);
+        return new HalfMoonsRow(Seed, Placement, model, Classification.Accuracy(y, q.argmax(1)),
+            Ssldec.KlDivergence(Ssldec.TargetDistribution(q), q).ToDouble());
+    }
 
     /// <summary>The probability of moon 1 under a model, for decision-boundary plots.</summary>
     public Func<Tensor, Tensor> MoonOneProbability(HalfMoonsModel model) => points => Model(model).Predict(points)[.., 1];

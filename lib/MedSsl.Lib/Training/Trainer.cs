@@ -18,8 +18,8 @@ public sealed record PhaseResult(string Phase, int Steps, LossTerms MeanLosses, 
 public sealed class TrainingInterruptedException(string phase, int step, CancellationToken token)
     : OperationCanceledException($"interrupted: training phase '{phase}' stopped before step {step}", token);
 
-/// <summary>The one training loop. For each batch of a phase it checks the cancellation token, puts the method's
-/// networks in train mode, runs <see cref="ITrainingMethod{TBatch}.TrainStep"/> in a dispose scope (the batch's and
+/// <summary>The one training loop. It puts the method's networks in train mode; for each batch of a phase it checks the
+/// cancellation token, runs <see cref="ITrainingMethod{TBatch}.TrainStep"/> in a dispose scope (the batch's and
 /// the step's tensors are freed when it returns), records the loss terms, reports progress, evaluates on its cadence
 /// (eval mode, no gradients) and writes checkpoints (safetensors, atomic). Every method — SSLDEC's Algorithm 1,
 /// FixMatch, cross-teaching — is a sequence of phases run by it.</summary>
@@ -61,10 +61,10 @@ public sealed class Trainer : IDisposable
         var step = 0;
         var stoppedEarly = false;
         using var batch = batches.GetEnumerator();
+        SetTraining(method, true);   // evaluations switch to eval mode and back
         while (steps is null || step < steps)
         {
             if (Cancellation.IsCancellationRequested) throw new TrainingInterruptedException(phase, step + 1, Cancellation);
-            SetTraining(method, true);
             LossTerms losses;
             using (torch.NewDisposeScope())
             {
