@@ -215,12 +215,14 @@ public sealed class RunCommandTests
     }
 
     [Fact]
-    public void The_workshop_notebooks_run_in_the_quick_profile()
+    public void The_getting_started_and_ssldec_notebooks_run_in_the_quick_profile()
     {
         var output = Medssl.TemporaryFolder();
-        // The quick profiles train real models: on 2 cores shared with the rest of the suite this takes minutes.
-        var run = Medssl.RunWithin(TimeSpan.FromMinutes(15), new Dictionary<string, string>(),
-            "run", Path.Combine(Medssl.RepoRoot, "notebooks"), "--out", output, "--profile", "quick");
+        // The quick profiles train real models: on 2 cores shared with the rest of the suite this takes minutes. Each
+        // method notebook has its own test (tests/MedSsl.Tests/Notebooks), so a slow one is named by its test.
+        var run = Medssl.RunWithin(TimeSpan.FromMinutes(10), new Dictionary<string, string>(), "run",
+            Path.Combine(Medssl.RepoRoot, "notebooks", "00-getting-started.ipynb"), Path.Combine(Medssl.RepoRoot, "notebooks", "04-ssldec-half-moons.ipynb"),
+            "--out", output, "--profile", "quick");
 
         Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
         Medssl.AssertValidNotebook(Path.Combine(output, "00-getting-started.ipynb"));
