@@ -11,6 +11,10 @@ public sealed record TensorBatch(Tensor Inputs, Tensor Targets);
 /// images in a weak and a strong view (FixMatch's inputs; Sohn et al. 2020, §2.2–2.3).</summary>
 public sealed record SemiSupervisedBatch(Tensor Labelled, Tensor Labels, Tensor UnlabelledWeak, Tensor UnlabelledStrong);
 
+/// <summary>One semi-supervised segmentation step's batch: labelled images [B, C, H, W] with their class masks [B, H, W]
+/// (int64), and unlabelled images [U, C, H, W] (U may be 0: the supervised baseline).</summary>
+public sealed record SegmentationBatch(Tensor Labelled, Tensor Masks, Tensor Unlabelled);
+
 /// <summary>Batch sources for <see cref="Trainer.Run{TBatch}"/>.</summary>
 public static class Batches
 {
@@ -39,6 +43,55 @@ public static class Batches
 
     /// <summary>The number of batches in one pass over <paramref name="count"/> items.</summary>
     public static int PerEpoch(long count, int batchSize) => (int)((count + batchSize - 1) / batchSize);
+
+    /// <summary>Endless segmentation batches: each step <paramref name="labelledBatch"/> labelled images with their masks
+    /// (passes over the labelled set in fresh orders) and <paramref name="unlabelledBatch"/> unlabelled ones (likewise),
+    /// SSL4MIS's two-stream sampling. <paramref name="augment"/>, a geometric transform, moves each mask with its image
+    /// (stacked as one more channel); unlabelled images get their own draw.</summary>
+    public static IEnumerable<SegmentationBatch> Segmentation(Tensor images, Tensor masks, Tensor unlabelled, int labelledBatch,
+        int unlabelledBatch, Generator generator, IAugmentation? augment = null)
+    {
+        if (images.size(0) != masks.size(0)) throw new ArgumentException($"{images.size(0)} labelled images but {masks.size(0)} masks");
+        if (images.size(0) == 0 || labelledBatch < 1) throw new ArgumentException("segmentation batches need labelled images and a labelled batch of at least one");
+        if (unlabelledBatch > 0 && unlabelled.size(0) == 0) throw new ArgumentException($"{unlabelledBatch} unlabelled images per batch from an empty unlabelled set");
+        using var labelledOrder = Endless(images.size(0), labelledBatch, generator).GetEnumerator();
+        using var unlabelledOrder = Endless(Math.Max(unlabelled.size(0), 1), Math.Max(unlabelledBatch, 1), generator).GetEnumerator();
+        while (true)
+        {
+            labelledOrder.MoveNext();
+            var index = torch.tensor(labelledOrder.Current);
+            var x = images.index_select(0, index);
+            var y = masks.index_select(0, index);
+            Tensor u;
+            if (unlabelledBatch > 0)
+            {
+                unlabelledOrder.MoveNext();
+                u = unlabelled.index_select(0, torch.tensor(unlabelledOrder.Current));
+            }
+            else u = images.new_empty([0, images.size(1), images.size(2), images.size(3)]);
+            if (augment is not null)
+            {
+                var stacked = augment.Apply(torch.cat([x, y.unsqueeze(1).to(x.dtype)], 1), generator);
+                x = stacked[.., ..^1];
+                y = stacked[.., ^1].round().to(ScalarType.Int64);
+                if (u.size(0) > 0) u = augment.Apply(u, generator);
+            }
+            yield return new SegmentationBatch(x, y, u);
+        }
+    }
+
+    /// <summary>Index batches of <paramref name="size"/> drawn from passes over 0..n−1 in fresh orders, wrapping across passes.</summary>
+    private static IEnumerable<long[]> Endless(long n, int size, Generator generator)
+    {
+        var pending = new List<long>();
+        while (true)
+        {
+            while (pending.Count < size)
+                using (var permutation = torch.randperm(n, generator: generator)) pending.AddRange(permutation.data<long>().ToArray());
+            yield return [.. pending.Take(size)];
+            pending.RemoveRange(0, size);
+        }
+    }
 
     /// <summary>Endless semi-supervised batches: <paramref name="sampler"/> picks B labelled and μB unlabelled images per
     /// step; the labelled ones get the weak augmentation, the unlabelled ones both views, all drawn from

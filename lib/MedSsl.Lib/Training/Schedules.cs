@@ -27,6 +27,14 @@ public static class Schedules
         return Math.Exp(-5 * phase * phase);
     }
 
+    /// <summary>The "poly" learning-rate decay η·(1 − t/T)^power (Chen et al. 2017, DeepLab, §4.1; SSL4MIS's cross-teaching
+    /// uses power 0.9, stepped every iteration); 0 at and after T.</summary>
+    public static double Poly(int step, int total, double rate, double power = 0.9)
+    {
+        Check(step, total);
+        return rate * Math.Pow(1 - (double)Math.Min(step, total) / total, power);
+    }
+
     /// <summary>Linear interpolation from <paramref name="start"/> to <paramref name="end"/> over <paramref name="total"/> steps.</summary>
     public static double Linear(int step, int total, double start, double end)
     {
