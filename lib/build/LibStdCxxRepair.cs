@@ -1,3 +1,4 @@
+#nullable enable
 // Makes TorchSharp's native glue load on Debian 12 (environment.md, "The libstdc++ repair").
 //
 // TorchSharp 0.107's libLibTorchSharp.so was linked by GCC 13, whose <iostream> emits an unused reference to
@@ -190,7 +191,7 @@ namespace MedSsl.Runtime
         }
 
         // /proc/self/maps names the real file, libstdc++.so.6.0.N.
-        private static string MappedLibStdCxx() =>
+        private static string? MappedLibStdCxx() =>
             File.ReadLines("/proc/self/maps").Select(line => line.Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries))
                 .Where(fields => fields.Length >= 6 && System.IO.Path.GetFileName(fields[5]).StartsWith(LibStdCxxName, StringComparison.Ordinal))
                 .Select(fields => fields[5]).FirstOrDefault();
@@ -271,7 +272,7 @@ namespace MedSsl.Build
     /// <summary>The build step: repairs the copy of libLibTorchSharp.so in a build output (lib/build/TorchSharp.targets).</summary>
     public sealed class RepairLibTorchSharp : Task
     {
-        [Required] public string Library { get; set; }
+        [Required] public string Library { get; set; } = "";
 
         public override bool Execute()
         {

@@ -134,7 +134,8 @@ internal sealed class JupyterKernel
         using var socket = new RouterSocket();
         socket.Bind(connection.Address(connection.StdinPort));
         using var poller = new NetMQPoller { socket, stdinOutgoing };
-        stdinOutgoing.ReceiveReady += (_, e) => socket.SendMultipartMessage(e.Queue.Dequeue());
+        // ReceiveReady fires only with a queued message, so Dequeue does not return null here.
+        stdinOutgoing.ReceiveReady += (_, e) => socket.SendMultipartMessage(e.Queue.Dequeue()!);
         socket.ReceiveReady += (_, e) =>
         {
             var message = codec.Decode(e.Socket.ReceiveMultipartMessage(), out var problem);

@@ -69,7 +69,9 @@ public static class TorchRuntime
             + "(or run lib/scripts/setup.sh); environment.md explains the repair.");
     }
 
+    // A library-level module initializer is the point: the check must run at `#r` in a notebook, before any cell.
     [ModuleInitializer]
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2255", Justification = "runs the load check at #r in notebooks")]
     internal static void CheckOnLoad()
     {
         EnsureLoadable();

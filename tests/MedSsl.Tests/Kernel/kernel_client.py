@@ -40,8 +40,13 @@ def collect(kc, msg_id, timeout=TIMEOUT):
                 break
         else:
             outputs.append({"type": kind, "content": msg["content"]})
-    reply = kc.get_shell_msg(timeout=max(1, deadline - time.monotonic()))
-    assert reply["parent_header"]["msg_id"] == msg_id, "shell reply to another request"
+    # jupyter_client's wait_for_ready re-sends kernel_info_request every second until one is answered, so on a
+    # loaded machine a late kernel_info_reply can still be queued here: skip replies to kernel_info only.
+    while True:
+        reply = kc.get_shell_msg(timeout=max(1, deadline - time.monotonic()))
+        if reply["parent_header"].get("msg_id") == msg_id:
+            break
+        assert reply["msg_type"] == "kernel_info_reply", f"shell reply to another request: {reply['msg_type']}"
     return {"reply": reply["content"], "outputs": outputs, "statuses": statuses}
 
 

@@ -7,6 +7,7 @@ namespace MedSsl.Tests.Runtime;
 
 /// <summary>The build-time repair of TorchSharp's native glue (lib/build/LibStdCxxRepair.cs): needed on Debian 12,
 /// applied to every output the CLI, notebooks and tests load, idempotent, and never touching the package cache.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public class LibStdCxxRepairTests : IDisposable
 {
     private readonly string dir = Directory.CreateTempSubdirectory("medssl-repair-").FullName;
