@@ -208,24 +208,28 @@ public sealed class MultiMix : ITrainingMethod<MultiMixBatch>, IDisposable
         var total = optimizer.Minimize(() =>
         {
             var loss = torch.zeros([]);
+            // Instance norm and dropout act on each image alone, so one pass over the concatenated streams of a branch
+            // gives the same logits as a pass per stream, with a third of the operator calls.
             if (Options.Classification)
             {
-                var labelled = Network.Classify(Require(batch.Labelled, "labelled classification images"));
-                Tensor? weak = null, strong = null;
-                if (Options.SemiSupervised && batch.UnlabelledWeak is not null)
-                {
-                    using (torch.no_grad()) weak = Network.Classify(batch.UnlabelledWeak);
-                    strong = Network.Classify(Require(batch.UnlabelledStrong, "the strong view of the unlabelled images"));
-                }
-                var c = ClassificationObjective(labelled, Require(batch.Labels, "classes"), weak, strong, Options.Threshold, Options.UnlabelledWeight);
+                var labelled = Require(batch.Labelled, "labelled classification images");
+                var unlabelled = Options.SemiSupervised ? batch.UnlabelledWeak : null;
+                var logits = Network.Classify(unlabelled is null ? labelled
+                    : torch.cat([labelled, unlabelled, Require(batch.UnlabelledStrong, "the strong view of the unlabelled images")]));
+                var (n, u) = (labelled.size(0), unlabelled?.size(0) ?? 0);
+                var c = ClassificationObjective(logits.narrow(0, 0, n), Require(batch.Labels, "classes"),
+                    u == 0 ? null : logits.narrow(0, n, u), u == 0 ? null : logits.narrow(0, n + u, u), Options.Threshold, Options.UnlabelledWeight);
                 (clsSup, clsUnsup, maskRate) = (c.Supervised.ToDouble(), c.Unlabelled.ToDouble(), c.MaskRate.ToDouble());
                 loss = loss + c.Total;
             }
             if (Options.Segmentation)
             {
-                var labelled = SegmentLogits(Require(batch.SegmentationLabelled, "labelled segmentation images"));
-                var unlabelled = Options.SemiSupervised && batch.SegmentationUnlabelled is not null ? SegmentLogits(batch.SegmentationUnlabelled) : null;
-                var s = SegmentationObjective(labelled, Require(batch.Masks, "masks"), unlabelled, Options.DiceWeight, Options.KlWeight);
+                var labelled = Require(batch.SegmentationLabelled, "labelled segmentation images");
+                var unlabelled = Options.SemiSupervised ? batch.SegmentationUnlabelled : null;
+                var logits = SegmentLogits(unlabelled is null ? labelled : torch.cat([labelled, unlabelled]));
+                var (n, u) = (labelled.size(0), unlabelled?.size(0) ?? 0);
+                var s = SegmentationObjective(logits.narrow(0, 0, n), Require(batch.Masks, "masks"), u == 0 ? null : logits.narrow(0, n, u),
+                    Options.DiceWeight, Options.KlWeight);
                 (segDice, segKl) = (s.Dice.ToDouble(), s.Kl.ToDouble());
                 loss = loss + s.Total;
             }

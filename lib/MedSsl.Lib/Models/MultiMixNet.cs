@@ -13,7 +13,7 @@ public sealed record MultiMixNetOptions
     public IReadOnlyList<int> Widths { get; init; } = [16, 32, 64, 128];
     public int InputChannels { get; init; } = 1;
     public int Classes { get; init; } = 2;
-    /// <summary>The classification branch: global average pooling of the bottleneck and a linear layer.</summary>
+    /// <summary>The classification branch: global max pooling of the bottleneck and a linear layer.</summary>
     public bool ClassificationHead { get; init; } = true;
     /// <summary>The segmentation branch: the decoder with skip connections (Table 5).</summary>
     public bool SegmentationHead { get; init; } = true;
@@ -25,7 +25,9 @@ public sealed record MultiMixNetOptions
 
 /// <summary>MultiMix's network (Haque et al. 2021, §2, Appendix A, Tables 4–5): an encoder of double-convolution
 /// blocks (conv 3×3 → instance norm → LeakyReLU 0.2, twice, then dropout 0.25) with max-pooling between blocks; a
-/// classification branch on the bottleneck (global average pooling → linear); and a decoder whose stages upsample
+/// classification branch on the bottleneck (global max pooling → linear: after instance norm every channel's spatial
+/// mean is fixed, so an average keeps little of a local opacity, while the paper's head max-pools before averaging);
+/// and a decoder whose stages upsample
 /// (bilinear ×2), concatenate the encoder's skip and run a double-convolution block, then a 1×1 convolution to one
 /// mask logit per pixel. With the saliency bridge, the first decoder stage also gets the input concatenated with its
 /// saliency map (eq. 4), bilinearly downsampled to that stage's resolution (Table 5's 386 = 256 + 128 + 2 channels).</summary>
@@ -83,7 +85,7 @@ public sealed class MultiMixNet : nn.Module
 
     /// <summary>The classification branch on bottleneck features: class logits [N, classes].</summary>
     public Tensor ClassifyFeatures(Tensor bottleneck) =>
-        (classifier ?? throw new InvalidOperationException("this MultiMixNet has no classification head")).call(bottleneck.mean([2L, 3L]));
+        (classifier ?? throw new InvalidOperationException("this MultiMixNet has no classification head")).call(bottleneck.amax([2L, 3L]));
 
     /// <summary>Class logits [N, classes] of images [N, C, H, W].</summary>
     public Tensor Classify(Tensor x) => ClassifyFeatures(Encode(x).Bottleneck);

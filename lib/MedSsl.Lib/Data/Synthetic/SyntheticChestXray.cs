@@ -52,6 +52,9 @@ public sealed class ChestXraySet
     /// <summary>Lung mask <paramref name="index"/> as [row, column].</summary>
     public bool[,] Mask(int index) => Plane(masks, index, v => v);
 
+    /// <summary>Lung mask <paramref name="index"/> as 0/1 floats [row, column], for drawing over the image.</summary>
+    public float[,] MaskImage(int index) => Plane(masks, index, v => v ? 1f : 0f);
+
     private Tensor Gather<T>(T[] source, IReadOnlyList<int>? indices, Func<T, float> convert)
     {
         indices ??= Enumerable.Range(0, Count).ToArray();
@@ -149,7 +152,7 @@ public static class SyntheticChestXray
             for (var k = 0; k < count; k++)
             {
                 var lung = lungs[rng.Next(2)];
-                opacities.Add((lung.X + J(0.6 * lung.Rx), lung.Y + J(0.6 * lung.Ry), 0.04 + 0.04 * rng.NextDouble(), 0.12 + 0.12 * rng.NextDouble()));
+                opacities.Add((lung.X + J(0.6 * lung.Rx), lung.Y + J(0.6 * lung.Ry), 0.05 + 0.04 * rng.NextDouble(), 0.15 + 0.15 * rng.NextDouble()));
             }
         }
         double gamma = b ? 0.6 : 1.0, contrast = b ? 0.75 : 1.0, offset = b ? 0.12 : 0.0, noise = b ? 0.07 : 0.03, gradient = b ? 0.12 : 0.0;
