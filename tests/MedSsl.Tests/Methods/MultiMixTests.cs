@@ -6,6 +6,8 @@ using MedSsl.Tests.Support;
 using MedSsl.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using ClassMetrics = MedSsl.Metrics.Classification;
+using MaskMetrics = MedSsl.Metrics.Segmentation;
 
 namespace MedSsl.Tests.Methods;
 
@@ -183,6 +185,36 @@ public class MultiMixTests
         var mismatch = new MultiMixOptions().For(MultiMixModel.Umtl);
         var error = Assert.Throws<ArgumentException>(() => new MultiMix(new MultiMixNet(new MultiMixNetOptions { Widths = [4, 8] }), mismatch));
         Assert.Contains("must match the options' switches", error.Message);
+    }
+
+    [Fact]
+    public void MaskMetricsMatchHandValuesAndScipy()
+    {
+        // Prediction: a 2×3 block; reference: a 3×3 block sharing 2×2 of it.
+        var predicted = new bool[6, 6];
+        var reference = new bool[6, 6];
+        for (var y = 1; y < 3; y++) for (var x = 1; x < 4; x++) predicted[y, x] = true;
+        for (var y = 1; y < 4; y++) for (var x = 2; x < 5; x++) reference[y, x] = true;
+        Assert.Equal(2.0 * 4 / (6 + 9), MaskMetrics.Dice(predicted, reference), 12);
+        Assert.Equal(4.0 / 11, MaskMetrics.Iou(predicted, reference), 12);
+        Assert.Equal(4.0 / 6, MaskMetrics.Precision(predicted, reference), 12);
+        Assert.Equal(4.0 / 9, MaskMetrics.Recall(predicted, reference), 12);
+        // Average Hausdorff = ½ (mean over A of the distance to B + mean over B of the distance to A), via scipy's cdist;
+        // its maximum is scipy's directed Hausdorff distance.
+        string Points(bool[,] m) => "np.array([" + string.Join(", ", Enumerable.Range(0, 36).Where(p => m[p / 6, p % 6]).Select(p => $"[{p / 6}, {p % 6}]")) + "], float)";
+        var reference_ = PyTorchReference.Run($$"""
+            from scipy.spatial.distance import cdist, directed_hausdorff
+            a, b = {{Points(predicted)}}, {{Points(reference)}}
+            d = cdist(a, b)
+            emit({"ahd": 0.5 * (d.min(1).mean() + d.min(0).mean()), "hd": max(directed_hausdorff(a, b)[0], directed_hausdorff(b, a)[0]), "max_min": max(d.min(1).max(), d.min(0).max())})
+            """);
+        Assert.Equal(reference_.GetProperty("ahd").GetDouble(), MaskMetrics.AverageHausdorff(predicted, reference), 10);
+        Assert.Equal(reference_.GetProperty("hd").GetDouble(), reference_.GetProperty("max_min").GetDouble(), 10);
+        var f1 = PyTorchReference.Run("""
+            from sklearn.metrics import f1_score
+            emit(list(f1_score([0, 1, 1, 0, 1, 1], [0, 1, 0, 0, 0, 1], average=None)))
+            """).Doubles();
+        Expect.Close(f1, ClassMetrics.F1PerClass([0, 1, 1, 0, 1, 1], [0, 1, 0, 0, 0, 1], 2), 1e-12);
     }
 
     [Fact]
