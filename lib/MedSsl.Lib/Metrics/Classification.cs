@@ -23,6 +23,24 @@ public static class Classification
         return mean.ToDouble();
     }
 
+    /// <summary>F1 of each class c ∈ [0, <paramref name="classes"/>) taken as the positive one: 2·TP / (2·TP + FP + FN),
+    /// 0 when the class is neither present nor predicted (scikit-learn's f1_score(average=None, zero_division=0)).</summary>
+    public static double[] F1PerClass(int[] truth, int[] predicted, int classes)
+    {
+        MetricChecks.SameLength(truth, predicted, nameof(truth), nameof(predicted));
+        return [.. Enumerable.Range(0, classes).Select(c =>
+        {
+            int tp = 0, fp = 0, fn = 0;
+            for (var i = 0; i < truth.Length; i++)
+            {
+                if (predicted[i] == c && truth[i] == c) tp++;
+                else if (predicted[i] == c) fp++;
+                else if (truth[i] == c) fn++;
+            }
+            return tp == 0 ? 0.0 : 2.0 * tp / (2.0 * tp + fp + fn);
+        })];
+    }
+
     /// <summary>Arg-max class of each row of [samples, classes] scores (first maximum on ties).</summary>
     public static int[] ArgMax(double[,] scores)
     {

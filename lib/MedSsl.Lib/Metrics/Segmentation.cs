@@ -18,6 +18,20 @@ public static class Segmentation
         return union == 0 ? 1 : (double)inter / union;
     }
 
+    /// <summary>Precision = |A∩B| / |A| of prediction A against reference B; 1 when nothing is predicted.</summary>
+    public static double Precision(bool[,] predicted, bool[,] reference)
+    {
+        var (inter, sizeA, _) = Counts(predicted, reference);
+        return sizeA == 0 ? 1 : (double)inter / sizeA;
+    }
+
+    /// <summary>Recall = |A∩B| / |B| of prediction A against reference B; 1 when the reference is empty.</summary>
+    public static double Recall(bool[,] predicted, bool[,] reference)
+    {
+        var (inter, _, sizeB) = Counts(predicted, reference);
+        return sizeB == 0 ? 1 : (double)inter / sizeB;
+    }
+
     /// <summary>Average Hausdorff distance in pixels, the mean of the two directed average distances
     /// AHD(A, B) = ½ (1/|A| Σ_{a∈A} min_{b∈B} ‖a − b‖ + 1/|B| Σ_{b∈B} min_{a∈A} ‖a − b‖)
     /// over all foreground pixels (Aydin et al., "On the usage of average Hausdorff distance for segmentation

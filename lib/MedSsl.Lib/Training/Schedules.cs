@@ -35,6 +35,14 @@ public static class Schedules
         return rate * Math.Pow(1 - (double)Math.Min(step, total) / total, power);
     }
 
+    /// <summary>Step decay, PyTorch's StepLR: start·γ^⌊t / every⌋ (MultiMix's reference code decays ×0.1 every 8 epochs).</summary>
+    public static double Step(int step, int every, double start, double gamma)
+    {
+        if (every < 1) throw new ArgumentOutOfRangeException(nameof(every), every, "decay at least every step");
+        if (step < 0) throw new ArgumentOutOfRangeException(nameof(step), step, "steps count from 0");
+        return start * Math.Pow(gamma, step / every);
+    }
+
     /// <summary>Linear interpolation from <paramref name="start"/> to <paramref name="end"/> over <paramref name="total"/> steps.</summary>
     public static double Linear(int step, int total, double start, double end)
     {
