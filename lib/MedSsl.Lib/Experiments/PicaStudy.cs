@@ -230,7 +230,7 @@ public static class PicaStudy
     /// <summary>Quick: 600 images of 32×32, a 3-stage ResNet of width 8–32, 2 seeds; full: the default synthetic set of
     /// 4000 images at 64×64, the library's ResNet (ResNet-18's shape at ¼ width), 4 seeds (§3.2's count), 5 λ each.</summary>
     public static PicaSettings Settings(RunProfile profile) => profile.Pick(
-        quick: new PicaSettings(Images: 600, ImageSize: 32, Widths: [8, 16, 32], Epochs: 4, ExamsPerBatch: 4, Seeds: 2,
+        quick: new PicaSettings(Images: 600, ImageSize: 16, Widths: [8, 16, 32], Epochs: 8, ExamsPerBatch: 4, Seeds: 2,
             Lambdas: [0.5, 1, 2, 5, 10], TsnePoints: 360),
         full: new PicaSettings(Images: SyntheticUltrasound.DefaultCount(RunProfile.Full), ImageSize: 64, Widths: [16, 32, 64, 128], Epochs: 30, ExamsPerBatch: 16, Seeds: 4,
             Lambdas: [0.5, 1, 2, 5, 10], TsnePoints: 1000));
