@@ -157,6 +157,28 @@ public sealed class PicaStudyResult(PicaSettings settings, ImageDataset data, St
             new StringDataFrameColumn("majority_true_combination", order.Select(Majority)));
     }
 
+    /// <summary>t-SNE of the backbone features f(x) of an example run on up to <see cref="PicaSettings.TsnePoints"/> unlabelled
+    /// training images spread evenly over the split, with each image's cluster and true label combination.</summary>
+    public (double[,] Points, string[] Clusters, string[] Combinations) Embedding(string loss)
+    {
+        var run = Examples[loss];
+        var train = Data.Where(DataSplit.Unlabelled);
+        var n = Math.Min(Settings.TsnePoints, train.Count);
+        int[] chosen = [.. Enumerable.Range(0, n).Select(i => (int)((long)i * train.Count / n))];
+        double[,] features;
+        using (torch.NewDisposeScope())
+        {
+            var (images, _) = train.Batch(chosen);
+            var f = run.Model.Features(images).to(ScalarType.Float64);
+            features = new double[n, f.size(1)];
+            var flat = f.data<double>().ToArray();
+            Buffer.BlockCopy(flat, 0, features, 0, flat.Length * sizeof(double));
+        }
+        var combinations = LabelCombinations.Of(train);
+        return (new Embedding.Tsne { Seed = run.Seed }.FitTransform(features),
+            [.. chosen.Select(i => $"cluster {run.TrainClusters[i]:D2}")], [.. chosen.Select(i => combinations.Name(combinations.Assignments[i]))]);
+    }
+
     public PicaHeadline Headline
     {
         get
