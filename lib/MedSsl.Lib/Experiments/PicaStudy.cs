@@ -157,6 +157,28 @@ public sealed class PicaStudyResult(PicaSettings settings, ImageDataset data, St
             new StringDataFrameColumn("majority_true_combination", order.Select(Majority)));
     }
 
+    /// <summary>t-SNE of the backbone features f(x) of an example run on up to <see cref="PicaSettings.TsnePoints"/> unlabelled
+    /// training images spread evenly over the split, with each image's cluster and true label combination.</summary>
+    public (double[,] Points, string[] Clusters, string[] Combinations) Embedding(string loss)
+    {
+        var run = Examples[loss];
+        var train = Data.Where(DataSplit.Unlabelled);
+        var n = Math.Min(Settings.TsnePoints, train.Count);
+        int[] chosen = [.. Enumerable.Range(0, n).Select(i => (int)((long)i * train.Count / n))];
+        double[,] features;
+        using (torch.NewDisposeScope())
+        {
+            var (images, _) = train.Batch(chosen);
+            var f = run.Model.Features(images).to(ScalarType.Float64);
+            features = new double[n, f.size(1)];
+            var flat = f.data<double>().ToArray();
+            Buffer.BlockCopy(flat, 0, features, 0, flat.Length * sizeof(double));
+        }
+        var combinations = LabelCombinations.Of(train);
+        return (new Embedding.Tsne { Seed = run.Seed }.FitTransform(features),
+            [.. chosen.Select(i => $"cluster {run.TrainClusters[i]:D2}")], [.. chosen.Select(i => combinations.Name(combinations.Assignments[i]))]);
+    }
+
     public PicaHeadline Headline
     {
         get
@@ -230,7 +252,7 @@ public static class PicaStudy
     /// <summary>Quick: 600 images of 32×32, a 3-stage ResNet of width 8–32, 2 seeds; full: the default synthetic set of
     /// 4000 images at 64×64, the library's ResNet (ResNet-18's shape at ¼ width), 4 seeds (§3.2's count), 5 λ each.</summary>
     public static PicaSettings Settings(RunProfile profile) => profile.Pick(
-        quick: new PicaSettings(Images: 600, ImageSize: 32, Widths: [8, 16, 32], Epochs: 4, ExamsPerBatch: 4, Seeds: 2,
+        quick: new PicaSettings(Images: 600, ImageSize: 16, Widths: [8, 16, 32], Epochs: 8, ExamsPerBatch: 4, Seeds: 2,
             Lambdas: [0.5, 1, 2, 5, 10], TsnePoints: 360),
         full: new PicaSettings(Images: SyntheticUltrasound.DefaultCount(RunProfile.Full), ImageSize: 64, Widths: [16, 32, 64, 128], Epochs: 30, ExamsPerBatch: 16, Seeds: 4,
             Lambdas: [0.5, 1, 2, 5, 10], TsnePoints: 1000));

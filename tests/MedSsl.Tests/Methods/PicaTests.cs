@@ -1,5 +1,9 @@
 using System.Globalization;
+using MedSsl.Data;
+using MedSsl.Data.Synthetic;
+using MedSsl.Experiments;
 using MedSsl.Methods;
+using MedSsl.Metrics;
 using MedSsl.Models;
 using MedSsl.Tests.Support;
 using TorchSharp;
@@ -142,4 +146,84 @@ public class PicaTests
         Assert.Equal([6L, 3L], pica.Predict(images).shape);
         Assert.Equal([6L, 8L], pica.Features(images).shape);
     }
+
+    [Fact]
+    public void Algorithm1GivesEachClusterItsMeanLabelVector()
+    {
+        // Labels: liver, kidney, other. Cluster 0 holds two liver images and a liver+kidney one; cluster 1 one "other";
+        // cluster 2 none (it keeps Algorithm 1's zero vector).
+        bool[,] labels = { { true, false, false }, { true, true, false }, { false, false, true }, { true, false, false } };
+        var matching = new ClusterLabelMatching().Fit([0, 0, 1, 0], labels, 3);
+        Expect.Close([1, 1.0 / 3, 0, 0, 0, 1, 0, 0, 0], matching.ClusterLabels.Cast<double>().ToArray(), 1e-15);
+        Assert.Equal([3, 1, 0], matching.ClusterSizes);
+        var scores = matching.Predict([2, 1, 0]);
+        Expect.Close([0, 0, 0, 0, 0, 1, 1, 1.0 / 3, 0], scores.Cast<double>().ToArray(), 1e-15);
+        // At 0.5 cluster 0 says "liver"; the F1-optimal kidney threshold (1/3 on these scores) also says "kidney" there.
+        Assert.Equal([true, false, false], Row(matching.PredictLabels([0], 0.5), 0));
+        Assert.Equal(1.0 / 3, matching.Thresholds.Thresholds[1], 15);
+        Assert.Equal([true, true, false], Row(matching.PredictLabels([0]), 0));
+        Assert.Throws<InvalidOperationException>(() => new ClusterLabelMatching().Predict([0]));
+        var outside = Assert.Throws<ArgumentOutOfRangeException>(() => matching.Predict([3]));
+        Assert.Contains("cluster 3, outside 0..2", outside.Message);
+        var count = Assert.Throws<ArgumentException>(() => new ClusterLabelMatching().Fit([0, 1], labels, 3));
+        Assert.Contains("2 cluster assignments for 4", count.Message);
+    }
+
+    [Fact]
+    public void ClusterScoresGetScikitLearnsF1OptimalThresholds()
+    {
+        // The general threshold search is checked against scikit-learn in MetricsTests
+        // (ThresholdsChosenOnValidationMatchBruteForceAndScoreTheTestSet); here the case Algorithm 1 makes: few distinct
+        // scores, each shared by a whole cluster, so every candidate threshold is a tie group.
+        var rng = new Random(7);
+        const int n = 120, c = 4, k = 6;
+        var assignments = Enumerable.Range(0, n).Select(_ => rng.Next(k)).ToArray();
+        var labels = new bool[n, c];
+        for (var i = 0; i < n; i++)
+            for (var j = 0; j < c; j++) labels[i, j] = rng.NextDouble() < 0.15 + 0.12 * ((assignments[i] + j) % k);
+        var matching = new ClusterLabelMatching().Fit(assignments, labels, k);
+        var scores = matching.Predict(assignments);
+        string Matrix<T>(T[,] m, Func<T, string> f) => "[" + string.Join(",", Enumerable.Range(0, m.GetLength(0)).Select(i =>
+            "[" + string.Join(",", Enumerable.Range(0, m.GetLength(1)).Select(j => f(m[i, j]))) + "]")) + "]";
+        var reference = PyTorchReference.Run($$"""
+            from sklearn.metrics import f1_score
+            y = np.array({{Matrix(labels, b => b ? "1" : "0")}})
+            s = np.array({{Matrix(scores, v => v.ToString("R", CultureInfo.InvariantCulture))}})
+            best = []
+            for j in range(y.shape[1]):
+                cands = np.unique(s[:, j])
+                f1 = [f1_score(y[:, j], (s[:, j] >= t).astype(int), zero_division=0) for t in cands]
+                best.append(float(cands[int(np.argmax(f1))]))   # argmax: the smallest threshold among equal F1
+            emit(best)
+            """);
+        Expect.Close(reference.Doubles(), matching.Thresholds.Thresholds, 1e-12);
+    }
+
+    [Fact]
+    public void SortedSizeDistanceIsTheTotalVariationBetweenSortedShapes()
+    {
+        // Sizes (0.5, 0.3, 0.2) in any cluster order against frequencies (0.6, 0.2, 0.1, 0.1): ½(0.1 + 0.1 + 0.1 + 0.1).
+        Assert.Equal(0.2, PicaStudies.SortedSizeDistance([0.2, 0.5, 0.3], [0.1, 0.6, 0.1, 0.2]), 12);
+        Assert.Equal(0, PicaStudies.SortedSizeDistance([3, 1, 2], [0.5, 1.0 / 3, 1.0 / 6]), 12);
+        Assert.Equal([0.5, 0.25, 0.25, 0], PicaStudies.SortedFractions([2, 0, 2, 1], 4));
+        Assert.Throws<ArgumentException>(() => PicaStudies.SortedSizeDistance([0, 0], [1]));
+    }
+
+    [Fact]
+    public void PretrainBackboneReturnsTheProfilesTrainedBackbone()
+    {
+        // The FixMatch notebook's entry point: PICA + L_SD trained on the unlabelled split, the backbone handed over.
+        var data = SyntheticUltrasound.Make(120, seed: 3, imageSize: 16);
+        using var fresh = PicaStudy.NewBackbone(RunProfile.Quick, seed: 4);
+        using var trained = PicaStudy.PretrainBackbone(data, RunProfile.Quick, seed: 4);
+        Assert.Equal(fresh.FeatureDim, trained.FeatureDim);
+        var before = fresh.parameters().Select(p => p.detach().clone()).ToList();
+        var after = trained.parameters().ToList();
+        Assert.Equal(before.Count, after.Count);
+        Assert.Contains(before.Zip(after), pair => !pair.First.allclose(pair.Second));
+        using var images = data.Batch([0, 1]).Images;
+        Assert.Equal([2L, trained.FeatureDim], trained.call(images).shape);
+    }
+
+    private static bool[] Row(bool[,] m, int i) => [.. Enumerable.Range(0, m.GetLength(1)).Select(j => m[i, j])];
 }
