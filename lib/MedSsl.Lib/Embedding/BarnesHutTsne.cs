@@ -3,10 +3,11 @@ using System.Runtime.InteropServices;
 
 namespace MedSsl.Embedding;
 
-/// <summary>Barnes–Hut t-SNE's objective (van der Maaten 2014, §4.1), as sklearn's _kl_divergence_bh: the gradient
-/// ∂C/∂yᵢ = 4 (F_attr,i − F_rep,i / Z) splits into an attraction over the sparse P, exact in O(nnz(P)), and a
-/// repulsion Σⱼ qᵢⱼZ² (yᵢ − yⱼ) with normaliser Z = Σ_{k≠l} qₖₗZ that a quadtree approximates in O(N log N): a cell
-/// whose squared width is below θ² times its squared distance to yᵢ counts as all its points at its centre of mass.
+/// <summary>Barnes–Hut t-SNE's objective (van der Maaten 2014, §5.1 "Barnes-Hut approximation"), as sklearn's
+/// _kl_divergence_bh: the gradient ∂C/∂yᵢ = 4 (F_attr,i − F_rep,i / Z) splits into an attraction
+/// Σⱼ pᵢⱼ qᵢⱼZ (yᵢ − yⱼ) over the sparse P, exact in O(nnz(P)), and a repulsion Σⱼ (qᵢⱼZ)² (yᵢ − yⱼ) with the
+/// normaliser Z = Σ_{k≠l} (1 + ‖yₖ − yₗ‖²)⁻¹, both of which a quadtree approximates in O(N log N): a cell whose
+/// squared width is below θ² times its squared distance to yᵢ counts as all its points at its centre of mass.
 /// Two dimensions only (a quadtree).</summary>
 public static class BarnesHutTsne
 {

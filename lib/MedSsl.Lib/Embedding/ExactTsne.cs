@@ -3,14 +3,14 @@ using static TorchSharp.torch;
 
 namespace MedSsl.Embedding;
 
-/// <summary>Exact t-SNE's objective (van der Maaten &amp; Hinton 2008, §3.1–3.2) on dense [N, N] libtorch tensors,
+/// <summary>Exact t-SNE's objective (van der Maaten &amp; Hinton 2008, §3) on dense [N, N] libtorch tensors,
 /// as sklearn's _kl_divergence: O(N²) time and memory per iteration, good for a few thousand points.</summary>
 public static class ExactTsne
 {
     private const double MachineEpsilon = 2.220446049250313e-16;
 
-    /// <summary>∂KL/∂yᵢ = 4 Σⱼ (pᵢⱼ − qᵢⱼ)(1 + ‖yᵢ − yⱼ‖²)⁻¹ (yᵢ − yⱼ) (van der Maaten &amp; Hinton 2008, §3.2,
-    /// eq. 5) with the Student-t qᵢⱼ ∝ (1 + ‖yᵢ − yⱼ‖²)⁻¹ clamped at machine ε, and KL(P‖Q) when asked (NaN
+    /// <summary>∂KL/∂yᵢ = 4 Σⱼ (pᵢⱼ − qᵢⱼ)(1 + ‖yᵢ − yⱼ‖²)⁻¹ (yᵢ − yⱼ) (van der Maaten &amp; Hinton 2008, §3)
+    /// with the Student-t qᵢⱼ ∝ (1 + ‖yᵢ − yⱼ‖²)⁻¹ clamped at machine ε, and KL(P‖Q) when asked (NaN
     /// otherwise). p [N, N] with a zero diagonal, y [N, C]. Two [N, N] buffers, everything else in place: each
     /// step is bound by memory traffic.</summary>
     public static (Tensor Gradient, double Error) Gradient(Tensor p, Tensor y, bool withError)

@@ -7,7 +7,7 @@ namespace MedSsl.Embedding;
 /// holds, the square of its widest side, and its depth (the root is 0).</summary>
 public readonly record struct QuadTreeCell(double CentreX, double CentreY, int Count, double SquaredWidth, int Depth, bool IsLeaf);
 
-/// <summary>The Barnes–Hut quadtree of a 2-d embedding (Barnes &amp; Hut 1986; van der Maaten 2014, §4.1), rebuilt
+/// <summary>The Barnes–Hut quadtree of a 2-d embedding (Barnes &amp; Hut 1986; van der Maaten 2014, §5.1), rebuilt
 /// every iteration. Cells are split at their centre like sklearn's _QuadTree: the root spans the points' bounding
 /// box (its upper bounds pushed out by 0.1 % or 1e-3 so every point lies strictly inside), a cell with one point — or
 /// with points all within 1e-6 of each other in every coordinate, which count as duplicates — is a leaf, empty
@@ -153,7 +153,7 @@ public sealed class QuadTree
     }
 
     /// <summary>The repulsion on a point at (x, y), summed over the cells the Barnes–Hut criterion opens
-    /// (van der Maaten 2014, §4.1): with qZ = (1 + ‖y − y_cell‖²)⁻¹ per cell of N_cell points,
+    /// (van der Maaten 2014, §5.1): with qZ = (1 + ‖y − y_cell‖²)⁻¹ per cell of N_cell points,
     /// Z-part Σ N_cell·qZ and force Σ N_cell·qZ²·(y − y_cell). The point's own leaf (and its duplicates) is left
     /// out, as in sklearn's summarize.</summary>
     public (double ForceX, double ForceY, double Z) Repulsion(double x, double y)

@@ -157,7 +157,7 @@ public sealed class Tsne
         var largest = scores.abs().argmax(0, keepdim: true);
         scores = scores * scores.gather(0, largest).sign();
         var std = scores.select(1, 0).std(unbiased: false).ToDouble();   // numpy's std: ddof = 0
-        return (scores / std * 1e-4).contiguous().data<double>().ToArray();
+        return (scores / std * 1e-4).cpu().contiguous().data<double>().ToArray();
     }
 
     private double[] RandomInit(long n)

@@ -22,13 +22,13 @@ public sealed record SparseMatrix(int Size, int[] RowStart, int[] Columns, doubl
 }
 
 /// <summary>t-SNE's input similarities: Gaussian conditionals p_{j|i} whose precision is fitted to the perplexity,
-/// symmetrised into joint probabilities p_ij = (p_{j|i} + p_{i|j}) / 2N (van der Maaten &amp; Hinton 2008, §2;
-/// van der Maaten 2014, §3 for the sparse form on the 3·perplexity nearest neighbours).</summary>
+/// symmetrised into joint probabilities p_ij = (p_{j|i} + p_{i|j}) / 2N (van der Maaten &amp; Hinton 2008, §2 and §3.1;
+/// van der Maaten 2014, §4 "Approximating input similarities" for the sparse form on the 3·perplexity nearest neighbours).</summary>
 public static class TsneAffinities
 {
     private const double MachineEpsilon = 2.220446049250313e-16;
 
-    /// <summary>sklearn's neighbour count for Barnes–Hut: min(N − 1, ⌊3·perplexity + 1⌋) (van der Maaten 2014, §3).</summary>
+    /// <summary>sklearn's neighbour count for Barnes–Hut: min(N − 1, ⌊3·perplexity + 1⌋) (van der Maaten 2014, §4).</summary>
     public static int NeighbourCount(int n, double perplexity) => Math.Min(n - 1, (int)(3.0 * perplexity + 1));
 
     /// <summary>The k nearest neighbours of every row of x [N, D] (Euclidean, the row itself excluded), nearest
@@ -53,8 +53,8 @@ public static class TsneAffinities
             var squared = part.CheckedMatMul(data.t()).mul_(-2.0).add_(norms.narrow(0, start, rows).unsqueeze(1)).add_(norms.unsqueeze(0)).clamp_(min: 0);
             using (var self = squared.diagonal(offset: start)) self.fill_(double.PositiveInfinity);
             var (values, columns) = squared.topk(k, dim: 1, largest: false, sorted: true);
-            values.data<double>().CopyTo(distances.AsSpan(start * k, rows * k));
-            var longs = columns.data<long>().ToArray();
+            values.cpu().data<double>().CopyTo(distances.AsSpan(start * k, rows * k));
+            var longs = columns.cpu().data<long>().ToArray();
             for (var i = 0; i < longs.Length; i++) indices[start * k + i] = (int)longs[i];
         }
         return (indices, distances);
@@ -92,7 +92,7 @@ public static class TsneAffinities
         return beta;
     }
 
-    /// <summary>Sparse joint probabilities for Barnes–Hut t-SNE (van der Maaten 2014, §3; sklearn's
+    /// <summary>Sparse joint probabilities for Barnes–Hut t-SNE (van der Maaten 2014, §4; sklearn's
     /// _joint_probabilities_nn): conditionals on the ⌊3·perplexity + 1⌋ nearest neighbours, P = (C + Cᵀ) / Σ(C + Cᵀ).</summary>
     public static SparseMatrix NearestNeighbourJointProbabilities(Tensor x, double perplexity)
     {
@@ -157,7 +157,7 @@ public static class TsneAffinities
         var data = x.detach().to(ScalarType.Float64, disposeAfter: false);
         var norms = (data * data).sum(1, keepdim: true);
         var squared = data.CheckedMatMul(data.t()).mul_(-2.0).add_(norms).add_(norms.t()).clamp_(min: 0);
-        var distances = squared.data<double>().ToArray();
+        var distances = squared.cpu().data<double>().ToArray();
         var conditional = new double[n * n];
         Parallel.For(0, n, () => new double[2 * (n - 1)], (i, _, buffer) =>
         {
