@@ -13,13 +13,24 @@ public enum TsneInit
     Random,
 }
 
-/// <summary>Exact t-SNE (van der Maaten &amp; Hinton 2008) on libtorch tensors, following
-/// sklearn.manifold.TSNE(method="exact") step for step: per-point binary search on the Gaussian precision β
-/// to reach the perplexity, symmetrised P, Student-t Q, early exaggeration 12 for the first 250 iterations
-/// with momentum 0.5 then 0.8, sklearn's adaptive gains, learning rate "auto" = max(N / exaggeration / 4, 50).
-/// Every step is a handful of dense [N, N] tensor operations: good for a few thousand points.</summary>
+/// <summary>How t-SNE computes its gradient.</summary>
+public enum TsneMethod
+{
+    /// <summary>van der Maaten 2014: P on the 3·perplexity nearest neighbours, repulsion from a quadtree with
+    /// opening angle <see cref="Tsne.Angle"/>. O(N log N) per iteration; 2-d embeddings only. sklearn's default.</summary>
+    BarnesHut,
+    /// <summary>van der Maaten &amp; Hinton 2008: dense P and Q, O(N²) time and memory per iteration.</summary>
+    Exact,
+}
+
+/// <summary>t-SNE following sklearn.manifold.TSNE step for step: per-point binary search on the Gaussian precision
+/// to reach the perplexity, symmetrised P, Student-t Q, early exaggeration 12 for the first 250 iterations with
+/// momentum 0.5 then 0.8, sklearn's adaptive gains, learning rate "auto" = max(N / exaggeration / 4, 50), the KL
+/// and gradient-norm checks every 50 iterations. Barnes–Hut (<see cref="BarnesHutTsne"/>, the default as in sklearn)
+/// or exact (<see cref="ExactTsne"/>).</summary>
 public sealed class Tsne
 {
+    public TsneMethod Method { get; init; } = TsneMethod.BarnesHut;
     public int Components { get; init; } = 2;
     public double Perplexity { get; init; } = 30;
     public double EarlyExaggeration { get; init; } = 12;
@@ -27,8 +38,12 @@ public sealed class Tsne
     public double? LearningRate { get; init; }
     public int MaxIter { get; init; } = 1000;
     public TsneInit Init { get; init; } = TsneInit.Pca;
+    /// <summary>Barnes–Hut's opening angle θ (sklearn's angle, default 0.5): a quadtree cell stands for its points
+    /// when its width is below θ times its distance. 0 is exact repulsion (and slow).</summary>
+    public double Angle { get; init; } = 0.5;
     public int Seed { get; init; }
-    /// <summary>Float64 by default (P spans many orders of magnitude); Float32 is faster and usually enough.</summary>
+    /// <summary>Exact method only: the dtype of its [N, N] work, float64 by default (P spans many orders of
+    /// magnitude); float32 is faster and usually enough. Barnes–Hut works in float64 throughout.</summary>
     public ScalarType DType { get; init; } = ScalarType.Float64;
 
     /// <summary>The fitted embedding [N, Components] (float32, like sklearn's output dtype is the input's).</summary>
@@ -38,8 +53,8 @@ public sealed class Tsne
     /// <summary>Iterations run (fewer than MaxIter when the optimisation stopped making progress).</summary>
     public int Iterations { get; private set; }
 
-    private const int ExplorationIterations = 250, CheckEvery = 50;
-    private const double MinGradNorm = 1e-7, MachineEpsilon = 2.220446049250313e-16;
+    private const int ExplorationIterations = 250, CheckEvery = 50, IterationsWithoutProgress = 300;
+    private const double MinGradNorm = 1e-7, MinGain = 0.01;
 
     public Tensor FitTransform(Tensor x) => Fit(x).Embedding!;
 
@@ -56,148 +71,107 @@ public sealed class Tsne
     /// <summary>Fits the embedding of the rows of x [N, D].</summary>
     public Tsne Fit(Tensor x)
     {
-        if (x.dim() != 2) throw new ArgumentException($"t-SNE needs data [N, D], got [{string.Join(", ", x.shape)}]", nameof(x));
-        var n = x.size(0);
-        if (Perplexity <= 0 || Perplexity >= n)
-            throw new ArgumentOutOfRangeException(nameof(Perplexity), Perplexity, $"perplexity must be in (0, N = {n})");
-        if (Components < 1 || MaxIter <= ExplorationIterations)
-            throw new ArgumentException($"need Components ≥ 1 and MaxIter > {ExplorationIterations}");
+        Validate(x);
+        var n = (int)x.size(0);
         Embedding?.Dispose();
         using (torch.no_grad())
-        using (var scope = torch.NewDisposeScope())
         {
-            var data = x.detach().to(DType);
-            var p = JointProbabilities(data);
-            var y = Init == TsneInit.Pca ? PcaInit(data) : RandomInit(n);
+            using var objective = Method == TsneMethod.BarnesHut
+                ? (ITsneObjective)new BarnesHutTsne.Workspace(TsneAffinities.NearestNeighbourJointProbabilities(x, Perplexity), Angle)
+                : new ExactTsne.Objective(TsneAffinities.DenseJointProbabilities(x, Perplexity, DType), Components);
+            var y = Init == TsneInit.Pca ? PcaInit(x) : RandomInit(n);
             var rate = LearningRate ?? Math.Max(n / EarlyExaggeration / 4, 50);
-            var update = torch.zeros_like(y);
-            var gains = torch.ones_like(y);
-            p.mul_(EarlyExaggeration);
-            var it = Descend(p, y, update, gains, 0, ExplorationIterations, 0.5, rate, ExplorationIterations);
-            p.div_(EarlyExaggeration);
-            Iterations = Descend(p, y, update, gains, it, MaxIter, 0.8, rate, 300);
-            Embedding = y.to(ScalarType.Float32).MoveToOuterDisposeScope();
+            var update = new double[y.Length];
+            var gains = new double[y.Length];
+            Array.Fill(gains, 1.0);
+            objective.Exaggerate(EarlyExaggeration);
+            var it = Descend(objective, y, update, gains, 0, ExplorationIterations, 0.5, rate, ExplorationIterations);
+            objective.Exaggerate(1 / EarlyExaggeration);
+            Iterations = Descend(objective, y, update, gains, it, MaxIter, 0.8, rate, IterationsWithoutProgress);
+            Embedding = torch.tensor(y, [n, Components], ScalarType.Float32);
         }
         return this;
     }
 
-    /// <summary>sklearn's _gradient_descent: momentum with per-coordinate gains (+0.2 when the gradient
-    /// changes sign against the last update, ×0.8 otherwise, at least 0.01). Returns the next iteration.</summary>
-    private int Descend(Tensor p, Tensor y, Tensor update, Tensor gains, int start, int end, double momentum,
-        double rate, int iterationsWithoutProgress)
+    private void Validate(Tensor x)
     {
+        if (x.dim() != 2) throw new ArgumentException($"t-SNE needs data [N, D], got [{string.Join(", ", x.shape)}]", nameof(x));
+        var n = x.size(0);
+        if (n < 2) throw new ArgumentException($"t-SNE needs at least 2 points, got {n}", nameof(x));
+        if (Perplexity <= 0 || Perplexity >= n)
+            throw new ArgumentOutOfRangeException(nameof(Perplexity), Perplexity, $"perplexity must be in (0, N = {n})");
+        if (Components < 1 || MaxIter <= ExplorationIterations)
+            throw new ArgumentException($"need Components ≥ 1 and MaxIter > {ExplorationIterations}");
+        if (Method == TsneMethod.BarnesHut && Components != 2)
+            throw new ArgumentException($"Barnes–Hut t-SNE embeds in 2 dimensions (a quadtree), not {Components}; use Method = TsneMethod.Exact");
+        if (!(Angle >= 0 && Angle <= 1)) throw new ArgumentOutOfRangeException(nameof(Angle), Angle, "the Barnes–Hut angle must be in [0, 1]");
+        using (var finite = x.isfinite().all())
+            if (!finite.item<bool>()) throw new ArgumentException("t-SNE input contains NaN or infinite values", nameof(x));
+    }
+
+    /// <summary>sklearn's _gradient_descent: momentum with per-coordinate gains (+0.2 when the gradient changes sign
+    /// against the last update, ×0.8 otherwise, at least 0.01); every 50 iterations the KL is checked for progress
+    /// and the norm of the gained gradient against 10⁻⁷. Returns the next iteration.</summary>
+    private int Descend(ITsneObjective objective, double[] y, double[] update, double[] gains, int start, int end,
+        double momentum, double rate, int iterationsWithoutProgress)
+    {
+        var grad = new double[y.Length];
         var bestError = double.PositiveInfinity;
         var bestIteration = start;
         for (var i = start; i < end; i++)
         {
-            using var scope = torch.NewDisposeScope();
             var check = (i + 1) % CheckEvery == 0;
-            var (grad, error) = Gradient(p, y, check);
-            var increase = (update * grad) < 0.0;
-            gains.copy_(torch.where(increase, gains + 0.2, gains * 0.8).clamp_(min: 0.01));
-            grad.mul_(gains);
-            update.mul_(momentum).add_(grad, -rate);
-            y.add_(update);
+            var error = objective.Gradient(y, grad, check);
+            double squaredNorm = 0;
+            for (var c = 0; c < y.Length; c++)
+            {
+                var gain = update[c] * grad[c] < 0 ? gains[c] + 0.2 : gains[c] * 0.8;
+                gains[c] = Math.Max(gain, MinGain);
+                var g = grad[c] * gains[c];
+                squaredNorm += g * g;
+                update[c] = momentum * update[c] - rate * g;
+                y[c] += update[c];
+            }
             if (!check) continue;
             KlDivergence = error;
             if (error < bestError) { bestError = error; bestIteration = i; }
             else if (i - bestIteration > iterationsWithoutProgress) return i + 1;
-            if (grad.norm().ToDouble() <= MinGradNorm) return i + 1;
+            if (Math.Sqrt(squaredNorm) <= MinGradNorm) return i + 1;
         }
         return end;
     }
 
-    /// <summary>∂KL/∂yᵢ = 4 Σⱼ (pᵢⱼ − qᵢⱼ)(1 + ‖yᵢ − yⱼ‖²)⁻¹ (yᵢ − yⱼ), and KL(P‖Q) when asked. Two [N, N]
-    /// buffers, everything else in place: at a few thousand points each step is bound by memory traffic.</summary>
-    private static (Tensor grad, double error) Gradient(Tensor p, Tensor y, bool withError)
-    {
-        var kernel = ZeroDiagonal(SquaredDistances(y).add_(1.0).reciprocal_());   // Student t, one degree of freedom
-        var q = kernel.div(kernel.sum()).clamp_(min: MachineEpsilon);
-        var error = withError ? (p * (p.clamp(min: MachineEpsilon) / q).log()).sum().ToDouble() : double.NaN;
-        var w = q.neg_().add_(p).mul_(kernel);                                          // (p − q) ⊙ kernel, in q's buffer
-        var grad = (w.sum(1, keepdim: true) * y - w.matmul(y)).mul_(4.0);
-        return (grad, error);
-    }
-
-    /// <summary>Symmetrised joint probabilities pᵢⱼ = (pⱼ|ᵢ + pᵢ|ⱼ) / Σ, each conditional a Gaussian on the
-    /// squared distances whose precision β is found by bisection so that its entropy is log(perplexity)
-    /// (sklearn's _binary_search_perplexity: 100 steps, tolerance 1e-5, all rows at once).</summary>
-    private Tensor JointProbabilities(Tensor x)
+    /// <summary>sklearn's PCA init: principal component scores (sign fixed so each column's largest |score| is
+    /// positive, like svd_flip), divided by the first column's std and multiplied by 1e-4. Row-major [N·C].</summary>
+    private double[] PcaInit(Tensor x)
     {
         using var scope = torch.NewDisposeScope();
-        var n = x.size(0);
-        var distances = SquaredDistances(x);
-        var target = Math.Log(Perplexity);
-        var beta = torch.ones([n, 1], DType);
-        var low = torch.full([n, 1], double.NegativeInfinity, DType);
-        var high = torch.full([n, 1], double.PositiveInfinity, DType);
-        var done = torch.zeros([n, 1], ScalarType.Bool);
-        Tensor conditional = null!;
-        for (var step = 0; step < 100; step++)
-        {
-            using var stepScope = torch.NewDisposeScope();
-            var unnormalised = ZeroDiagonal((distances * -beta).exp());
-            var sum = unnormalised.sum(1, keepdim: true);
-            sum = torch.where(sum.eq(0.0), sum + 1e-8, sum);
-            var pi = unnormalised / sum;
-            var entropy = sum.log() + beta * (distances * pi).sum(1, keepdim: true);
-            var diff = entropy - target;
-            // Rows already within tolerance keep their β and P, as sklearn's per-row loop breaks there.
-            var converged = done | (diff.abs() <= 1e-5);
-            var keep = conditional is null ? pi : torch.where(done, conditional, pi);
-            conditional?.Dispose();
-            conditional = keep.MoveToOuterDisposeScope();
-            var tooFlat = diff > 0.0;   // entropy too high: sharpen (raise β)
-            var newLow = torch.where(tooFlat, beta, low);
-            var newHigh = torch.where(tooFlat, high, beta);
-            var raised = torch.where(high.isfinite(), (beta + high) / 2.0, beta * 2.0);
-            var lowered = torch.where(low.isfinite(), (beta + low) / 2.0, beta / 2.0);
-            var next = torch.where(tooFlat, raised, lowered);
-            beta.copy_(torch.where(converged, beta, next));
-            low.copy_(torch.where(converged, low, newLow));
-            high.copy_(torch.where(converged, high, newHigh));
-            done.copy_(converged);
-            if (done.all().item<bool>()) break;
-        }
-        var joint = conditional + conditional.t();
-        var total = Math.Max(joint.sum().ToDouble(), MachineEpsilon);
-        return ZeroDiagonal(joint.div_(total).clamp_(min: MachineEpsilon)).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>sklearn's PCA init: principal component scores (sign fixed so each column's largest
-    /// |score| is positive, like svd_flip), divided by the first column's std and multiplied by 1e-4.</summary>
-    private Tensor PcaInit(Tensor x)
-    {
-        using var scope = torch.NewDisposeScope();
-        var centred = x - x.mean([0], keepdim: true);
+        var data = x.detach().to(ScalarType.Float64);
+        var centred = data - data.mean([0], keepdim: true);
         var (_, eigenvectors) = torch.linalg.eigh(centred.t().matmul(centred));
         var d = x.size(1);
-        var components = eigenvectors.flip(1).narrow(1, 0, Math.Min(Components, d));   // eigenvalues ascend
+        if (d < Components)
+            throw new ArgumentException($"PCA init needs at least {Components} input features, the data has {d}");
+        var components = eigenvectors.flip(1).narrow(1, 0, Components);   // eigenvalues ascend
         var scores = centred.matmul(components);
         var largest = scores.abs().argmax(0, keepdim: true);
         scores = scores * scores.gather(0, largest).sign();
-        if (scores.size(1) < Components)
-            throw new ArgumentException($"PCA init needs at least {Components} input features, the data has {d}");
         var std = scores.select(1, 0).std(unbiased: false).ToDouble();   // numpy's std: ddof = 0
-        return (scores / std * 1e-4).MoveToOuterDisposeScope();
+        return (scores / std * 1e-4).cpu().contiguous().data<double>().ToArray();
     }
 
-    private Tensor RandomInit(long n)
+    private double[] RandomInit(long n)
     {
         using var generator = new SeededRandom(Seed).TorchGenerator();
-        return torch.randn([n, Components], DType, generator: generator).mul_(1e-4);
+        using var noise = torch.randn([n, Components], ScalarType.Float64, generator: generator).mul_(1e-4);
+        return noise.data<double>().ToArray();
     }
+}
 
-    private static Tensor ZeroDiagonal(Tensor square)
-    {
-        using var diagonal = square.diagonal();
-        diagonal.fill_(0);
-        return square;
-    }
-
-    private static Tensor SquaredDistances(Tensor a)
-    {
-        using var norms = (a * a).sum(1, keepdim: true);
-        return a.matmul(a.t()).mul_(-2.0).add_(norms).add_(norms.t()).clamp_(min: 0);
-    }
+/// <summary>What the optimiser needs from a t-SNE method: the gradient of KL(P‖Q) at an embedding (row-major
+/// [N·C]), the KL itself when asked (NaN otherwise), and P scaled in place for early exaggeration.</summary>
+internal interface ITsneObjective : IDisposable
+{
+    double Gradient(double[] y, double[] gradient, bool withError);
+    void Exaggerate(double factor);
 }

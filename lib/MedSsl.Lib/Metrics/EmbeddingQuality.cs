@@ -17,23 +17,25 @@ public static class EmbeddingQuality
             throw new ArgumentException($"x has {n} rows but the embedding has {embedding.GetLength(0)}", nameof(embedding));
         if (k < 1 || k >= n / 2.0)
             throw new ArgumentOutOfRangeException(nameof(k), k, $"k must be in [1, n/2) with n = {n}");
-        var rank = new int[n];
-        var order = new int[n];
-        var distances = new double[n];
-        double penalty = 0;
-        for (var i = 0; i < n; i++)
+        // Per point: its k nearest in the embedding, then each one's input rank counted directly (O(n) per
+        // neighbour) instead of sorting all n input distances. The penalty is an integer sum: the same in any order.
+        long penalty = 0;
+        Parallel.For(0, n, () => (Input: new double[n], Embedded: new double[n], Nearest: new int[k], Sum: 0L), (i, _, work) =>
         {
-            // Ranks of all points around i in the input space (i itself gets rank 0).
-            SquaredDistances(x, i, distances);
-            distances[i] = double.NegativeInfinity;
-            SortedIndices(distances, order);
-            for (var r = 0; r < n; r++) rank[order[r]] = r;
-            // The k nearest neighbours of i in the embedding.
-            SquaredDistances(embedding, i, distances);
-            distances[i] = double.NegativeInfinity;
-            SortedIndices(distances, order);
-            for (var r = 1; r <= k; r++) penalty += Math.Max(0, rank[order[r]] - k);
-        }
+            SquaredDistances(x, i, work.Input);
+            SquaredDistances(embedding, i, work.Embedded);
+            Nearest(work.Embedded, i, work.Nearest);
+            foreach (var j in work.Nearest)
+            {
+                // r(i, j): 1 + the points other than i closer to i than j in the input space (ties by index).
+                var rank = 1;
+                var dj = work.Input[j];
+                for (var m = 0; m < n; m++)
+                    if (m != i && (work.Input[m] < dj || (work.Input[m] == dj && m < j))) rank++;
+                work.Sum += Math.Max(0, rank - k);
+            }
+            return work;
+        }, work => Interlocked.Add(ref penalty, work.Sum));
         return 1 - penalty * 2.0 / (n * (double)k * (2.0 * n - 3.0 * k - 1.0));
     }
 
@@ -62,10 +64,18 @@ public static class EmbeddingQuality
         }
     }
 
-    /// <summary>Indices sorted by distance, ties by index (a stable order).</summary>
-    private static void SortedIndices(double[] distances, int[] order)
+    /// <summary>The nearest.Length points other than i with the smallest distances, ties by index, nearest first.</summary>
+    private static void Nearest(double[] distances, int i, int[] nearest)
     {
-        for (var j = 0; j < order.Length; j++) order[j] = j;
-        Array.Sort(order, (p, q) => distances[p] != distances[q] ? distances[p].CompareTo(distances[q]) : p.CompareTo(q));
+        var count = 0;
+        for (var m = 0; m < distances.Length; m++)
+        {
+            if (m == i) continue;
+            var d = distances[m];
+            if (count == nearest.Length && d >= distances[nearest[count - 1]]) continue;   // m > every index kept: it loses ties
+            var at = count == nearest.Length ? count - 1 : count++;
+            while (at > 0 && distances[nearest[at - 1]] > d) { nearest[at] = nearest[at - 1]; at--; }
+            nearest[at] = m;
+        }
     }
 }
