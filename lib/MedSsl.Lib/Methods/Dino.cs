@@ -69,7 +69,12 @@ public sealed class Dino : ITrainingMethod<Tensor>, IDisposable
         generator = new SeededRandom(this.options.Seed).TorchGenerator();
         globalView = new RandomResizedCrop(this.options.GlobalCropSize, this.options.GlobalScale.Min, this.options.GlobalScale.Max);
         localView = new RandomResizedCrop(this.options.LocalCropSize, this.options.LocalScale.Min, this.options.LocalScale.Max);
-        using (torch.no_grad()) centre = torch.zeros(1, student.call(torch.zeros(1, 3, this.options.GlobalCropSize, this.options.GlobalCropSize)).size(1));
+        // The centre has one entry per output (prototype); a forward pass in eval mode tells how many.
+        student.eval();
+        using (torch.no_grad())
+        using (var probe = student.call(torch.zeros(2, 3, this.options.GlobalCropSize, this.options.GlobalCropSize)))
+            centre = torch.zeros(1, probe.size(1)).DetachFromDisposeScope();
+        student.train();
     }
 
     public BackboneWithHead Student { get; }
