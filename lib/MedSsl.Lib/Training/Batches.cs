@@ -41,6 +41,15 @@ public static class Batches
         }
     }
 
+    /// <summary>As <see cref="Shuffled"/> for images without targets (self-supervised pre-training): the inputs of each
+    /// mini-batch.</summary>
+    public static IEnumerable<Tensor> Unlabelled(Tensor inputs, int batchSize, Generator generator, int epochs = 1)
+    {
+        // Made now and kept out of any dispose scope: the batches are drawn later, under the trainer's per-step scopes.
+        var indices = torch.arange(inputs.size(0)).DetachFromDisposeScope();
+        return Shuffled(inputs, indices, batchSize, generator, epochs).Select(batch => batch.Inputs);
+    }
+
     /// <summary>The number of batches in one pass over <paramref name="count"/> items.</summary>
     public static int PerEpoch(long count, int batchSize) => (int)((count + batchSize - 1) / batchSize);
 

@@ -41,6 +41,21 @@ public static class ImageOps
         return nn.functional.grid_sample(x, grid, GridSampleMode.Nearest, GridSamplePaddingMode.Zeros, align_corners: false).MoveToOuterDisposeScope();   // nearest, zeros
     }
 
+    /// <summary>Crops each image to the box of width w[b] and height h[b] (fractions of the side) centred at
+    /// (cx[b], cy[b]) (fractions of the side from the top-left corner) and resizes it bilinearly to
+    /// <paramref name="outHeight"/>×<paramref name="outWidth"/>, as torchvision's resized_crop.</summary>
+    public static Tensor ResizedCrop(Tensor x, Tensor cx, Tensor cy, Tensor w, Tensor h, int outHeight, int outWidth)
+    {
+        long b = x.size(0);
+        using var scope = torch.NewDisposeScope();
+        using var zero = torch.zeros(b, ScalarType.Float64);
+        // Normalised coordinates: the output's [−1, 1] maps onto the box [2c − 1 − w, 2c − 1 + w].
+        var theta = torch.stack([w.to(ScalarType.Float64), zero, cx.to(ScalarType.Float64) * 2 - 1,
+            zero, h.to(ScalarType.Float64), cy.to(ScalarType.Float64) * 2 - 1], 1).view(b, 2, 3);
+        var grid = nn.functional.affine_grid(theta.to(x.dtype), [b, x.size(1), outHeight, outWidth], align_corners: false);
+        return nn.functional.grid_sample(x, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Border, align_corners: false).MoveToOuterDisposeScope();
+    }
+
     /// <summary>Counter-clockwise rotation by degrees[b] about the centre (PIL's Image.rotate).</summary>
     public static Tensor Rotate(Tensor x, Tensor degrees)
     {
