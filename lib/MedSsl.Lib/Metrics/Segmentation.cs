@@ -10,6 +10,24 @@ public static class Segmentation
         return sizeA + sizeB == 0 ? 1 : 2.0 * inter / (sizeA + sizeB);
     }
 
+    /// <summary>Dice of one class between two label maps of any shape (e.g. volumes [D, H, W] flattened): A = voxels
+    /// where <paramref name="predicted"/> is <paramref name="label"/>, B = the same in <paramref name="reference"/>;
+    /// 1 when the class is in neither.</summary>
+    public static double Dice(ReadOnlySpan<byte> predicted, ReadOnlySpan<byte> reference, byte label)
+    {
+        if (predicted.Length != reference.Length)
+            throw new ArgumentException($"label maps differ in size: {predicted.Length} predicted vs {reference.Length} reference voxels");
+        int inter = 0, sizeA = 0, sizeB = 0;
+        for (var i = 0; i < predicted.Length; i++)
+        {
+            bool a = predicted[i] == label, b = reference[i] == label;
+            if (a) sizeA++;
+            if (b) sizeB++;
+            if (a && b) inter++;
+        }
+        return sizeA + sizeB == 0 ? 1 : 2.0 * inter / (sizeA + sizeB);
+    }
+
     /// <summary>IoU (Jaccard) = |A∩B| / |A∪B|; 1 when both masks are empty.</summary>
     public static double Iou(bool[,] a, bool[,] b)
     {

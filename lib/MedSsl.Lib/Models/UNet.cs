@@ -72,6 +72,14 @@ public sealed class UNet : nn.Module<Tensor, Tensor>
         return head.call(features);
     }
 
+    /// <summary>Sets every output's bias to <paramref name="value"/>, e.g. log(π/(1 − π)) so sigmoid outputs start
+    /// at a prior π for rare foreground (Lin et al. 2017, §4.1, "Initialization") instead of 0.5.</summary>
+    public void SetOutputBias(double value)
+    {
+        using var noGrad = torch.no_grad();
+        head.bias!.fill_(value);
+    }
+
     private static Sequential DoubleConv(long inChannels, long outChannels) => nn.Sequential(
         nn.Conv2d(inChannels, outChannels, 3, padding: 1, bias: false),
         nn.BatchNorm2d(outChannels),

@@ -43,6 +43,15 @@ public static class Schedules
         return start * Math.Pow(gamma, step / every);
     }
 
+    /// <summary>Exponential decay from <paramref name="start"/> to <paramref name="end"/> over <paramref name="total"/> steps:
+    /// start·(end/start)^(t/T), e.g. Adam 1e-4 → 1e-5 "exponentially decreasing" (Petit et al. 2021, §4.1.3).</summary>
+    public static double Exponential(int step, int total, double start, double end)
+    {
+        Check(step, total);
+        if (start <= 0 || end <= 0) throw new ArgumentOutOfRangeException(nameof(start), "an exponential decay needs positive rates");
+        return start * Math.Pow(end / start, Math.Min(step, total) / (double)total);
+    }
+
     /// <summary>Linear interpolation from <paramref name="start"/> to <paramref name="end"/> over <paramref name="total"/> steps.</summary>
     public static double Linear(int step, int total, double start, double end)
     {

@@ -1,4 +1,5 @@
 using MedSsl.Data;
+using MedSsl.Data.Formats;
 using MedSsl.Data.Loaders;
 using MedSsl.Data.Synthetic;
 
@@ -134,5 +135,48 @@ public class SyntheticCtTests
         var e = Assert.Throws<DataFormatException>(() => VolumeFolder.Load(dir));
         Assert.EndsWith("case000.nii.gz", e.Path);
         Assert.Contains("mask value 7", e.Problem);
+    }
+
+    [Fact]
+    public void AnOrganMarkedAnnotatedButAbsentFromItsMaskIsAnError()
+    {
+        // A real folder whose second mask lost the pancreas (value 5): the α = 100 % manifest marks it annotated.
+        var dir = Path.Combine(Fixture.TempDir(), "ct");
+        var data = SyntheticCt.Make(2, seed: 3, depth: 8, size: 16);
+        VolumeFolder.Write(data, dir);
+        var v = data[1];
+        var mask = Array.ConvertAll(v.Mask, m => m == 5 ? 0f : m);
+        Nifti.Write(Path.Combine(dir, "masks", "case001.nii.gz"), v.Width, v.Height, v.Depth, mask, NiftiDataType.UInt8, v.Spacing, v.Affine);
+        var e = Assert.Throws<DataFormatException>(() => VolumeFolder.Load(dir));
+        Assert.EndsWith(Path.Combine("masks", "case001.nii.gz"), e.Path);
+        Assert.Contains("row 2 marks 'pancreas' (value 5) annotated but the mask has no voxel of it", e.Problem);
+        Assert.Contains("volumes.csv", e.Problem);
+
+        // Marked missing (0) instead, the same mask is a valid partial annotation.
+        var manifest = Path.Combine(dir, "volumes.csv");
+        var lines = File.ReadAllLines(manifest);
+        var cells = lines[2].Split(',');
+        cells[Array.IndexOf(lines[0].Split(','), "pancreas")] = "0";
+        lines[2] = string.Join(',', cells);
+        File.WriteAllLines(manifest, lines);
+        var partial = VolumeFolder.Load(dir);
+        Assert.False(partial.IsAnnotated(1, 4));
+        Assert.True(partial.IsAnnotated(0, 4));
+    }
+
+    [Fact]
+    public void APartialManifestWithAMaskValueBeyondTheOrgansNamesTheFileAndTheValue()
+    {
+        // Partially annotated set: value 9 in a mask of 7 organs.
+        var dir = Path.Combine(Fixture.TempDir(), "ct");
+        var data = SyntheticCt.Make(2, seed: 5, depth: 8, size: 16);
+        VolumeFolder.Write(data, dir, alphas: [0.5], seed: 5);
+        var v = data[0];
+        var mask = Array.ConvertAll(v.Mask, m => (float)m);
+        mask[17] = 9;
+        Nifti.Write(Path.Combine(dir, "masks", "case000.nii.gz"), v.Width, v.Height, v.Depth, mask, NiftiDataType.UInt8, v.Spacing, v.Affine);
+        var e = Assert.Throws<DataFormatException>(() => VolumeFolder.Load(Path.Combine(dir, "volumes_alpha50.csv")));
+        Assert.EndsWith(Path.Combine("masks", "case000.nii.gz"), e.Path);
+        Assert.Contains("mask value 9 is not a label in 0..7", e.Problem);
     }
 }

@@ -17,6 +17,10 @@ public class SharedPiecesTests
         Assert.Equal(0.0, Schedules.Cosine(10, 10, 1, 0), 12);
         Assert.Equal(0.2 + 0.8 * (1 + Math.Cos(Math.PI * 0.3)) / 2, Schedules.Cosine(3, 10, 1, 0.2), 12);
         Assert.Equal(0.03 * Math.Cos(7 * Math.PI / 16), Schedules.FixMatchCosine(100, 100, 0.03), 12);
+        // Petit et al.'s 1e-4 → 1e-5: 1e-4.5 half-way, the end rate after the last step.
+        Assert.Equal(1e-4, Schedules.Exponential(0, 10, 1e-4, 1e-5), 15);
+        Assert.Equal(Math.Pow(10, -4.5), Schedules.Exponential(5, 10, 1e-4, 1e-5), 15);
+        Assert.Equal(1e-5, Schedules.Exponential(12, 10, 1e-4, 1e-5), 15);
         Assert.Equal(Math.Exp(-5), Schedules.SigmoidRampUp(0, 40), 12);
         Assert.Equal(Math.Exp(-1.25), Schedules.SigmoidRampUp(20, 40), 12);
         Assert.Equal(1.0, Schedules.SigmoidRampUp(60, 40), 12);

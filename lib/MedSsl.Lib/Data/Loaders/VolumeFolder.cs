@@ -9,7 +9,7 @@ namespace MedSsl.Data.Loaders;
 /// case000,images/case000.nii.gz,masks/case000.nii.gz,1,0,...   (1: the organ is annotated in this mask)
 /// </code>
 /// Paths are relative to the manifest. Masks hold integer labels 0 … K; each image and its mask must have the
-/// same size, and all volumes the same in-plane size.</summary>
+/// same size, and all volumes the same in-plane size; an organ marked annotated (1) must have voxels in its mask.</summary>
 public static class VolumeFolder
 {
     public const string ManifestName = "volumes.csv";
@@ -53,6 +53,13 @@ public static class VolumeFolder
                     throw new DataFormatException(maskPath, $"mask value {value} is not a label in 0..{organs.Length} ({string.Join(", ", organs)})");
                 labels[i] = (byte)value;
             }
+            // Every organ is present in every volume (Petit et al. 2021, §1): an organ marked annotated must appear in its
+            // mask, or training would read the whole organ as background for it.
+            var present = new bool[organs.Length + 1];
+            foreach (var label in labels) present[label] = true;
+            var absent = Enumerable.Range(0, organs.Length).Where(k => annotated[r, k] && !present[k + 1]).Select(k => $"'{organs[k]}' (value {k + 1})").ToArray();
+            if (absent.Length > 0)
+                throw new DataFormatException(maskPath, $"{manifest} row {r + 1} marks {string.Join(", ", absent)} annotated but the mask has no voxel of {(absent.Length == 1 ? "it" : "them")}");
             volumes[r] = new CtVolume(row[Array.IndexOf(header, "id")], image.SizeZ, image.SizeY, image.SizeX, image.Data, labels, image.Spacing, image.Affine);
         }
         return new VolumeDataset(organs, volumes, annotated);
