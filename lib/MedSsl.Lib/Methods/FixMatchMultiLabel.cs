@@ -39,11 +39,12 @@ public sealed record FixMatchOptions
     public int Steps { get; init; } = 5000;
 
     /// <summary>These options for a training of <paramref name="steps"/> steps: the cosine schedule's K, and an EMA decay whose
-    /// horizon 1/(1 − m) is at most 5 % of the training, m = min(0.999, 1 − 20/K). FixMatch's 0.999 averages over the last
-    /// ~1000 of its 2^20 steps; over 400 steps it would leave the evaluated model 67 % at its random start (0.999^400).</summary>
+    /// horizon 1/(1 − m) is at most 5 % of the training, m = clamp(1 − 20/K, 0, 0.999) (0 for K ≤ 20: the EMA is the
+    /// network). FixMatch's 0.999 averages over the last ~1000 of its 2^20 steps; over 400 steps it would leave the
+    /// evaluated model 67 % at its random start (0.999^400).</summary>
     public FixMatchOptions ForSteps(int steps) =>
         steps < 1 ? throw new ArgumentOutOfRangeException(nameof(steps), steps, "FixMatch needs at least one step")
-            : this with { Steps = steps, EmaDecay = Math.Min(0.999, 1 - 20.0 / steps) };
+            : this with { Steps = steps, EmaDecay = Math.Clamp(1 - 20.0 / steps, 0, 0.999) };
 
     /// <summary>Training on the labelled images only, with the multi-label head and eq. 9's BCE (the supervised
     /// baseline of Dadoun et al. 2022, §2.2.4): the same optimiser, schedule and EMA, λ_u = 0.</summary>

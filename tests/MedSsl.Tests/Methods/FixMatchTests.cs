@@ -142,6 +142,10 @@ public class FixMatchTests
     [Fact]
     public void SupervisedOnlyIgnoresUnlabelledImagesAndTwoHeadNeedsItsCombinations()
     {
+        Assert.Equal(0.999, new FixMatchOptions().ForSteps(5000 * 1000).EmaDecay, 12);
+        Assert.Equal(0.95, new FixMatchOptions().ForSteps(400).EmaDecay, 12);
+        Assert.Equal(0.0, new FixMatchOptions().ForSteps(4).EmaDecay, 12);
+        Assert.Equal(400, new FixMatchOptions().ForSteps(400).Steps);
         var supervised = new FixMatchOptions().SupervisedOnly();
         Assert.Equal(FixMatchHead.One, supervised.Head);
         Assert.False(supervised.UsesUnlabelled);
