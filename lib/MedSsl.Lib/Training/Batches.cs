@@ -117,4 +117,32 @@ public static class Batches
                 weak.Apply(unlabelledImages, generator), strong.Apply(unlabelledImages, generator));
         }
     }
+
+    /// <summary>Endless semi-supervised batches drawn by exam (Dadoun et al. 2022, §3.2: every image of a few exams, so
+    /// nearly every organ is in each batch): each step takes the next batch of <paramref name="labelledExams"/> (weakly
+    /// augmented) and of <paramref name="unlabelledExams"/> (weak and strong views); the ratio μ is the ratio of their
+    /// exams per batch. Without an unlabelled pool the unlabelled views are empty (supervised training).</summary>
+    public static IEnumerable<SemiSupervisedBatch> SemiSupervisedByExam(Data.IImageDataset labelled, Data.Sampling.ExamBatchSampler labelledExams,
+        Data.IImageDataset? unlabelled, Data.Sampling.ExamBatchSampler? unlabelledExams, IAugmentation weak, IAugmentation strong, Generator generator)
+    {
+        if ((unlabelled is null) != (unlabelledExams is null))
+            throw new ArgumentException("give both the unlabelled images and their exam sampler, or neither");
+        using var labelledBatches = labelledExams.Endless().GetEnumerator();
+        using var unlabelledBatches = unlabelledExams?.Endless().GetEnumerator();
+        while (true)
+        {
+            labelledBatches.MoveNext();
+            var (images, labels) = labelled.Batch(labelledBatches.Current);
+            if (unlabelledBatches is null)
+            {
+                var none = torch.empty(0, labelled.Channels, labelled.Height, labelled.Width);
+                yield return new SemiSupervisedBatch(weak.Apply(images, generator), labels, none, none);
+                continue;
+            }
+            unlabelledBatches.MoveNext();
+            var (unlabelledImages, _) = unlabelled!.Batch(unlabelledBatches.Current);
+            yield return new SemiSupervisedBatch(weak.Apply(images, generator), labels,
+                weak.Apply(unlabelledImages, generator), strong.Apply(unlabelledImages, generator));
+        }
+    }
 }

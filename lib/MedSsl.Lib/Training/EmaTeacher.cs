@@ -25,13 +25,31 @@ public sealed class EmaTeacher<TModule> : IDisposable where TModule : nn.Module
     public void Update(TModule student, double momentum)
     {
         if (momentum is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "EMA momentum must be in [0, 1]");
+        var (parameters, buffers) = PairsWith(student);
         using var noGrad = torch.no_grad();
-        var studentParameters = student.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        foreach (var (name, parameter) in Teacher.named_parameters())
-            parameter.mul_(momentum).add_(studentParameters[name].detach(), 1 - momentum);
-        var studentBuffers = student.named_buffers().ToDictionary(b => b.name, b => b.buffer);
-        foreach (var (name, buffer) in Teacher.named_buffers()) buffer.copy_(studentBuffers[name]);
+        foreach (var (teacher, source) in parameters) teacher.mul_(momentum).add_(source, 1 - momentum);
+        foreach (var (teacher, source) in buffers) teacher.copy_(source);
     }
+
+    // The (teacher, student) tensor pairs, matched by name once per student: FixMatch updates after every step, and
+    // rebuilding the name maps each time costs more than the update of a small network. Optimizers and batch norm change
+    // these tensors in place, so the pairs stay valid.
+    private (nn.Module Student, (Tensor Teacher, Tensor Source)[] Parameters, (Tensor Teacher, Tensor Source)[] Buffers)? pairs;
+
+    private ((Tensor Teacher, Tensor Source)[] Parameters, (Tensor Teacher, Tensor Source)[] Buffers) PairsWith(TModule student)
+    {
+        if (pairs is { } cached && ReferenceEquals(cached.Student, student)) return (cached.Parameters, cached.Buffers);
+        var studentParameters = student.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
+        var studentBuffers = student.named_buffers().ToDictionary(b => b.name, b => b.buffer);
+        var p = Teacher.named_parameters().Select(t => ((Tensor)t.parameter, Source(studentParameters, t.name, "parameter"))).ToArray();
+        var b = Teacher.named_buffers().Select(t => (t.buffer, Source(studentBuffers, t.name, "buffer"))).ToArray();
+        pairs = (student, p, b);
+        return (p, b);
+    }
+
+    private static Tensor Source(Dictionary<string, Tensor> student, string name, string kind) =>
+        student.TryGetValue(name, out var tensor) ? tensor
+            : throw new ArgumentException($"the student has no {kind} '{name}': the EMA teacher needs the same architecture");
 
     /// <summary>DINO's momentum schedule: from <paramref name="start"/> to 1 along a half cosine (Caron et al. 2021, §3.1).</summary>
     public static double CosineMomentum(int step, int total, double start = 0.996) => Schedules.Cosine(step, total, start, 1.0);

@@ -50,6 +50,27 @@ public class SharedPiecesTests
     }
 
     [Fact]
+    public void EmaTeacherKeepsAveragingTheStudentItIsGivenAcrossSteps()
+    {
+        // The (teacher, student) pairs are matched once per student: later updates must still see the student's new
+        // weights, and another student of the same architecture gets its own pairs.
+        torch.manual_seed(4);
+        Sequential Make() => nn.Sequential(nn.Linear(2, 2));
+        using var student = Make();
+        using var other = Make();
+        using var ema = new EmaTeacher<Sequential>(student, Make);
+        var w0 = ((Linear)ema.Teacher[0]).weight!.data<float>().ToArray();
+        using (torch.no_grad()) ((Linear)student[0]).weight!.add_(1.0);
+        ema.Update(student, 0.5);
+        using (torch.no_grad()) ((Linear)student[0]).weight!.add_(1.0);
+        ema.Update(student, 0.5);
+        // 0.5·(0.5·w + 0.5·(w + 1)) + 0.5·(w + 2) = w + 1.25
+        Expect.Close(w0.Select(w => w + 1.25f).ToArray(), ((Linear)ema.Teacher[0]).weight!.data<float>().ToArray(), 1e-6);
+        ema.Update(other, 0);
+        Assert.Equal(((Linear)other[0]).weight!.data<float>().ToArray(), ((Linear)ema.Teacher[0]).weight!.data<float>().ToArray());
+    }
+
+    [Fact]
     public void ConfidenceMasksAndPseudoLabelsOnHandValues()
     {
         using var p = torch.tensor(new float[] { 0.96f, 0.03f, 0.01f, 0.5f, 0.4f, 0.1f, 0.05f, 0.05f, 0.9f }, 3, 3);

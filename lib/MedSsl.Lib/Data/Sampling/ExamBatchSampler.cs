@@ -32,4 +32,11 @@ public sealed class ExamBatchSampler
         for (var start = 0; start < order.Length; start += ExamsPerBatch)
             yield return order.Skip(start).Take(ExamsPerBatch).SelectMany(e => imagesOfExam[e]).ToArray();
     }
+
+    /// <summary>Batches of epoch 0, 1, 2, … without end: the batch stream of a training that counts steps, not epochs.</summary>
+    public IEnumerable<int[]> Endless()
+    {
+        for (var epoch = 0; ; epoch++)
+            foreach (var batch in Epoch(epoch)) yield return batch;
+    }
 }
