@@ -1,6 +1,6 @@
 namespace MedSsl.Data;
 
-/// <summary>File 001's partially labelled setting: for each organ independently, a proportion α of the volumes keeps
+/// <summary>The partially labelled setting of Petit et al. (2021, §4.1.2): for each organ independently, a proportion α of the volumes keeps
 /// that organ's annotation. Each organ ranks the volumes once by a seeded permutation and α keeps the first
 /// round(α·N), so the labelled sets are nested: D(10 %) ⊂ D(30 %) ⊂ D(50 %) ⊂ D(70 %) (§4.1).</summary>
 public static class PartialLabels
