@@ -22,6 +22,12 @@ def start():
     return start_new_kernel(kernel_name=KERNEL, startup_timeout=TIMEOUT)
 
 
+# A shell that starts a job in the background (without job control) leaves SIGINT ignored, and an ignored signal stays
+# ignored across exec into the kernel, which then never sees the SIGINT the lifecycle scenario sends. Front ends run
+# kernels with SIGINT at its default: give the kernels we launch the same.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def collect(kc, msg_id, timeout=TIMEOUT):
     """iopub messages answering msg_id up to its idle status, then its shell reply."""
     deadline = time.monotonic() + timeout
