@@ -334,17 +334,7 @@ public static class S4miClassification
 
     private static long FeatureDim(string backbone, S4miClassificationSettings s) => backbone == "cnn" ? s.CnnWidths[^1] : s.VitDim;
 
-    private static Tensor Features(nn.Module<Tensor, Tensor> backbone, Tensor x)
-    {
-        var wasTraining = backbone.training;
-        backbone.eval();
-        try
-        {
-            using var noGrad = torch.no_grad();
-            return backbone.call(x);
-        }
-        finally { backbone.train(wasTraining); }
-    }
+    private static Tensor Features(nn.Module<Tensor, Tensor> backbone, Tensor x) => backbone.Evaluate(() => backbone.call(x));
 
     private static S4miExample MakeExample(int seed, LesionDataset data, int[] test, Tensor xTest, Dictionary<string, IReadOnlyList<(float[,], double)>> saliency,
         Dictionary<string, double[,]> features, bool[,] testTruth, S4miClassificationSettings s)

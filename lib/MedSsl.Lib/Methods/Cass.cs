@@ -79,17 +79,7 @@ public sealed class Cass : ITrainingMethod<Tensor>, IDisposable
 
     /// <summary>The CNN backbone's features [N, D], in eval mode without gradients (the transformer's:
     /// <c>Transformer.Backbone</c>).</summary>
-    public Tensor Predict(Tensor inputs)
-    {
-        var wasTraining = Cnn.training;
-        Cnn.eval();
-        try
-        {
-            using var noGrad = torch.no_grad();
-            return Cnn.Backbone.call(inputs);
-        }
-        finally { Cnn.train(wasTraining); }
-    }
+    public Tensor Predict(Tensor inputs) => Cnn.Evaluate(() => Cnn.Backbone.call(inputs));
 
     public void Dispose()
     {

@@ -166,16 +166,9 @@ public sealed class CrossTeaching : ITrainingMethod<SegmentationBatch>, IDisposa
 public static class Segmenters
 {
     /// <summary>Softmax class probabilities [N, K, H, W] of <paramref name="network"/>, in eval mode without gradients.</summary>
-    public static Tensor Probabilities(nn.Module<Tensor, Tensor> network, Tensor inputs)
+    public static Tensor Probabilities(nn.Module<Tensor, Tensor> network, Tensor inputs) => network.Evaluate(() =>
     {
-        var wasTraining = network.training;
-        network.eval();
-        try
-        {
-            using var noGrad = torch.no_grad();
-            using var logits = network.call(inputs);
-            return logits.softmax(1);
-        }
-        finally { network.train(wasTraining); }
-    }
+        using var logits = network.call(inputs);
+        return logits.softmax(1);
+    });
 }

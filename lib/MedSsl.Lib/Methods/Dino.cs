@@ -70,11 +70,12 @@ public sealed class Dino : ITrainingMethod<Tensor>, IDisposable
         globalView = new RandomResizedCrop(this.options.GlobalCropSize, this.options.GlobalScale.Min, this.options.GlobalScale.Max);
         localView = new RandomResizedCrop(this.options.LocalCropSize, this.options.LocalScale.Min, this.options.LocalScale.Max);
         // The centre has one entry per output (prototype); a forward pass in eval mode tells how many.
-        student.eval();
-        using (torch.no_grad())
-        using (var probe = student.call(torch.zeros(2, 3, this.options.GlobalCropSize, this.options.GlobalCropSize)))
-            centre = torch.zeros(1, probe.size(1)).DetachFromDisposeScope();
-        student.train();
+        var outputs = student.Evaluate(() =>
+        {
+            using var probe = student.call(torch.zeros(2, 3, this.options.GlobalCropSize, this.options.GlobalCropSize));
+            return probe.size(1);
+        });
+        centre = torch.zeros(1, outputs).DetachFromDisposeScope();
     }
 
     public BackboneWithHead Student { get; }
@@ -159,17 +160,7 @@ public sealed class Dino : ITrainingMethod<Tensor>, IDisposable
 
     /// <summary>The teacher's backbone features [N, D] (DINO evaluates and fine-tunes the teacher), in eval mode
     /// without gradients.</summary>
-    public Tensor Predict(Tensor inputs)
-    {
-        var wasTraining = Teacher.training;
-        Teacher.eval();
-        try
-        {
-            using var noGrad = torch.no_grad();
-            return Teacher.Backbone.call(inputs);
-        }
-        finally { Teacher.train(wasTraining); }
-    }
+    public Tensor Predict(Tensor inputs) => Teacher.Evaluate(() => Teacher.Backbone.call(inputs));
 
     public void Dispose()
     {

@@ -202,18 +202,11 @@ public sealed class FixMatchMultiLabel : ITrainingMethod<SemiSupervisedBatch>, I
     }
 
     /// <summary>The EMA model's class probabilities sigmoid(g_κ(f(x))) [N, C], in eval mode without gradients.</summary>
-    public Tensor Predict(Tensor inputs)
+    public Tensor Predict(Tensor inputs) => Ema.Evaluate(() =>
     {
-        var wasTraining = Ema.training;
-        Ema.eval();
-        try
-        {
-            using var noGrad = torch.no_grad();
-            using var scope = torch.NewDisposeScope();
-            return torch.sigmoid(Ema.call(inputs)).MoveToOuterDisposeScope();
-        }
-        finally { Ema.train(wasTraining); }
-    }
+        using var logits = Ema.call(inputs);
+        return torch.sigmoid(logits);
+    });
 
     private static Tensor CombinationIndices(Tensor labels, IReadOnlyDictionary<string, long> index)
     {

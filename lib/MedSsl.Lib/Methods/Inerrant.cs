@@ -240,13 +240,13 @@ public sealed class Inerrant : ITrainingMethod<InerrantBatch>, IDisposable
     }
 
     /// <summary>The K organ probabilities σ(z) [N, K, H, W] of slices [N, 1, H, W], in eval mode without gradients.</summary>
-    public Tensor Predict(Tensor inputs) => InEval(Segmentation, () => Chunked(inputs, x => Segmentation.call(x).sigmoid()));
+    public Tensor Predict(Tensor inputs) => Segmentation.Evaluate(() => Chunked(inputs, x => Segmentation.call(x).sigmoid()));
 
     /// <summary>The learned confidence ĉ [N, K, H, W] of slices [N, 1, H, W]; needs a trained confidence network.</summary>
     public Tensor PredictConfidence(Tensor inputs)
     {
         if (Confidence is null) throw new InvalidOperationException("the confidence network is trained by FitConfidence (or Relabel with the learned measure) first");
-        return InEval(Confidence, () => Chunked(inputs, x => Confidence.call(x).sigmoid()));
+        return Confidence.Evaluate(() => Chunked(inputs, x => Confidence.call(x).sigmoid()));
     }
 
     /// <summary>Trains the segmentation network on the set's targets and weights (pseudo-labels included) for
@@ -279,18 +279,14 @@ public sealed class Inerrant : ITrainingMethod<InerrantBatch>, IDisposable
         Confidence.CopyBackboneFrom(Segmentation);
         confidenceOptimizer?.Dispose();
         confidenceOptimizer = optim.Adam(Confidence.TrainableParameters(), lr: options.ConfidenceLearningRate);
-        var wasTraining = Segmentation.training;
-        Segmentation.eval();
         phase = Phase.Confidence;
         try
         {
-            return trainer.Run(this, set.Batches(options.BatchSize, generator, withPseudoLabels: false), name, options.ConfidenceSteps).MeanLosses["confidence_mse"];
+            // the segmentation network only feeds the confidence network here: frozen, in eval mode
+            return Segmentation.InEvalMode(() =>
+                trainer.Run(this, set.Batches(options.BatchSize, generator, withPseudoLabels: false), name, options.ConfidenceSteps).MeanLosses["confidence_mse"]);
         }
-        finally
-        {
-            phase = Phase.Segmentation;
-            Segmentation.train(wasTraining);
-        }
+        finally { phase = Phase.Segmentation; }
     }
 
     /// <summary>Algorithm 2 for t = 1 … T: (learned measure) train the confidence network; rank each volume's
@@ -369,18 +365,6 @@ public sealed class Inerrant : ITrainingMethod<InerrantBatch>, IDisposable
         for (long start = 0; start < inputs.size(0); start += chunk)
             parts.Add(apply(inputs.narrow(0, start, Math.Min(chunk, inputs.size(0) - start))));
         return torch.cat(parts, 0).MoveToOuterDisposeScope();
-    }
-
-    private static Tensor InEval(nn.Module network, Func<Tensor> run)
-    {
-        var wasTraining = network.training;
-        network.eval();
-        try
-        {
-            using var noGrad = torch.no_grad();
-            return run();
-        }
-        finally { network.train(wasTraining); }
     }
 
     private static void CheckMaps(Tensor maps, string name)

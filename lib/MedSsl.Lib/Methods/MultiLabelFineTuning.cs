@@ -54,18 +54,11 @@ public sealed class MultiLabelFineTuning : ITrainingMethod<TensorBatch>, IDispos
     }
 
     /// <summary>The probability of each label [N, L] (sigmoid of the logits), in eval mode without gradients.</summary>
-    public Tensor Predict(Tensor inputs)
+    public Tensor Predict(Tensor inputs) => Classifier.Evaluate(() =>
     {
-        var wasTraining = Classifier.training;
-        Classifier.eval();
-        try
-        {
-            using var noGrad = torch.no_grad();
-            using var logits = Classifier.call(inputs);
-            return logits.sigmoid();
-        }
-        finally { Classifier.train(wasTraining); }
-    }
+        using var logits = Classifier.call(inputs);
+        return logits.sigmoid();
+    });
 
     public void Dispose()
     {

@@ -241,10 +241,10 @@ public sealed class MultiMix : ITrainingMethod<MultiMixBatch>, IDisposable
     }
 
     /// <summary>Class probabilities [N, classes], in eval mode without gradients.</summary>
-    public Tensor Predict(Tensor inputs) => InEval(() => nn.functional.softmax(Network.Classify(inputs), 1));
+    public Tensor Predict(Tensor inputs) => Network.Evaluate(() => nn.functional.softmax(Network.Classify(inputs), 1));
 
     /// <summary>Lung probabilities [N, 1, H, W] (through the saliency bridge when the network has one), in eval mode.</summary>
-    public Tensor PredictMasks(Tensor inputs) => InEval(() => torch.sigmoid(SegmentLogits(inputs)));
+    public Tensor PredictMasks(Tensor inputs) => Network.Evaluate(() => torch.sigmoid(SegmentLogits(inputs)));
 
     /// <summary>Saliency maps (eq. 3) of the predicted class, or of <paramref name="targetClass"/>.</summary>
     public Tensor Saliency(Tensor inputs, int? targetClass = null) => Network.Saliency(inputs, targetClass);
@@ -293,18 +293,6 @@ public sealed class MultiMix : ITrainingMethod<MultiMixBatch>, IDisposable
     }
 
     private Tensor SegmentLogits(Tensor images) => Network.Segment(images, Options.SaliencyBridge ? Network.Saliency(images) : null);
-
-    private T InEval<T>(Func<T> predict)
-    {
-        var wasTraining = Network.training;
-        Network.eval();
-        try
-        {
-            using var noGrad = torch.no_grad();
-            return predict();
-        }
-        finally { Network.train(wasTraining); }
-    }
 
     private static Tensor Require(Tensor? tensor, string what) =>
         tensor ?? throw new ArgumentException($"this MultiMix model needs {what} in every batch");

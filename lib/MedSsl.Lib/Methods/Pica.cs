@@ -211,26 +211,14 @@ public sealed class Pica : ITrainingMethod<TwoViewBatch>, IDisposable
             }
     }
 
-    private Tensor InEval(Func<Tensor, Tensor> forward, Tensor inputs)
+    private Tensor InEval(Func<Tensor, Tensor> forward, Tensor inputs) => EvalMode.Evaluate([Backbone, Head], () =>
     {
-        var wasTraining = Backbone.training;
-        Backbone.eval();
-        Head.eval();
-        try
-        {
-            using var noGrad = torch.no_grad();
-            using var scope = torch.NewDisposeScope();
-            var parts = new List<Tensor>();
-            for (long start = 0; start < inputs.size(0); start += PredictChunk)
-                parts.Add(forward(inputs[(int)start..(int)Math.Min(inputs.size(0), start + PredictChunk)]));
-            return torch.cat(parts).MoveToOuterDisposeScope();
-        }
-        finally
-        {
-            Backbone.train(wasTraining);
-            Head.train(wasTraining);
-        }
-    }
+        using var scope = torch.NewDisposeScope();
+        var parts = new List<Tensor>();
+        for (long start = 0; start < inputs.size(0); start += PredictChunk)
+            parts.Add(forward(inputs[(int)start..(int)Math.Min(inputs.size(0), start + PredictChunk)]));
+        return torch.cat(parts).MoveToOuterDisposeScope();
+    });
 
     public void Dispose()
     {

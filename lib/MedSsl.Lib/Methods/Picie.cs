@@ -141,29 +141,22 @@ public sealed class Picie : ITrainingMethod<TensorBatch>, IDisposable
     /// <summary>The clustering step of a round: both views' features of <paramref name="images"/> (eval mode, no
     /// gradients), <see cref="PicieOptions.PixelsPerImage"/> pixels sampled per image, k-means per view; the centroids are
     /// normalised for the cosine logits. Returns the two inertias.</summary>
-    public (double Inertia1, double Inertia2) Recluster(Tensor images)
+    public (double Inertia1, double Inertia2) Recluster(Tensor images) => Network.Evaluate(() =>
     {
-        var wasTraining = Network.training;
-        Network.eval();
-        try
-        {
-            using var scope = NewDisposeScope();
-            using var noGrad = torch.no_grad();
-            var (z1, z2) = Views(images);
-            var pixels = z1.size(2) * z1.size(3);
-            var take = Math.Min(options.PixelsPerImage, pixels);
-            var sample = torch.rand([z1.size(0), pixels], generator: generator).argsort(1)[.., ..(int)take];
-            Tensor Sampled(Tensor z) => z.flatten(2).transpose(1, 2).gather(1, sample.unsqueeze(2).expand(-1, -1, z.size(1))).reshape(-1, z.size(1));
-            using var fit1 = KMeans.Fit(Sampled(z1), options.Clusters, generator, options.KMeansIterations);
-            using var fit2 = KMeans.Fit(Sampled(z2), options.Clusters, generator, options.KMeansIterations);
-            centroids1?.Dispose();
-            centroids2?.Dispose();
-            centroids1 = nn.functional.normalize(fit1.Centroids, dim: 1).MoveToOuterDisposeScope();
-            centroids2 = nn.functional.normalize(fit2.Centroids, dim: 1).MoveToOuterDisposeScope();
-            return (fit1.Inertia, fit2.Inertia);
-        }
-        finally { Network.train(wasTraining); }
-    }
+        using var scope = NewDisposeScope();
+        var (z1, z2) = Views(images);
+        var pixels = z1.size(2) * z1.size(3);
+        var take = Math.Min(options.PixelsPerImage, pixels);
+        var sample = torch.rand([z1.size(0), pixels], generator: generator).argsort(1)[.., ..(int)take];
+        Tensor Sampled(Tensor z) => z.flatten(2).transpose(1, 2).gather(1, sample.unsqueeze(2).expand(-1, -1, z.size(1))).reshape(-1, z.size(1));
+        using var fit1 = KMeans.Fit(Sampled(z1), options.Clusters, generator, options.KMeansIterations);
+        using var fit2 = KMeans.Fit(Sampled(z2), options.Clusters, generator, options.KMeansIterations);
+        centroids1?.Dispose();
+        centroids2?.Dispose();
+        centroids1 = nn.functional.normalize(fit1.Centroids, dim: 1).MoveToOuterDisposeScope();
+        centroids2 = nn.functional.normalize(fit2.Centroids, dim: 1).MoveToOuterDisposeScope();
+        return (fit1.Inertia, fit2.Inertia);
+    });
 
     /// <summary>One step on a batch of images (the batch's targets are ignored: no labels): both views, each view's cluster
     /// labels from its centroids, loss ½(L_within + L_cross).</summary>
@@ -207,16 +200,12 @@ public sealed class Picie : ITrainingMethod<TensorBatch>, IDisposable
     public Tensor Predict(Tensor inputs)
     {
         if (centroids1 is null) throw new InvalidOperationException("PiCIE has no centroids yet: fit it first");
-        var wasTraining = Network.training;
-        Network.eval();
-        try
+        return Network.Evaluate(() =>
         {
-            using var noGrad = torch.no_grad();
             using var features = Features(inputs);
             using var logits = CosineLogits(features, centroids1);
             return logits.softmax(1);
-        }
-        finally { Network.train(wasTraining); }
+        });
     }
 
     public void Dispose()

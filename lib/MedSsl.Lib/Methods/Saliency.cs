@@ -1,3 +1,4 @@
+using MedSsl.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -12,23 +13,17 @@ public static class Saliency
     /// <summary>Maps [N, H, W] of <paramref name="classifier"/> (images [N, C, H, W] → class scores [N, K]) for each
     /// image's highest-scoring class, or for <paramref name="classes"/> [N] when given. The network runs in eval mode
     /// (so one image's map does not depend on the others in the batch) and its parameter gradients are untouched.</summary>
-    public static Tensor Map(nn.Module<Tensor, Tensor> classifier, Tensor images, Tensor? classes = null)
+    public static Tensor Map(nn.Module<Tensor, Tensor> classifier, Tensor images, Tensor? classes = null) => classifier.InEvalMode(() =>
     {
-        var wasTraining = classifier.training;
-        classifier.eval();
-        try
-        {
-            using var scope = torch.NewDisposeScope();
-            using var enableGrad = torch.enable_grad();
-            var x = images.detach().clone().requires_grad_();
-            var scores = classifier.call(x);
-            var chosen = classes ?? scores.argmax(1);
-            var score = scores.gather(1, chosen.view(-1, 1)).sum();   // each image's score depends on its own pixels only
-            var gradient = torch.autograd.grad([score], [x])[0];
-            return gradient.abs().amax([1]).MoveToOuterDisposeScope();
-        }
-        finally { classifier.train(wasTraining); }
-    }
+        using var scope = torch.NewDisposeScope();
+        using var enableGrad = torch.enable_grad();
+        var x = images.detach().clone().requires_grad_();
+        var scores = classifier.call(x);
+        var chosen = classes ?? scores.argmax(1);
+        var score = scores.gather(1, chosen.view(-1, 1)).sum();   // each image's score depends on its own pixels only
+        var gradient = torch.autograd.grad([score], [x])[0];
+        return gradient.abs().amax([1]).MoveToOuterDisposeScope();
+    });
 
     /// <summary>Per image, the fraction of the total saliency that lies on the mask: Σ_(mask) M / Σ M, for maps and
     /// masks [N, H, W] (mask 1 on the lesion). A map that ignores where the lesion is scores the lesion's area fraction

@@ -121,17 +121,7 @@ public sealed class Ssldec : ITrainingMethod<TensorBatch>, IDisposable
         new(("kl", optimizer.Minimize(() => KlDivergence(batch.Targets, Network.call(batch.Inputs)))));
 
     /// <summary>Soft assignments q [N, K] (eq. 1), in eval mode without gradients.</summary>
-    public Tensor Predict(Tensor inputs)
-    {
-        var wasTraining = Network.training;
-        Network.eval();
-        try
-        {
-            using var noGrad = torch.no_grad();
-            return Network.call(inputs);
-        }
-        finally { Network.train(wasTraining); }
-    }
+    public Tensor Predict(Tensor inputs) => Network.Evaluate(() => Network.call(inputs));
 
     /// <summary>The most probable cluster (= class) of each point.</summary>
     public Tensor PredictLabels(Tensor inputs)

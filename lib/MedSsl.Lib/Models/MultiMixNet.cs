@@ -1,3 +1,4 @@
+using MedSsl.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -121,22 +122,16 @@ public sealed class MultiMixNet : nn.Module
     /// reaches the parameters' <c>.grad</c>; it works under <c>no_grad</c> too. The result is detached: like the
     /// reference code, the segmentation loss does not differentiate through the saliency map.
     /// <paramref name="targetClass"/> picks a class instead of the predicted one (class-specific maps, Fig. 9).</summary>
-    public Tensor Saliency(Tensor x, int? targetClass = null)
+    public Tensor Saliency(Tensor x, int? targetClass = null) => this.InEvalMode(() =>
     {
-        var wasTraining = training;
-        eval();
-        try
-        {
-            using var grad = torch.enable_grad();
-            using var scope = torch.NewDisposeScope();
-            var input = x.detach().requires_grad_();
-            var logits = Classify(input);
-            var score = targetClass is { } c ? logits[.., c] : logits.max(1).values;
-            var gradient = torch.autograd.grad([score.sum()], [input])[0];
-            return gradient.abs().detach().MoveToOuterDisposeScope();
-        }
-        finally { train(wasTraining); }
-    }
+        using var grad = torch.enable_grad();
+        using var scope = torch.NewDisposeScope();
+        var input = x.detach().requires_grad_();
+        var logits = Classify(input);
+        var score = targetClass is { } c ? logits[.., c] : logits.max(1).values;
+        var gradient = torch.autograd.grad([score.sum()], [input])[0];
+        return gradient.abs().detach().MoveToOuterDisposeScope();
+    });
 
     private static Tensor Upsample(Tensor x, long height, long width) =>
         nn.functional.interpolate(x, size: [height, width], mode: InterpolationMode.Bilinear, align_corners: false);

@@ -96,18 +96,13 @@ public sealed class Trainer : IDisposable
         return new PhaseResult(phase, step, means, metrics, stoppedEarly);
     }
 
-    /// <summary>Runs <paramref name="evaluate"/> with the networks in eval mode and without gradients, then back in train mode.</summary>
-    public static T Evaluate<TBatch, T>(ITrainingMethod<TBatch> method, Func<T> evaluate)
-    {
-        SetTraining(method, false);
-        try
+    /// <summary>Runs <paramref name="evaluate"/> with the method's networks in eval mode and without gradients, in its own dispose scope; each network gets its training flag back.</summary>
+    public static T Evaluate<TBatch, T>(ITrainingMethod<TBatch> method, Func<T> evaluate) =>
+        EvalMode.Evaluate(method.Networks.Values, () =>
         {
-            using var noGrad = torch.no_grad();
             using var scope = torch.NewDisposeScope();
             return evaluate();
-        }
-        finally { SetTraining(method, true); }
-    }
+        });
 
     private IReadOnlyDictionary<string, double> Evaluate<TBatch>(ITrainingMethod<TBatch> method, Evaluation evaluation, string phase, int step)
     {

@@ -91,4 +91,35 @@ public class SharedPiecesTests
         Assert.Throws<ArgumentException>(() => terms.Add("total", 2));
         Assert.Contains("no loss term 'kl'", Assert.Throws<KeyNotFoundException>(() => terms["kl"]).Message);
     }
+
+    [Fact]
+    public void EvalModeSwitchesDropoutOffAndGivesEachNetworkItsFlagBack()
+    {
+        torch.manual_seed(3);
+        using var network = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5));
+        using var frozen = nn.Linear(4, 4);
+        frozen.eval();
+        using var x = torch.ones(8, 4);
+        var (first, second, gradInside) = EvalMode.Evaluate([network, frozen], () =>
+            (network.call(x), network.call(x), torch.is_grad_enabled()));
+        Assert.True(first.equal(second).all().item<bool>());   // dropout off: the same input gives the same output
+        Assert.False(first.requires_grad);
+        Assert.False(gradInside);
+        Assert.True(network.training);
+        Assert.False(frozen.training);
+        Assert.True(torch.is_grad_enabled());
+    }
+
+    [Fact]
+    public void InEvalModeKeepsGradientsAndRestoresTheFlagWhenTheWorkThrows()
+    {
+        using var network = nn.Sequential(nn.Linear(2, 1), nn.Dropout(0.5));
+        var (trainingInside, gradInside) = network.InEvalMode(() => (network.training, torch.is_grad_enabled()));
+        Assert.False(trainingInside);
+        Assert.True(gradInside);   // saliency maps differentiate with respect to the input in here
+        var error = Assert.Throws<InvalidOperationException>(() => network.Evaluate<int>(() => throw new InvalidOperationException("bad batch")));
+        Assert.Equal("bad batch", error.Message);
+        Assert.True(network.training);
+        Assert.True(torch.is_grad_enabled());
+    }
 }
