@@ -1,4 +1,5 @@
 using MedSsl.Data;
+using MedSsl.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -42,6 +43,13 @@ public sealed class Tsne
     /// when its width is below θ times its distance. 0 is exact repulsion (and slow).</summary>
     public double Angle { get; init; } = 0.5;
     public int Seed { get; init; }
+
+    /// <summary>Stops the descent between iterations; by default the notebook cell's (<see cref="RunCancellation.Current"/>).</summary>
+    public CancellationToken Cancellation { get; init; } = RunCancellation.Current;
+
+    /// <summary>Where the descent's progress goes (iteration and KL every 50 iterations); by default the display for the
+    /// current host, as for training.</summary>
+    public ITrainingProgress? Progress { get; init; }
     /// <summary>Exact method only: the dtype of its [N, N] work, float64 by default (P spans many orders of
     /// magnitude); float32 is faster and usually enough. Barnes–Hut works in float64 throughout.</summary>
     public ScalarType DType { get; init; } = ScalarType.Float64;
@@ -84,10 +92,18 @@ public sealed class Tsne
             var update = new double[y.Length];
             var gains = new double[y.Length];
             Array.Fill(gains, 1.0);
-            objective.Exaggerate(EarlyExaggeration);
-            var it = Descend(objective, y, update, gains, 0, ExplorationIterations, 0.5, rate, ExplorationIterations);
-            objective.Exaggerate(1 / EarlyExaggeration);
-            Iterations = Descend(objective, y, update, gains, it, MaxIter, 0.8, rate, IterationsWithoutProgress);
+            var progress = Progress ?? TrainingProgressDisplay.ForCurrentHost();
+            try
+            {
+                objective.Exaggerate(EarlyExaggeration);
+                var it = Descend(objective, y, update, gains, 0, ExplorationIterations, 0.5, rate, ExplorationIterations, progress);
+                objective.Exaggerate(1 / EarlyExaggeration);
+                Iterations = Descend(objective, y, update, gains, it, MaxIter, 0.8, rate, IterationsWithoutProgress, progress);
+            }
+            finally
+            {
+                if (Progress is null) progress.Dispose();
+            }
             Embedding = torch.tensor(y, [n, Components], ScalarType.Float32);
         }
         return this;
@@ -113,13 +129,15 @@ public sealed class Tsne
     /// against the last update, ×0.8 otherwise, at least 0.01); every 50 iterations the KL is checked for progress
     /// and the norm of the gained gradient against 10⁻⁷. Returns the next iteration.</summary>
     private int Descend(ITsneObjective objective, double[] y, double[] update, double[] gains, int start, int end,
-        double momentum, double rate, int iterationsWithoutProgress)
+        double momentum, double rate, int iterationsWithoutProgress, ITrainingProgress progress)
     {
         var grad = new double[y.Length];
         var bestError = double.PositiveInfinity;
         var bestIteration = start;
         for (var i = start; i < end; i++)
         {
+            if (Cancellation.IsCancellationRequested)
+                throw new OperationCanceledException($"interrupted: t-SNE stopped before iteration {i + 1} of {MaxIter}", Cancellation);
             var check = (i + 1) % CheckEvery == 0;
             var error = objective.Gradient(y, grad, check);
             double squaredNorm = 0;
@@ -134,6 +152,7 @@ public sealed class Tsne
             }
             if (!check) continue;
             KlDivergence = error;
+            progress.Report(new TrainingStatus("t-SNE", i + 1, MaxIter, null, new Dictionary<string, double> { ["kl"] = error }));
             if (error < bestError) { bestError = error; bestIteration = i; }
             else if (i - bestIteration > iterationsWithoutProgress) return i + 1;
             if (Math.Sqrt(squaredNorm) <= MinGradNorm) return i + 1;

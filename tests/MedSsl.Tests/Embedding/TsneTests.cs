@@ -248,4 +248,34 @@ public class TsneTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new Tsne { Angle = 1.5, Perplexity = 3 }.Fit(x));
         Assert.Contains("at least 2 points", Assert.Throws<ArgumentException>(() => new Tsne { Perplexity = 0.5 }.Fit(torch.randn(1, 3))).Message);
     }
+
+    [Theory]
+    [InlineData(TsneMethod.BarnesHut)]
+    [InlineData(TsneMethod.Exact)]
+    public void TheDescentReportsProgressAndStopsWhenCancelled(TsneMethod method)
+    {
+        using var x = torch.randn([60, 5], generator: new Generator(4));
+        using var stop = new CancellationTokenSource();
+        var progress = new CancellingProgress(stop, afterReports: 3);
+        var tsne = new Tsne { Method = method, Perplexity = 10, Cancellation = stop.Token, Progress = progress };
+        var error = Assert.Throws<OperationCanceledException>(() => tsne.Fit(x));
+        Assert.Equal("interrupted: t-SNE stopped before iteration 151 of 1000", error.Message);
+        Assert.Equal([50, 100, 150], progress.Iterations);
+        Assert.All(progress.Statuses, s => Assert.True(s.Phase == "t-SNE" && s.Steps == 1000 && s.Metrics!["kl"] > 0));
+    }
+
+    /// <summary>Records the reports and cancels after the given number, as an interrupt mid-fit would.</summary>
+    private sealed class CancellingProgress(CancellationTokenSource stop, int afterReports) : MedSsl.Training.ITrainingProgress
+    {
+        public List<MedSsl.Training.TrainingStatus> Statuses { get; } = [];
+        public int[] Iterations => [.. Statuses.Select(s => s.Step)];
+
+        public void Report(MedSsl.Training.TrainingStatus status)
+        {
+            Statuses.Add(status);
+            if (Statuses.Count == afterReports) stop.Cancel();
+        }
+
+        public void Dispose() { }
+    }
 }
