@@ -1,3 +1,4 @@
+using MedSsl.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -42,6 +43,8 @@ public static class ExactTsne
     internal sealed class Objective(Tensor p, int components) : ITsneObjective
     {
         private readonly int n = (int)p.size(0);
+        private int calls;
+        private const int TrimEvery = 10;   // n = 2000: peak RSS 616 MB, +10 % time; every 50: 766 MB; never: 1956 MB
 
         public void Exaggerate(double factor) => p.mul_(factor);
 
@@ -51,6 +54,8 @@ public static class ExactTsne
             var embedding = torch.tensor(y, [n, components], ScalarType.Float64).to(p.dtype);
             var (grad, error) = ExactTsne.Gradient(p, embedding, withError);
             grad.to(ScalarType.Float64).data<double>().CopyTo(gradient);
+            // glibc keeps the freed [N, N] temporaries on its heap (2.4 GB at N = 2000 without this)
+            if (++calls % TrimEvery == 0) NativeAllocator.ReturnFreeMemory();
             return error;
         }
 

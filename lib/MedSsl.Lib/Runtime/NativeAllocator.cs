@@ -3,30 +3,38 @@ using System.Runtime.InteropServices;
 
 namespace MedSsl.Runtime;
 
-/// <summary>glibc's malloc policy for libtorch's tensors. By default glibc raises its mmap threshold to the size of each
-/// large block it frees, so later tensors of that size come from the main heap; there, repeated [N, N] temporaries
-/// (t-SNE's gradient, 5 MB at N = 800) left 2.2 GB free but unreturned after 400 iterations, and RSS grew with every
-/// run although the bytes in use stayed flat (docs/benchmarks.md). Pinning the threshold at 1 MiB keeps every block of
-/// 1 MiB or more in its own mapping, returned to the system when the tensor is disposed.
-/// <c>MEDSSL_MMAP_THRESHOLD=BYTES</c> sets another threshold; <c>0</c> leaves glibc's default.</summary>
+/// <summary>glibc's malloc and libtorch's tensors. glibc's own policy is kept by default, as in PyTorch: it raises its
+/// mmap threshold to the size of each large block it frees, so a training step's activations come back from the heap
+/// instead of fresh, zero-filled mappings. Pinning the threshold at 1 MiB made the standard step 1.45× slower (every
+/// activation a new mapping, twice the kernel time), while RSS under glibc's own policy stayed flat over 2000 steps
+/// (docs/benchmarks.md). Exact t-SNE's [N, N] temporaries are the one case where freed heap piles up (about 2 GB at
+/// N = 2000); it hands free memory back every few iterations with <see cref="ReturnFreeMemory"/>. <c>MEDSSL_MMAP_THRESHOLD=BYTES</c> pins a threshold
+/// for a memory-tight machine.</summary>
 public static partial class NativeAllocator
 {
-    public const int DefaultMmapThreshold = 1 << 20;
     private const int MallocMmapThreshold = -3;   // M_MMAP_THRESHOLD in <malloc.h>
 
-    /// <summary>The threshold in force (bytes), or null when glibc's dynamic default is left alone.</summary>
+    /// <summary>The threshold pinned by <c>MEDSSL_MMAP_THRESHOLD</c> (bytes), or null: glibc's dynamic default.</summary>
     public static int? MmapThreshold { get; private set; }
 
     internal static void Configure()
     {
         if (!OperatingSystem.IsLinux()) return;
         var setting = Environment.GetEnvironmentVariable("MEDSSL_MMAP_THRESHOLD");
-        var threshold = string.IsNullOrWhiteSpace(setting) ? DefaultMmapThreshold
-            : int.TryParse(setting, NumberStyles.None, CultureInfo.InvariantCulture, out var bytes) ? bytes
+        if (string.IsNullOrWhiteSpace(setting)) return;
+        var threshold = int.TryParse(setting, NumberStyles.None, CultureInfo.InvariantCulture, out var bytes) ? bytes
             : throw new ArgumentException($"MEDSSL_MMAP_THRESHOLD must be a number of bytes (0 keeps glibc's default), not '{setting}'");
         if (threshold > 0 && mallopt(MallocMmapThreshold, threshold) == 1) MmapThreshold = threshold;
     }
 
+    /// <summary>Hands the free memory of every malloc arena back to the system (glibc's <c>malloc_trim(0)</c>); true
+    /// when some was. Costs a walk of the free lists, and the pages fault in again when next used: call it between
+    /// rounds of large temporaries, not per tensor.</summary>
+    public static bool ReturnFreeMemory() => OperatingSystem.IsLinux() && malloc_trim(0) == 1;
+
     [LibraryImport("libc.so.6")]
     private static partial int mallopt(int parameter, int value);
+
+    [LibraryImport("libc.so.6")]
+    private static partial int malloc_trim(nuint pad);
 }
