@@ -36,6 +36,8 @@ public sealed record S4miSegmentationSettings
     /// <summary>Images per seed (70 % training, 10 % validation, 20 % test, the paper's split).</summary>
     public int Images { get; init; } = 200;
     public int ImageSize { get; init; } = 32;
+    /// <summary>How hard the lesions are to see (<see cref="LesionAppearance.Subtle"/>: faint, fading borders and hairs).</summary>
+    public LesionAppearance Appearance { get; init; } = LesionAppearance.Clear;
     public IReadOnlyList<double> Fractions { get; init; } = [0.1, 0.3, 0.5, 0.7, 1.0];
     public int Seeds { get; init; } = 5;
     /// <summary>Training steps of every supervised and cross-teaching run (T of λ(t) and of the poly decay).</summary>
@@ -134,7 +136,7 @@ public static class S4miSegmentation
     public static IReadOnlyList<SegmentationRow> RunSeed(S4miSegmentationSettings settings, int seed, Trainer trainer,
         List<(string Title, float[,] Image, float[,] Mask)>? examples = null)
     {
-        var data = SyntheticSkinLesions.Make(settings.Images, seed, settings.ImageSize);
+        var data = SyntheticSkinLesions.Make(settings.Images, seed, settings.ImageSize, settings.Appearance);
         var training = data.Images.IndicesOf(DataSplit.Labelled);
         var test = data.Images.IndicesOf(DataSplit.Test);
         var shown = test.Take(4).ToArray();

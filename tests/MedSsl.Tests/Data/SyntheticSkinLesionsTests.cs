@@ -48,10 +48,46 @@ public class SyntheticSkinLesionsTests
     }
 
     [Fact]
+    public void Subtle_lesions_keep_the_masks_and_lose_most_of_their_contrast()
+    {
+        var clear = SyntheticSkinLesions.Make(300, seed: 5);
+        var subtle = SyntheticSkinLesions.Make(300, seed: 5, appearance: LesionAppearance.Subtle);
+        Assert.All(Enumerable.Range(0, clear.Count), i => Assert.True(clear.Mask(i).SequenceEqual(subtle.Mask(i))));
+        // On images without findings (whose darkening both appearances share), the median skin pixel minus the median
+        // lesion pixel: medians so that hairs (a minority of pixels) do not count. Pigment depth averaged over the
+        // lesion's area is 0.6 + 0.4/2 = 0.8 for clear, (0.3 + 0.3/2) × ~0.86 (the fade) ≈ 0.39 for subtle: a ratio near 0.48.
+        var plain = Enumerable.Range(0, clear.Count).Where(i => Enumerable.Range(0, 4).All(f => !clear.Images.HasLabel(i, f))).ToArray();
+        double Contrast(LesionDataset data) => plain.Average(i => MedianIntensity(data, i, false) - MedianIntensity(data, i, true));
+        Assert.InRange(Contrast(subtle) / Contrast(clear), 0.35, 0.6);
+        // Hairs darken skin pixels to a third, which clear skin never shows.
+        static double DarkSkinFraction(LesionDataset data) => Enumerable.Range(0, data.Count).Average(i =>
+        {
+            var image = data.Images.Image(i).ToArray();
+            var mask = data.Mask(i).ToArray();
+            var plane = mask.Length;
+            return Enumerable.Range(0, plane).Count(p => mask[p] == 0 && (image[p] + image[plane + p] + image[2 * plane + p]) / 3 < 0.35) / (double)plane;
+        });
+        Assert.True(DarkSkinFraction(clear) < 0.001, $"clear skin has dark pixels: {DarkSkinFraction(clear)}");
+        Assert.InRange(DarkSkinFraction(subtle), 0.03, 0.3);
+    }
+
+    [Fact]
     public void Bad_sizes_are_named()
     {
         Assert.Contains("at least one image", Assert.Throws<ArgumentOutOfRangeException>(() => SyntheticSkinLesions.Make(0)).Message);
         Assert.Contains("smaller than 16×16", Assert.Throws<ArgumentOutOfRangeException>(() => SyntheticSkinLesions.Make(5, imageSize: 8)).Message);
+        Assert.Equal(LesionAppearance.Subtle, SyntheticSkinLesions.ParseAppearance(" Subtle"));
+        Assert.Equal("Lesions must be \"clear\" or \"subtle\", not \"faint\"", Assert.Throws<ArgumentException>(() => SyntheticSkinLesions.ParseAppearance("faint")).Message);
+    }
+
+    private static double MedianIntensity(LesionDataset data, int i, bool lesion)
+    {
+        var image = data.Images.Image(i).ToArray();
+        var mask = data.Mask(i).ToArray();
+        var plane = mask.Length;
+        var values = Enumerable.Range(0, plane).Where(p => (mask[p] == 1) == lesion)
+            .Select(p => (image[p] + image[plane + p] + image[2 * plane + p]) / 3.0).Order().ToArray();
+        return values[values.Length / 2];
     }
 
     private static double MeanIntensity(LesionDataset data, int i, bool lesion)
