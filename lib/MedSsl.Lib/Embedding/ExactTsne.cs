@@ -54,7 +54,7 @@ public static class ExactTsne
             var embedding = torch.tensor(y, [n, components], ScalarType.Float64).to(p.dtype);
             var (grad, error) = ExactTsne.Gradient(p, embedding, withError);
             grad.to(ScalarType.Float64).data<double>().CopyTo(gradient);
-            // glibc keeps the freed [N, N] temporaries on its heap (2.4 GB at N = 2000 without this)
+            // glibc keeps the freed [N, N] temporaries on its heap (about 2 GB at N = 2000 without this)
             if (++calls % TrimEvery == 0) NativeAllocator.ReturnFreeMemory();
             return error;
         }

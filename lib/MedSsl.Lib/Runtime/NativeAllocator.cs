@@ -8,8 +8,8 @@ namespace MedSsl.Runtime;
 /// instead of fresh, zero-filled mappings. Pinning the threshold at 1 MiB made the standard step 1.45× slower (every
 /// activation a new mapping, twice the kernel time), while RSS under glibc's own policy stayed flat over 2000 steps
 /// (docs/benchmarks.md). Exact t-SNE's [N, N] temporaries are the one case where freed heap piles up (about 2 GB at
-/// N = 2000); it hands free memory back every few iterations with <see cref="ReturnFreeMemory"/>. <c>MEDSSL_MMAP_THRESHOLD=BYTES</c> pins a threshold
-/// for a memory-tight machine.</summary>
+/// N = 2000); it hands free memory back every few iterations with <see cref="ReturnFreeMemory"/>.
+/// <c>MEDSSL_MMAP_THRESHOLD=BYTES</c> pins a threshold for a memory-tight machine.</summary>
 public static partial class NativeAllocator
 {
     private const int MallocMmapThreshold = -3;   // M_MMAP_THRESHOLD in <malloc.h>
