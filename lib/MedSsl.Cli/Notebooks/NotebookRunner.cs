@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using MedSsl.Experiments;
 using MedSsl.Reports;
 
 namespace MedSsl.Cli.Notebooks;
@@ -43,7 +44,7 @@ internal sealed class NotebookRunner(RunSettings settings, TextWriter progress, 
         Directory.CreateDirectory(settings.OutputFolder);
         var resultsPath = Path.GetFullPath(Path.Combine(settings.OutputFolder, stem + ".results.json"));
         File.Delete(resultsPath); // a stale file from an earlier run would pass for this run's results
-        Environment.SetEnvironmentVariable(ResultsFile.PathVariable, resultsPath);
+        RunContext.Current = new RunContext(settings.OutputFolder, stem);
 
         var codeCells = notebook.Cells.Where(c => c["cell_type"]?.GetValue<string>() == "code").ToList();
         Report($"cells {codeCells.Count}");

@@ -373,13 +373,8 @@ public static class PicaStudy
             sizes, TrueFrequencies(data.Where(DataSplit.Unlabelled)), examples);
     }
 
-    /// <summary>Where the notebook saves its example backbone: beside the run's results file
-    /// (<see cref="ResultsFile.PathVariable"/>), or under <c>out/</c> next to the notebook when run interactively.</summary>
-    public static string BackbonePath()
-    {
-        var results = Environment.GetEnvironmentVariable(ResultsFile.PathVariable);
-        var folder = string.IsNullOrEmpty(results) ? Path.GetFullPath("out") : Path.GetDirectoryName(Path.GetFullPath(results))!;
-        Directory.CreateDirectory(folder);
-        return Path.Combine(folder, NotebookStem + ".backbone.safetensors");
-    }
+    /// <summary>Where the notebook saves its example backbone: beside the run's results (<see cref="RunContext"/>),
+    /// or under <c>out/</c> when run interactively.</summary>
+    public static string BackbonePath() =>
+        RunContext.Current.ArtefactPath("backbone.safetensors") ?? Path.GetFullPath(Path.Combine("out", NotebookStem + ".backbone.safetensors"));
 }

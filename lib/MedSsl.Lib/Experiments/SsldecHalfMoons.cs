@@ -122,7 +122,7 @@ public static class SsldecHalfMoons
     public const int LabelledPerMoon = 4;
 
     /// <summary>Seeds of the protocol: 5 in the quick profile, 20 in the full one.</summary>
-    public static int SeedCount(RunProfile profile) => profile.Pick(quick: 5, full: 20);
+    public static int SeedCount(RunProfile profile) => profile.Pick(quick: 5, workshop: 10, full: 20);
 
     /// <summary>The paper's network under SSLDEC, initialised from <paramref name="seed"/>.</summary>
     public static Ssldec NewModel(int seed, SsldecOptions? options = null)

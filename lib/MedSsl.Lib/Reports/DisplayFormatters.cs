@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MedSsl.Data.Formats;
+using MedSsl.Experiments;
 using Microsoft.Data.Analysis;
 using Plotly.NET;
 using TorchSharp;
@@ -37,6 +38,7 @@ public static class DisplayFormatters
     {
         Register<GenericChart>(ChartBundle);
         Register<DataFrame>(TableBundle);
+        Register<ClaimTable>(ClaimsBundle);
         Register<torch.Tensor>(tensor => new JsonObject { ["text/plain"] = TensorText(tensor) });
         Register<GrayImage>(image => new JsonObject { ["image/png"] = Convert.ToBase64String(EncodePng(image)), ["text/plain"] = $"GrayImage {image.Pixels.GetLength(0)}x{image.Pixels.GetLength(1)}" });
     }
@@ -127,6 +129,30 @@ public static class DisplayFormatters
             ["text/html"] = PlotlyHtml(figure),
             ["text/plain"] = $"chart{(title is null ? "" : $" \"{title}\"")} with {traces} trace{(traces == 1 ? "" : "s")}",
         };
+    }
+
+    /// <summary>A claims table: each claim with its source, n, the paired difference and its 95 % interval, the smallest
+    /// difference n detects, the verdict (coloured) and the paper's difference where given.</summary>
+    private static JsonObject ClaimsBundle(ClaimTable claims)
+    {
+        static string F(double v) => double.IsNaN(v) ? "–" : v.ToString("+0.000;−0.000;0.000", CultureInfo.InvariantCulture);
+        var html = new StringBuilder("<table class=\"medssl-results medssl-claims\"><thead><tr>");
+        foreach (var name in new[] { "claim", "source", "measure", "n", "difference", "95 % interval", "detectable", "verdict", "paper" })
+            html.Append("<th>").Append(WebUtility.HtmlEncode(name)).Append("</th>");
+        html.Append("</tr></thead><tbody>");
+        foreach (var c in claims.Results)
+        {
+            var colour = c.Verdict switch { Verdict.Supported => "#00a36c", Verdict.Contradicted => "#d62728", _ => "#7f7f7f" };
+            html.Append("<tr><td>").Append(WebUtility.HtmlEncode(c.Text)).Append("</td><td>").Append(WebUtility.HtmlEncode(c.Source))
+                .Append("</td><td>").Append(WebUtility.HtmlEncode(c.Measure)).Append("</td><td style=\"text-align:right\">").Append(c.Count)
+                .Append("</td><td style=\"text-align:right\">").Append(F(c.Difference))
+                .Append("</td><td style=\"text-align:right\">").Append(c.Count < 2 ? "–" : $"[{F(c.Interval[0])}, {F(c.Interval[1])}]")
+                .Append("</td><td style=\"text-align:right\">").Append(double.IsNaN(c.Detectable) ? "–" : c.Detectable.ToString("0.000", CultureInfo.InvariantCulture))
+                .Append($"</td><td style=\"color:{colour};font-weight:bold\">").Append(c.Verdict.ToString().ToLowerInvariant())
+                .Append("</td><td style=\"text-align:right\">").Append(c.PaperDifference is { } p ? F(p) : "").Append("</td></tr>");
+        }
+        html.Append("</tbody></table>");
+        return new JsonObject { ["text/html"] = html.ToString(), ["text/plain"] = claims.Summary };
     }
 
     private static JsonObject TableBundle(DataFrame frame)

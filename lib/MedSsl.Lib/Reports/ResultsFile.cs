@@ -10,13 +10,6 @@ namespace MedSsl.Reports;
 /// (a study writes its rows as a CSV beside it). Every write merges into the file and replaces it atomically.</summary>
 public static class ResultsFile
 {
-    /// <summary>
-    /// The environment variable holding the results file of the current run. <c>medssl run</c> sets it in each
-    /// notebook's process to <c>&lt;out&gt;/&lt;stem&gt;.results.json</c>; elsewhere (VS Code) it is unset and
-    /// nothing is written unless a path is given.
-    /// </summary>
-    public const string PathVariable = "MEDSSL_RESULTS_PATH";
-
     /// <summary>Stores each public property (or dictionary entry) of <paramref name="values"/> as a top-level key,
     /// e.g. <c>ResultsFile.SaveValues(new { accuracy = 0.97, seeds = new[] { 0, 1 } })</c>. Returns the path written, or null.</summary>
     public static string? SaveValues(object values, string? path = null) => Update(document =>
@@ -32,10 +25,10 @@ public static class ResultsFile
     }, path);
 
     /// <summary>Applies <paramref name="change"/> to the results document at <paramref name="path"/> (or the run's,
-    /// from <see cref="PathVariable"/>) and writes it through a temporary file and a rename. Returns the path, or null.</summary>
+    /// <see cref="RunContext.ResultsPath"/> of <see cref="RunContext.Current"/>: none in an interactive session) and writes it through a temporary file and a rename. Returns the path, or null.</summary>
     public static string? Update(Action<JsonObject> change, string? path = null)
     {
-        path ??= Environment.GetEnvironmentVariable(PathVariable);
+        path ??= RunContext.Current.ResultsPath;
         if (string.IsNullOrEmpty(path)) return null;
         path = Path.GetFullPath(path);
         JsonObject document;
@@ -63,5 +56,21 @@ public static class ResultsFile
         var csv = Path.Combine(Path.GetDirectoryName(written)!, Path.GetFileName(written).Replace(".results.json", "") + $".{study.Name}.csv");
         AtomicFile.Write(csv, stream => Csv.Write(study.Table, stream));
         return written;
+    }
+
+    /// <summary>A protocol's results (<see cref="ProtocolResult{TSetting, TRun, TRow}.Save"/>): the headline values, the
+    /// <c>seeds</c> and whether they were fresh, the <c>claims</c> array (text, source, measure, difference, interval,
+    /// n, detectable, verdict, pairs), and the CSV of all rows. Returns the path, or null where the context has no folder.</summary>
+    public static string? Save<TRow>(object headline, Study<TRow> study, ClaimTable claims, SeedPlan seeds, RunContext context) where TRow : notnull
+    {
+        var path = context.ResultsPath;
+        if (path is null) return null;
+        Update(document =>
+        {
+            document["seeds"] = JsonSerializer.SerializeToNode(seeds.Seeds);
+            document["fresh_seeds"] = seeds.Fresh;
+            document["claims"] = JsonSerializer.SerializeToNode(claims.Results);
+        }, path);
+        return Save(headline, study, path);
     }
 }

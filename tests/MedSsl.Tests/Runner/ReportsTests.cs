@@ -1,3 +1,4 @@
+using MedSsl.Experiments;
 using MedSsl.Metrics;
 using System.Globalization;
 using System.Text.Json.Nodes;
@@ -62,10 +63,9 @@ public sealed class ReportsTests
         File.WriteAllText(path, "[1, 2]");
         Assert.Contains(path, Assert.Throws<InvalidDataException>(() => ResultsFile.SaveValues(new { third = 3 }, path)).Message);
 
-        var previous = Environment.GetEnvironmentVariable(ResultsFile.PathVariable);
-        Environment.SetEnvironmentVariable(ResultsFile.PathVariable, null);
-        try { Assert.Null(ResultsFile.SaveValues(new { fourth = 4 })); }
-        finally { Environment.SetEnvironmentVariable(ResultsFile.PathVariable, previous); }
+        // An interactive session (no output folder in the run's context) writes nothing unless given a path.
+        Assert.Null(RunContext.Interactive.ResultsPath);
+        Assert.Null(ResultsFile.SaveValues(new { fourth = 4 }));
     }
 
     private static string Python(IEnumerable<double> values) => "[" + string.Join(", ", values.Select(v => v.ToString("R", CultureInfo.InvariantCulture))) + "]";
