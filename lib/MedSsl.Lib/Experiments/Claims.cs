@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Serialization;
 using MedSsl.Metrics;
+using MedSsl.Reports;
 
 namespace MedSsl.Experiments;
 
@@ -137,8 +138,12 @@ public sealed class ClaimTable(IReadOnlyList<ClaimResult> results)
     public static ClaimTable Evaluate<TRow>(IEnumerable<Claim<TRow>> claims, IReadOnlyList<TRow> rows) where TRow : ISeededRow =>
         new([.. claims.Select(c => c.Evaluate(rows))]);
 
-    /// <summary>"What this run shows": one sentence per claim, generated from the numbers.</summary>
+    /// <summary>One generated sentence per claim, as "- " lines.</summary>
     public string Summary => string.Join(Environment.NewLine, Results.Select(r => "- " + r.Sentence()));
+
+    /// <summary>"What this run shows": a sentence per claim, then <paramref name="more"/> (mechanism numbers computed
+    /// from the rows), displayed as a list.</summary>
+    public Findings Findings(params IEnumerable<string> more) => new([.. Results.Select(r => r.Sentence()), .. more]);
 
     public override string ToString() => Summary;
 }

@@ -14,7 +14,8 @@ public static partial class Charts
     {
         var shown = claims.Results.Where(r => r.Count > 0).ToList();
         if (shown.Count == 0) throw new ArgumentException("PairedDifferences needs a claim with at least one paired run", nameof(claims));
-        string Label(ClaimResult c) => $"{Shorten(c.Text, 44)}<br>({c.Measure}): {c.Verdict.ToString().ToLowerInvariant()}";
+        // Numbered as in the claims table, so two claims that start alike keep their own rows.
+        string Label(ClaimResult c) => $"{claims.Results.ToList().IndexOf(c) + 1}. {Shorten(c.Text, 48)}<br>({c.Measure}): {c.Verdict.ToString().ToLowerInvariant()}";
         var traces = new List<Trace>
         {
             NewTrace("scatter", ("mode", "markers"), ("name", "one seed"),
@@ -53,7 +54,7 @@ public static partial class Charts
         yAxis.SetProperty("autorange", "reversed");
         chart = Plotly.NET.Chart.withXAxis(xAxis, FSharpOption<StyleParam.SubPlotId>.None).Invoke(chart);
         chart = Plotly.NET.Chart.withYAxis(yAxis, FSharpOption<StyleParam.SubPlotId>.None).Invoke(chart);
-        return Plotly.NET.Chart.withSize(FSharpOption<int>.None, FSharpOption<int>.Some(160 + 70 * shown.Count)).Invoke(chart);
+        return Plotly.NET.Chart.withSize(FSharpOption<int>.Some(900), FSharpOption<int>.Some(160 + 80 * shown.Count)).Invoke(chart);
     }
 
     private static string Shorten(string text, int length) => text.Length <= length ? text : text[..(length - 1)] + "…";

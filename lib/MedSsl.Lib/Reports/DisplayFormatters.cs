@@ -39,6 +39,11 @@ public static class DisplayFormatters
         Register<GenericChart>(ChartBundle);
         Register<DataFrame>(TableBundle);
         Register<ClaimTable>(ClaimsBundle);
+        Register<Findings>(findings => new JsonObject
+        {
+            ["text/html"] = "<ul class=\"medssl-findings\">" + string.Concat(findings.Points.Select(p => $"<li>{WebUtility.HtmlEncode(p)}</li>")) + "</ul>",
+            ["text/plain"] = findings.ToString(),
+        });
         Register<torch.Tensor>(tensor => new JsonObject { ["text/plain"] = TensorText(tensor) });
         Register<GrayImage>(image => new JsonObject { ["image/png"] = Convert.ToBase64String(EncodePng(image)), ["text/plain"] = $"GrayImage {image.Pixels.GetLength(0)}x{image.Pixels.GetLength(1)}" });
     }
@@ -137,13 +142,13 @@ public static class DisplayFormatters
     {
         static string F(double v) => double.IsNaN(v) ? "–" : v.ToString("+0.000;−0.000;0.000", CultureInfo.InvariantCulture);
         var html = new StringBuilder("<table class=\"medssl-results medssl-claims\"><thead><tr>");
-        foreach (var name in new[] { "claim", "source", "measure", "n", "difference", "95 % interval", "detectable", "verdict", "paper" })
+        foreach (var name in new[] { "#", "claim", "source", "measure", "n", "difference", "95 % interval", "detectable", "verdict", "paper" })
             html.Append("<th>").Append(WebUtility.HtmlEncode(name)).Append("</th>");
         html.Append("</tr></thead><tbody>");
-        foreach (var c in claims.Results)
+        foreach (var (c, k) in claims.Results.Select((c, k) => (c, k)))
         {
             var colour = c.Verdict switch { Verdict.Supported => "#00a36c", Verdict.Contradicted => "#d62728", _ => "#7f7f7f" };
-            html.Append("<tr><td>").Append(WebUtility.HtmlEncode(c.Text)).Append("</td><td>").Append(WebUtility.HtmlEncode(c.Source))
+            html.Append("<tr><td>").Append(k + 1).Append("</td><td>").Append(WebUtility.HtmlEncode(c.Text)).Append("</td><td>").Append(WebUtility.HtmlEncode(c.Source))
                 .Append("</td><td>").Append(WebUtility.HtmlEncode(c.Measure)).Append("</td><td style=\"text-align:right\">").Append(c.Count)
                 .Append("</td><td style=\"text-align:right\">").Append(F(c.Difference))
                 .Append("</td><td style=\"text-align:right\">").Append(c.Count < 2 ? "–" : $"[{F(c.Interval[0])}, {F(c.Interval[1])}]")

@@ -183,6 +183,10 @@ public class ProtocolTests : IDisposable
         Assert.Equal([0.1, 0.2], traces[0]!["x"]!.AsArray().Select(x => Math.Round(x!.GetValue<double>(), 12)));
         Assert.Contains(traces, t => t!["name"]!.GetValue<string>() == "the paper's difference");
         Assert.Throws<ArgumentException>(() => Charts.PairedDifferences(new ClaimTable([])));
+        var findings = DisplayFormatters.Format(table.Findings("sizes <closer> to uniform"));
+        Assert.StartsWith("<ul class=\"medssl-findings\"><li>new ≥ baseline", findings["text/html"]!.GetValue<string>());
+        Assert.EndsWith("<li>sizes &lt;closer&gt; to uniform</li></ul>", findings["text/html"]!.GetValue<string>());
+        Assert.EndsWith("- sizes <closer> to uniform", findings["text/plain"]!.GetValue<string>());
     }
 
     [Fact]

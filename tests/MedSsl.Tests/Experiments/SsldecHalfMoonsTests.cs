@@ -33,18 +33,32 @@ public class SsldecHalfMoonsTests
     }
 
     [Fact]
-    public void TheStudyHasEveryRowItsSummaryAndTheExampleRunItsNumbersCameFrom()
+    public void TheStudyHasEveryRowItsSummaryItsClaimsAndTheExampleRunsItsNumbersCameFrom()
     {
         var study = Quick.Value;
-        Assert.Equal(SsldecHalfMoons.SeedCount(RunProfile.Quick) * 2 * 2, study.Rows.Count);
+        Assert.Equal(SeedPlan.Evaluation(SsldecHalfMoons.SeedCount(RunProfile.Quick)).Seeds, study.Seeds.Seeds);
+        Assert.Equal(study.Seeds.Count * 2 * 2, study.Rows.Count);
         Assert.Equal(4, study.Summary.Rows.Count);
-        var example = study.Rows.Single(r => r.Seed == 0 && r.Placement == LabelPlacement.Random && r.Model == HalfMoonsModel.Ssldec);
-        Assert.Equal(example.Accuracy, study.Example.Accuracy(HalfMoonsModel.Ssldec));
-        var path = Path.Combine(Directory.CreateTempSubdirectory("medssl-study-").FullName, "04.results.json");
-        study.Save(path);
-        Assert.True(File.Exists(path));
-        var csv = File.ReadAllLines(Path.Combine(Path.GetDirectoryName(path)!, "04.runs.csv"));
+        foreach (var model in Enum.GetValues<HalfMoonsModel>())
+        {
+            var row = study.Rows.Single(r => r.Seed == study.Seeds.Seeds[0] && r.Placement == LabelPlacement.Random && r.Model == model);
+            Assert.Equal(row, study.Example(model).Row());
+        }
+        // The claims pair each seed's SSLDEC run with its supervised run: their differences are the rows' differences.
+        var random = study.Claims.Results[0];
+        Assert.Equal(study.Seeds.Count, random.Count);
+        Assert.Equal(study.Headline.AccuracySsldec - study.Headline.AccuracySupervised, random.Difference, 12);
+        Assert.All(study.Claims.Results, c => Assert.True(c.Verdict == Verdict.Inconclusive || c.Interval[0] * c.Interval[1] > 0));
+        var folder = Directory.CreateTempSubdirectory("medssl-study-").FullName;
+        study.Save(new RunContext(folder, "04"));
+        var csv = File.ReadAllLines(Path.Combine(folder, "04.runs.csv"));
         Assert.Equal("Seed,Placement,Model,Accuracy,ClusteringLoss", csv[0]);
         Assert.Equal(study.Rows.Count + 1, csv.Count(l => l.Length > 0));
+        Assert.Contains("\"claims\"", File.ReadAllText(Path.Combine(folder, "04.results.json")));
     }
+
+    [Fact]
+    public void AnExampleSeedOutsideThePlanIsANamedError() =>
+        Assert.Contains("Seed 3 is not one of the quick profile's seeds (1000–1004)",
+            Assert.Throws<ArgumentException>(() => new HalfMoonsProtocol(RunProfile.Quick, exampleSeed: 3)).Message);
 }

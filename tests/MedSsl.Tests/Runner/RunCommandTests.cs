@@ -239,7 +239,12 @@ public sealed class RunCommandTests
         Medssl.AssertValidNotebook(Path.Combine(output, "04-ssldec-half-moons.ipynb"));
         var ssldec = JsonNode.Parse(File.ReadAllText(Path.Combine(output, "04-ssldec-half-moons.results.json")))!;
         var seeds = ssldec["seeds"]!.AsArray().Select(s => s!.GetValue<int>()).ToArray();
-        Assert.Equal([0, 1, 2, 3, 4], seeds);
+        Assert.Equal([1000, 1001, 1002, 1003, 1004], seeds);
+        Assert.True(ssldec["fresh_seeds"]!.GetValue<bool>());
+        var claims = ssldec["claims"]!.AsArray();
+        Assert.Equal(3, claims.Count);
+        Assert.All(claims, c => Assert.Contains(c!["verdict"]!.GetValue<string>(), new[] { "Supported", "Contradicted", "Inconclusive" }));
+        Assert.All(claims, c => Assert.Equal(seeds.Length, c!["n"]!.GetValue<int>()));
         var perSeed = ssldec["per_seed"]!.AsArray();
         Assert.Equal(seeds.Length, perSeed.Count);
         Assert.Equal(perSeed.Average(r => r!["accuracy_ssldec"]!.GetValue<double>()), ssldec["accuracy_ssldec"]!.GetValue<double>(), 12);
