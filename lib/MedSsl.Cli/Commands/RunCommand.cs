@@ -6,7 +6,7 @@ using Spectre.Console;
 namespace MedSsl.Cli.Commands;
 
 /// <summary>
-/// <c>medssl run NOTEBOOK_OR_FOLDER... [--out DIR] [--profile quick|full] [--param NAME=VALUE]... [--cell-timeout S]
+/// <c>medssl run NOTEBOOK_OR_FOLDER... [--out DIR] [--profile quick|workshop|full] [--param NAME=VALUE]... [--cell-timeout S]
 /// [--keep-going] [--jobs N]</c>: executes C# notebooks headless, one process per notebook, writing
 /// <c>&lt;stem&gt;.ipynb</c>, <c>&lt;stem&gt;.html</c> and (when the notebook saves results) <c>&lt;stem&gt;.results.json</c>.
 /// Exit code 0: every cell ran; 1: a cell failed; 2: bad input. The hidden <c>--in-process</c> runs one notebook in
@@ -18,7 +18,7 @@ internal static class RunCommand
     {
         var inputs = new Argument<string[]>("notebooks") { Description = "notebooks (.ipynb) or folders of notebooks", Arity = ArgumentArity.OneOrMore };
         var output = new Option<string>("--out") { Description = "folder for executed notebooks, reports and results", DefaultValueFactory = _ => "out" };
-        var profile = new Option<string?>("--profile") { Description = "sets the notebooks' Profile parameter: quick (CI-sized) or full (paper-shaped)" };
+        var profile = new Option<string?>("--profile") { Description = "sets the notebooks' Profile parameter: quick (CI smoke run), workshop (what a class runs: ≤ 10 min per notebook on 2 cores, ≥ 5 seeds) or full (the paper's shape)" };
         profile.AcceptOnlyFromAmong([.. MedSsl.Data.RunProfiles.Names]);
         var parameters = new Option<string[]>("--param") { Description = "NAME=VALUE overriding a variable of the cell tagged 'parameters'", AllowMultipleArgumentsPerToken = false };
         var cellTimeout = new Option<double>("--cell-timeout") { Description = "seconds a cell may take (compiling included) before it is stopped and its notebook's process ends", DefaultValueFactory = _ => 3600 };

@@ -6,7 +6,7 @@ using MedSsl.Cli.Sweeps;
 namespace MedSsl.Cli.Commands;
 
 /// <summary>
-/// <c>medssl sweep NOTEBOOK --grid NAME=V1,V2,… [--grid …] --out DIR [--profile quick|full] [--param NAME=VALUE]…
+/// <c>medssl sweep NOTEBOOK --grid NAME=V1,V2,… [--grid …] --out DIR [--profile quick|workshop|full] [--param NAME=VALUE]…
 /// [--executor local|slurm] [--jobs N] [--resume] [Slurm: --max-parallel N --partition P --time T --cpus-per-task N
 /// --mem M --gres G]</c>: one executed notebook per grid point in DIR/&lt;point&gt;/, then DIR/sweep.csv and
 /// DIR/sweep.html. Exit code 0: every point ran; 1: a point failed or did not finish; 2: bad input (nothing run).
@@ -22,7 +22,7 @@ internal static class SweepCommand
         var notebook = new Argument<string>("notebook") { Description = "the notebook (.ipynb) to run at every grid point" };
         var grid = new Option<string[]>("--grid") { Description = "NAME=V1,V2,… or NAME=A..B (integers A to B): a swept parameter of the cell tagged 'parameters'; repeat for more", AllowMultipleArgumentsPerToken = false };
         var output = new Option<string>("--out") { Description = "sweep folder: DIR/<point>/ per point, DIR/sweep.csv and DIR/sweep.html", Required = true };
-        var profile = new Option<string?>("--profile") { Description = "sets the notebook's Profile parameter: quick (CI-sized) or full (paper-shaped)" };
+        var profile = new Option<string?>("--profile") { Description = "sets the notebook's Profile parameter: quick (CI smoke run), workshop (class-sized) or full (the paper's shape)" };
         profile.AcceptOnlyFromAmong([.. MedSsl.Data.RunProfiles.Names]);
         var parameters = new Option<string[]>("--param") { Description = "NAME=VALUE fixed for every point", AllowMultipleArgumentsPerToken = false };
         var executor = new Option<string>("--executor") { Description = "local: on this machine; slurm: one Slurm array job (shared filesystem)", DefaultValueFactory = _ => "local" };

@@ -12,7 +12,7 @@ namespace MedSsl.Cli.Notebooks;
 /// </summary>
 internal static class NotebookParameters
 {
-    /// <summary>The well-known parameter <c>--profile</c> sets: "quick" (CI-sized) or "full" (paper-shaped).</summary>
+    /// <summary>The well-known parameter <c>--profile</c> sets: "quick" (CI smoke run), "workshop" (class-sized) or "full" (the paper's shape).</summary>
     public const string ProfileName = "Profile";
 
     /// <summary>Inserts the injected cell. Unknown names and unconvertible values are bad input. A
