@@ -12,7 +12,12 @@ namespace MedSsl.Cli.Notebooks;
 /// page needs no network.</summary>
 internal static class HtmlReport
 {
-    private static readonly MarkdownPipeline Markdown = new MarkdownPipelineBuilder().UseAdvancedExtensions().Build();
+    // Markdig's advanced extensions without generic attributes: those read "{…}" after an inline as HTML attributes
+    // before the math extension sees it, so "$\mathcal{L}$" lost its braces and MathJax showed raw TeX.
+    private static readonly MarkdownPipeline Markdown = new MarkdownPipelineBuilder()
+        .UseAbbreviations().UseAutoIdentifiers().UseCitations().UseCustomContainers().UseDefinitionLists().UseEmphasisExtras()
+        .UseFigures().UseFooters().UseFootnotes().UseGridTables().UseMathematics().UseMediaLinks().UsePipeTables()
+        .UseListExtras().UseTaskLists().UseDiagrams().UseAutoLinks().Build();
 
     private const string Style = """
         body { font: 15px/1.5 system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #1b1b1b; }
@@ -27,7 +32,7 @@ internal static class HtmlReport
         pre.stream, pre.plain { margin: .3em 0; padding: .3em .6em; overflow-x: auto; font-size: 13px; }
         pre.stderr { background: #fff4e5; }
         pre.error { background: #fde8ea; color: #8b0000; padding: .6em; white-space: pre-wrap; }
-        table.medssl-results { border-collapse: collapse; margin: .5em 0; }
+        table.medssl-results { border-collapse: collapse; margin: .5em 0; display: block; max-width: 100%; overflow-x: auto; }
         table.medssl-results td, table.medssl-results th { border: 1px solid #ccc; padding: .2em .6em; }
         """;
 

@@ -16,8 +16,10 @@ public sealed class BrowserTests
             $"--user-data-dir={profile}", "--virtual-time-budget=5000", "--dump-dom", "file://" + Path.Combine(output, "success.html"));
 
         Assert.True(code == 0, dom);
+        // Braces after a TeX command reach MathJax (Markdig's generic attributes used to take "{…}" as attributes).
+        Assert.Contains(@"\mathcal{L}_{SD}", File.ReadAllText(Path.Combine(output, "success.html")));
         Assert.Contains("class=\"main-svg\"", dom);
         Assert.Contains("<b id=\"bold\">bold</b>", dom);
-        Assert.Contains("<mjx-container", dom);   // MathJax typeset the markdown's $e^{i\pi} + 1 = 0$ as SVG
+        Assert.Equal(2, dom.Split("<mjx-container").Length - 1);   // MathJax typeset both of the markdown's equations as SVG
     }
 }
