@@ -10,25 +10,23 @@ public readonly record struct QuadTreeCell(double CentreX, double CentreY, int C
 /// <summary>The Barnes–Hut quadtree of a 2-d embedding (Barnes &amp; Hut 1986; van der Maaten 2014, §5.1), rebuilt
 /// every iteration. Cells are split at their centre like sklearn's _QuadTree: the root spans the points' bounding
 /// box (its upper bounds pushed out by 0.1 % or 1e-3 so every point lies strictly inside), a cell with one point — or
-/// with points all within 1e-6 of each other in every coordinate, which count as duplicates — is a leaf, empty
-/// quadrants are dropped. The cells are stored depth-first (pre-order) in one flat array, each with the index of
+/// with identical points only — is a leaf, empty quadrants are dropped. Unlike sklearn, which merges points within 1e-6
+/// of each other and skips every leaf within that distance of the query as "self", duplicates here are exact and the
+/// query point's own contribution is removed by identity: at t-SNE's initial scale (σ = 1e-4) sklearn's tolerance
+/// covers most of the embedding, which made Z and the early repulsion wrong and θ = 0 diverge. The cells are stored depth-first (pre-order) in one flat array, each with the index of
 /// the cell after its subtree, so a query walks the array forwards: descending is "next cell", summarising a cell
 /// is "jump past its subtree". Building partitions an index array in place; no allocation per cell or per
 /// iteration once the arrays have grown to size.</summary>
 public sealed class QuadTree
 {
-    /// <summary>sklearn's duplicate tolerance (_quad_tree.pyx's EPSILON): per coordinate when building, on the
-    /// squared distance when querying.</summary>
-    public const double DuplicateTolerance = 1e-6;
-
     /// <summary>What a query reads, 32 bytes: two cells per cache line.</summary>
     [StructLayout(LayoutKind.Sequential)]
     private struct Node
     {
         public double X, Y;
         /// <summary>The cell summarises for a query point at squared distance d² &gt; Limit: squared width / θ²
-        /// for an inner cell (the criterion width / d &lt; θ without a square root or a division), the duplicate
-        /// tolerance for a leaf (a leaf is always used, except the query point's own).</summary>
+        /// for an inner cell (the criterion width / d &lt; θ without a square root or a division), −1 for a leaf
+        /// (a leaf is always used).</summary>
         public double Limit;
         public int Count;
         /// <summary>The first cell after this one's subtree.</summary>
@@ -102,10 +100,9 @@ public sealed class QuadTree
         squaredWidths[id] = width * width;
         depths[id] = depth;
         double sumX = 0, sumY = 0;
-        if (AllDuplicates(lo, hi))
+        if (AllIdentical(lo, hi))
         {
-            for (var k = lo; k < hi; k++) { sumX += xs[order[k]]; sumY += ys[order[k]]; }
-            nodes[id] = new Node { X = sumX / (hi - lo), Y = sumY / (hi - lo), Limit = DuplicateTolerance, Count = hi - lo, Next = id + 1 };
+            nodes[id] = new Node { X = xs[order[lo]], Y = ys[order[lo]], Limit = -1, Count = hi - lo, Next = id + 1 };
             return;
         }
         double midX = (minX + maxX) / 2, midY = (minY + maxY) / 2;
@@ -129,11 +126,11 @@ public sealed class QuadTree
         };
     }
 
-    private bool AllDuplicates(int lo, int hi)
+    private bool AllIdentical(int lo, int hi)
     {
         double x0 = xs[order[lo]], y0 = ys[order[lo]];
         for (var k = lo + 1; k < hi; k++)
-            if (Math.Abs(xs[order[k]] - x0) > DuplicateTolerance || Math.Abs(ys[order[k]] - y0) > DuplicateTolerance) return false;
+            if (xs[order[k]] != x0 || ys[order[k]] != y0) return false;
         return true;
     }
 
@@ -154,8 +151,9 @@ public sealed class QuadTree
 
     /// <summary>The repulsion on a point at (x, y), summed over the cells the Barnes–Hut criterion opens
     /// (van der Maaten 2014, §5.1): with qZ = (1 + ‖y − y_cell‖²)⁻¹ per cell of N_cell points,
-    /// Z-part Σ N_cell·qZ and force Σ N_cell·qZ²·(y − y_cell). The point's own leaf (and its duplicates) is left
-    /// out, as in sklearn's summarize.</summary>
+    /// Z-part Σ N_cell·qZ and force Σ N_cell·qZ²·(y − y_cell). (x, y) must be one of the tree's points: it is left out
+    /// of its own leaf, the only cell at distance exactly 0, whose other points (exact duplicates) count with q = 1
+    /// and no force, as in exact t-SNE.</summary>
     public (double ForceX, double ForceY, double Z) Repulsion(double x, double y)
     {
         double fx = 0, fy = 0, z = 0;
@@ -165,7 +163,12 @@ public sealed class QuadTree
         {
             ref readonly var cell = ref Unsafe.Add(ref first, i);
             double dx = x - cell.X, dy = y - cell.Y, d2 = dx * dx + dy * dy;
-            if (d2 > cell.Limit)
+            if (d2 == 0 && cell.Limit < 0)
+            {
+                z += cell.Count - 1;
+                i = cell.Next;
+            }
+            else if (d2 > cell.Limit)
             {
                 var q = 1 / (1 + d2);
                 var nq = cell.Count * q;

@@ -97,6 +97,25 @@ public class TsneTests
         Assert.Equal(exactKl, kl, 10);
     }
 
+    /// <summary>t-SNE starts from an embedding of scale 1e-4, where every pair of points is closer than sklearn's
+    /// duplicate tolerance: the tree must still give the exact gradient at θ = 0, and close to it at θ = 0.5.</summary>
+    [Fact]
+    public void BarnesHutGradientAtTheInitialScaleIsExact()
+    {
+        var s = Sklearn.Value;
+        var dense = s.GetProperty("P").Matrix();
+        var y = Flat(s.GetProperty("Y").Matrix()).Select(v => v * 2e-5).ToArray();   // std 5 × 2e-5 = 1e-4
+        using var scope = torch.NewDisposeScope();
+        var (exact, exactKl) = ExactTsne.Gradient(torch.tensor(dense), torch.tensor(y, [y.Length / 2, 2]), withError: true);
+        var expected = exact.data<double>().ToArray();
+        var zero = new double[y.Length];
+        var half = new double[y.Length];
+        Assert.Equal(exactKl, BarnesHutTsne.Gradient(Sparse(dense), y, 0.0, zero, withError: true), 8);
+        BarnesHutTsne.Gradient(Sparse(dense), y, 0.5, half, withError: false);
+        Assert.True(RelativeError(expected, zero) < 1e-10, $"θ = 0: relative error {RelativeError(expected, zero):G3}");
+        Assert.InRange(RelativeError(expected, half), 0, 0.05);
+    }
+
     [Fact]
     public void BarnesHutGradientMatchesSklearnsAndIsCloseToTheExactOne()
     {
@@ -153,10 +172,14 @@ public class TsneTests
         Assert.Equal(Q(-1, 2) + 3 * Q(cx, cy), z, 12);
         Assert.Equal(Q(-1, 2) * Q(-1, 2) * -1 + 3 * Q(cx, cy) * Q(cx, cy) * cx, fx, 12);
         Assert.Equal(Q(-1, 2) * Q(-1, 2) * 2 + 3 * Q(cx, cy) * Q(cx, cy) * cy, fy, 12);
-        // A second point within 1e-6 of (1, 1) joins its leaf.
-        tree.Build([.. points, 1, 1 + 1e-7], 0.5);
+        // A second point at (1, 1) joins its leaf and counts with q = 1 from there; one 1e-7 away gets a leaf of its own.
+        var zWithoutDuplicate = tree.Repulsion(1, 1).Z;
+        tree.Build([.. points, 1, 1], 0.5);
         Assert.Equal(7, tree.CellCount);
         Assert.Equal((2, true), (tree.Cell(6).Count, tree.Cell(6).IsLeaf));
+        Assert.Equal(zWithoutDuplicate + 1, tree.Repulsion(1, 1).Z, 12);
+        tree.Build([.. points, 1, 1 + 1e-7], 0.5);
+        Assert.True(tree.CellCount > 7);
     }
 
     [Fact]
