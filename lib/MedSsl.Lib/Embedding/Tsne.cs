@@ -89,16 +89,13 @@ public sealed class Tsne
                 : new ExactTsne.Objective(TsneAffinities.DenseJointProbabilities(x, Perplexity, DType), Components);
             var y = Init == TsneInit.Pca ? PcaInit(x) : RandomInit(n);
             var rate = LearningRate ?? Math.Max(n / EarlyExaggeration / 4, 50);
-            var update = new double[y.Length];
-            var gains = new double[y.Length];
-            Array.Fill(gains, 1.0);
             var progress = Progress ?? TrainingProgressDisplay.ForCurrentHost();
             try
             {
                 objective.Exaggerate(EarlyExaggeration);
-                var it = Descend(objective, y, update, gains, 0, ExplorationIterations, 0.5, rate, ExplorationIterations, progress);
+                var it = Descend(objective, y, 0, ExplorationIterations, 0.5, rate, ExplorationIterations, progress);
                 objective.Exaggerate(1 / EarlyExaggeration);
-                Iterations = Descend(objective, y, update, gains, it, MaxIter, 0.8, rate, IterationsWithoutProgress, progress);
+                Iterations = Descend(objective, y, it, MaxIter, 0.8, rate, IterationsWithoutProgress, progress);
             }
             finally
             {
@@ -127,10 +124,15 @@ public sealed class Tsne
 
     /// <summary>sklearn's _gradient_descent: momentum with per-coordinate gains (+0.2 when the gradient changes sign
     /// against the last update, ×0.8 otherwise, at least 0.01); every 50 iterations the KL is checked for progress
-    /// and the norm of the gained gradient against 10⁻⁷. Returns the next iteration.</summary>
-    private int Descend(ITsneObjective objective, double[] y, double[] update, double[] gains, int start, int end,
+    /// and the norm of the gained gradient against 10⁻⁷. Returns the next iteration. Each phase starts with no
+    /// update and unit gains, as each of sklearn's two _gradient_descent calls does, so the exaggerated phase's momentum
+    /// and gains do not carry into the first unexaggerated steps.</summary>
+    private int Descend(ITsneObjective objective, double[] y, int start, int end,
         double momentum, double rate, int iterationsWithoutProgress, ITrainingProgress progress)
     {
+        var update = new double[y.Length];
+        var gains = new double[y.Length];
+        Array.Fill(gains, 1.0);
         var grad = new double[y.Length];
         var bestError = double.PositiveInfinity;
         var bestIteration = start;
