@@ -79,7 +79,8 @@ public static class TrainingProgressDisplay
             var width = 30;
             var filled = status.Steps is { } total && total > 0 ? (int)Math.Round(width * (double)status.Step / total) : 0;
             var bar = new string('█', filled) + new string('░', width - filled);
-            AnsiConsole.Markup($"\r[green]{Markup.Escape(bar)}[/] {Markup.Escape(status.ToString())}\u001b[K");
+            // "Erase to the end of the line" (ESC [ K) is not markup: its bracket is escaped as "[[".
+            AnsiConsole.Markup($"\r[green]{Markup.Escape(bar)}[/] {Markup.Escape(status.ToString())}\u001b[[K");
         }
 
         public void Dispose()
