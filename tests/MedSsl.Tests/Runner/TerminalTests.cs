@@ -1,6 +1,6 @@
 namespace MedSsl.Tests.Runner;
 
-/// <summary>A real browser draws the report offline: headless Debian chromium with networking features off.</summary>
+/// <summary>The command line in a real terminal.</summary>
 public sealed class TerminalTests
 {
     /// <summary>A terminal takes the progress display's third path, a Spectre bar redrawn in place; script(1) gives the
