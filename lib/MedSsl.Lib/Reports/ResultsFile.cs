@@ -58,6 +58,21 @@ public static class ResultsFile
         return written;
     }
 
+    /// <summary>A claim of fewer than two pairs has no interval (NaN): written as JSON's null, which every reader takes.</summary>
+    private static readonly JsonSerializerOptions ClaimOptions = new() { Converters = { new FiniteOrNull() } };
+
+    private sealed class FiniteOrNull : System.Text.Json.Serialization.JsonConverter<double>
+    {
+        public override double Read(ref Utf8JsonReader reader, Type type, JsonSerializerOptions options) =>
+            reader.TokenType == JsonTokenType.Null ? double.NaN : reader.GetDouble();
+
+        public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options)
+        {
+            if (double.IsFinite(value)) writer.WriteNumberValue(value);
+            else writer.WriteNullValue();
+        }
+    }
+
     /// <summary>A protocol's results (<see cref="ProtocolResult{TSetting, TRun, TRow}.Save"/>): the headline values, the
     /// <c>seeds</c> and whether they were fresh, the <c>claims</c> array (text, source, measure, difference, interval,
     /// n, detectable, verdict, pairs), and the CSV of all rows. Returns the path, or null where the context has no folder.</summary>
@@ -69,7 +84,7 @@ public static class ResultsFile
         {
             document["seeds"] = JsonSerializer.SerializeToNode(seeds.Seeds);
             document["fresh_seeds"] = seeds.Fresh;
-            document["claims"] = JsonSerializer.SerializeToNode(claims.Results);
+            document["claims"] = JsonSerializer.SerializeToNode(claims.Results, ClaimOptions);
         }, path);
         return Save(headline, study, path);
     }

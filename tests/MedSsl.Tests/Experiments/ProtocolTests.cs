@@ -166,6 +166,13 @@ public class ProtocolTests : IDisposable
         Assert.Equal(2, claim["interval"]!.AsArray().Count);
         Assert.Equal(2, claim["pairs"]!.AsArray().Count);
         Assert.True(File.Exists(Path.Combine(dir, "nb.runs.csv")));
+
+        // One seed: no interval, written as null.
+        using var one = ProtocolRunner.Run(new FakeProtocol([], seeds: 1), new SilentProgress());
+        var single = JsonNode.Parse(File.ReadAllText(one.Save(new { f1 = 0.5 }, new RunContext(dir, "one"))!))!["claims"]![0]!;
+        Assert.Null(single["interval"]![0]);
+        Assert.Null(single["detectable"]);
+        Assert.Equal("Inconclusive", single["verdict"]!.GetValue<string>());
     }
 
     [Fact]
