@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json.Serialization;
 using MedSsl.Metrics;
 using MedSsl.Reports;
 
@@ -18,7 +17,6 @@ public enum ClaimDirection { Higher, Lower }
 /// <summary>What the seeds say of a claim: <see cref="Supported"/> when the 95 % interval of the paired difference
 /// excludes 0 in the claimed direction, <see cref="Contradicted"/> when it excludes 0 the other way, otherwise
 /// <see cref="Inconclusive"/>.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<Verdict>))]
 public enum Verdict { Supported, Contradicted, Inconclusive }
 
 /// <summary>A claim of a paper, declared once: its text and source, the measure compared, which rows are the
@@ -61,11 +59,11 @@ public sealed record Claim<TRow>(string Text, string Source, string Measure, Fun
 
 /// <summary>One paired difference of a claim (treatment − control for one seed).</summary>
 public sealed record ClaimPair(
-    [property: JsonPropertyName("seed")] int Seed,
-    [property: JsonPropertyName("treatment")] double Treatment,
-    [property: JsonPropertyName("control")] double Control)
+    int Seed,
+    double Treatment,
+    double Control)
 {
-    [JsonPropertyName("difference")] public double Difference => Treatment - Control;
+    public double Difference => Treatment - Control;
 }
 
 /// <summary>A claim evaluated on a run's rows: the mean paired difference with its 95 % t-interval over the n pairs,
@@ -73,17 +71,17 @@ public sealed record ClaimPair(
 /// ((t₀.₉₇₅ + t₀.₈₀) · s_d / √n, Cohen 1988 §2.3) — the size below which "inconclusive" means "too few seeds" rather
 /// than "no effect".</summary>
 public sealed record ClaimResult(
-    [property: JsonPropertyName("text")] string Text,
-    [property: JsonPropertyName("source")] string Source,
-    [property: JsonPropertyName("measure")] string Measure,
-    [property: JsonPropertyName("direction")] string Direction,
-    [property: JsonPropertyName("n")] int Count,
-    [property: JsonPropertyName("difference")] double Difference,
-    [property: JsonPropertyName("interval")] double[] Interval,
-    [property: JsonPropertyName("detectable")] double Detectable,
-    [property: JsonPropertyName("verdict")] Verdict Verdict,
-    [property: JsonPropertyName("paper_difference")] double? PaperDifference,
-    [property: JsonPropertyName("pairs")] IReadOnlyList<ClaimPair> Pairs)
+    string Text,
+    string Source,
+    string Measure,
+    string Direction,
+    int Count,
+    double Difference,
+    double[] Interval,
+    double Detectable,
+    Verdict Verdict,
+    double? PaperDifference,
+    IReadOnlyList<ClaimPair> Pairs)
 {
     public const double Level = 0.95;
     public const double Power = 0.8;

@@ -58,21 +58,6 @@ public static class ResultsFile
         return written;
     }
 
-    /// <summary>A claim of fewer than two pairs has no interval (NaN): written as JSON's null, which every reader takes.</summary>
-    private static readonly JsonSerializerOptions ClaimOptions = new() { Converters = { new FiniteOrNull() } };
-
-    private sealed class FiniteOrNull : System.Text.Json.Serialization.JsonConverter<double>
-    {
-        public override double Read(ref Utf8JsonReader reader, Type type, JsonSerializerOptions options) =>
-            reader.TokenType == JsonTokenType.Null ? double.NaN : reader.GetDouble();
-
-        public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options)
-        {
-            if (double.IsFinite(value)) writer.WriteNumberValue(value);
-            else writer.WriteNullValue();
-        }
-    }
-
     /// <summary>A protocol's results (<see cref="ProtocolResult{TSetting, TRun, TRow}.Save"/>): the headline values, the
     /// <c>seeds</c> and whether they were fresh, the <c>claims</c> array (text, source, measure, difference, interval,
     /// n, detectable, verdict, pairs), and the CSV of all rows. Returns the path, or null where the context has no folder.</summary>
@@ -84,8 +69,32 @@ public static class ResultsFile
         {
             document["seeds"] = JsonSerializer.SerializeToNode(seeds.Seeds);
             document["fresh_seeds"] = seeds.Fresh;
-            document["claims"] = JsonSerializer.SerializeToNode(claims.Results, ClaimOptions);
+            document["claims"] = new JsonArray([.. claims.Results.Select(Json)]);
         }, path);
         return Save(headline, study, path);
+    }
+
+    /// <summary>One claim as results.json holds it. A claim of fewer than two pairs has no interval (NaN), written as
+    /// JSON's null.</summary>
+    private static JsonObject Json(ClaimResult claim)
+    {
+        static JsonNode? Number(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
+        return new JsonObject
+        {
+            ["text"] = claim.Text,
+            ["source"] = claim.Source,
+            ["measure"] = claim.Measure,
+            ["direction"] = claim.Direction,
+            ["n"] = claim.Count,
+            ["difference"] = Number(claim.Difference),
+            ["interval"] = new JsonArray(Number(claim.Interval[0]), Number(claim.Interval[1])),
+            ["detectable"] = Number(claim.Detectable),
+            ["verdict"] = claim.Verdict.ToString(),
+            ["paper_difference"] = claim.PaperDifference is { } paper ? Number(paper) : null,
+            ["pairs"] = new JsonArray([.. claim.Pairs.Select(p => new JsonObject
+            {
+                ["seed"] = p.Seed, ["treatment"] = Number(p.Treatment), ["control"] = Number(p.Control), ["difference"] = Number(p.Difference),
+            })]),
+        };
     }
 }
