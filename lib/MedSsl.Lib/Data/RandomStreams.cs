@@ -29,4 +29,12 @@ public static class RandomStreams
     public const ulong Picie = 17;
     /// <summary>Cross-teaching's segmentation batches (20 + a per-run offset).</summary>
     public const ulong SegmentationBatches = 20;
+    /// <summary>S4MI classification: the order in which training images enter the labelled subset (the first 10 % of it
+    /// is the 10 % subset, shared by every arm of a seed).</summary>
+    public const ulong LabelledSubset = 30;
+    /// <summary>S4MI classification: the libtorch seeds of the initial weights (backbones, heads), so every arm of a seed
+    /// starts from the same backbone.</summary>
+    public const ulong InitialWeights = 31;
+    /// <summary>Order of unlabelled images in self-supervised pre-training (DINO, CASS).</summary>
+    public const ulong PretrainingBatches = 32;
 }

@@ -1,46 +1,156 @@
-using System.Text.Json.Serialization;
 using MedSsl.Data;
-using MedSsl.Data.Augmentation;
-using MedSsl.Data.Synthetic;
-using MedSsl.Methods;
-using MedSsl.Metrics;
-using MedSsl.Models;
-using MedSsl.Reports;
 using MedSsl.Training;
-using Microsoft.Data.Analysis;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace MedSsl.Experiments;
 
-/// <summary>One fine-tuned classifier: its backbone ("cnn" | "vit"), how the backbone started ("dino" | "cass" pre-trained,
-/// "supervised" = random initialisation), the fraction of the training labels, the seed, the test F1 (support-weighted
-/// over the four findings, thresholds chosen per finding on the validation set) and the fraction of its saliency that
-/// lies on the lesion (mean over the test images).</summary>
-public sealed record S4miClassificationRow(string Backbone, string Method, double LabelFraction, int Seed, double F1, double SaliencyOnLesion);
+/// <summary>One arm of Table 1: the backbone ("cnn" | "vit"), how it started ("dino" | "cass" pre-trained,
+/// "supervised" = the seed's random initial weights; "all positive" = no classifier, every finding called present) and
+/// the fraction of the training labels it was fine-tuned on.</summary>
+public sealed record S4miClassificationSetting(string Backbone, string Method, double LabelFraction)
+{
+    public override string ToString() => Method == S4miClassificationProtocol.Floor ? Method : $"{Backbone} {Method} {LabelFraction:P0}";
+}
 
-/// <summary>A row of results.json's <c>f1</c>.</summary>
-public sealed record S4miF1Entry(
-    [property: JsonPropertyName("backbone")] string Backbone,
-    [property: JsonPropertyName("method")] string Method,
-    [property: JsonPropertyName("label_fraction")] double LabelFraction,
-    [property: JsonPropertyName("seed")] int Seed,
-    [property: JsonPropertyName("f1")] double F1);
+/// <summary>One evaluated arm of one seed. <paramref name="F1"/>: test F1, support-weighted over the four findings, with
+/// per-finding thresholds chosen on the validation set. <paramref name="SaliencyOnLesion"/>: mean fraction of the
+/// input-gradient saliency inside the lesion (test images). <paramref name="EmbeddingSpread"/>: the backbone's features
+/// of the test images <i>before</i> fine-tuning, ℓ2-normalised, their std over images averaged over dimensions, × √D
+/// (≈ 1 for spread-out features, 0 when every image maps to one point: collapse). <paramref name="TeacherEntropy"/>
+/// (DINO arms): the entropy of DINO's centred, sharpened teacher output over its last tenth of pre-training steps, ÷ log K
+/// (0: one prototype wins every image; 1: uniform). <paramref name="CassOutputSpread"/> (CASS arms): the spread of CASS's
+/// normalised CNN outputs over a batch, last tenth of its steps, × √K (0: collapse). NaN where an arm has no such number.</summary>
+public sealed record S4miClassificationRow(string Backbone, string Method, double LabelFraction, int Seed, double F1,
+    double SaliencyOnLesion, double EmbeddingSpread, double TeacherEntropy, double CassOutputSpread) : ISeededRow;
 
-/// <summary>The values results.json reports: every F1, and CASS − DINO, the mean over backbones, label fractions and
-/// seeds of the paired difference (same backbone, fraction and seed).</summary>
-public sealed record S4miClassificationHeadline(
-    [property: JsonPropertyName("f1")] S4miF1Entry[] F1,
-    [property: JsonPropertyName("cass_minus_dino")] double CassMinusDino);
+/// <summary>
+/// S4MI's classification protocol (Singh et al. 2024, "Classification", Table 1 and Fig. 2), on synthetic skin lesions
+/// whose four findings lie only inside the lesion. Per seed (a new data set, the paper's 70/10/20 split):
+/// <list type="number">
+/// <item>Pre-training without labels on the training images, 100 epochs in the paper (here a step budget per profile):
+/// DINO (Caron et al. 2021) once for the CNN and once for the ViT; CASS (Singh et al. 2022) once for both, jointly.</item>
+/// <item>Fine-tuning with 10 % and 100 % of the training labels ("we only used x % of the entire training images and labels
+/// while keeping the number of labels per image the same"), each backbone with a new linear head, all weights trained.
+/// The paper's baseline is ImageNet transfer; weights for it cannot be had offline, so ours is the seed's random
+/// initialisation — the very weights DINO's and CASS's backbones start from, so the arms of a seed differ only in what
+/// happened before fine-tuning.</item>
+/// <item>Test F1, thresholds chosen per finding on the validation set; the saliency maps' share on the lesion
+/// (Fig. 2). The trivial classifier that calls every finding present is scored beside them: the floor.</item>
+/// </list>
+/// One pre-training serves both label fractions; the 10 % subset is the same for every arm of a seed.
+/// </summary>
+public sealed class S4miClassificationProtocol(S4miClassificationSettings settings, SeedPlan seeds, int exampleSeed)
+    : Protocol<S4miClassificationSetting, S4miClassifier, S4miClassificationRow>
+{
+    public const string Floor = "all positive";
+    public static readonly IReadOnlyList<string> Backbones = ["cnn", "vit"];
+    public static readonly IReadOnlyList<string> Methods = ["dino", "cass", "supervised"];
 
-/// <summary>Sizes of the protocol. The paper's ResNet-50 / ViT-B/16 on 224² images, 100 pre-training and 50
-/// fine-tuning epochs, become a ResNet of a few stages and a ViT of a few blocks on 32² images with step budgets that
-/// run on 2 CPU cores (docs/methods/s4mi-classification.md).</summary>
+    private S4miSeed? current;
+
+    public S4miClassificationSettings Settings { get; } = settings;
+    public override SeedPlan Seeds { get; } = seeds;
+
+    /// <summary>What the example seed leaves for the figures (saliency maps, features, pre-training curves).</summary>
+    public S4miExample? Example { get; private set; }
+
+    public override IReadOnlyList<S4miClassificationSetting> Grid { get; } =
+    [
+        new("none", Floor, 0),
+        .. from backbone in Backbones from method in Methods from fraction in settings.LabelFractions
+           select new S4miClassificationSetting(backbone, method, fraction),
+    ];
+
+    public override void BeginSeed(int seed) => current = new S4miSeed(seed, Settings, keepExample: seed == exampleSeed);
+
+    public override void EndSeed(int seed)
+    {
+        if (seed == exampleSeed && current is not null) Example = current.MakeExample();
+        current?.Dispose();
+        current = null;
+    }
+
+    /// <summary>Fine-tunes the arm's starting backbone; DINO and CASS pre-train on their first use in a seed.</summary>
+    public override S4miClassifier Train(int seed, S4miClassificationSetting setting, Trainer trainer)
+    {
+        var s = Seed(seed);
+        if (setting.Method == Floor) return new S4miClassifier(null, double.NaN);
+        var start = setting.Method == "supervised" ? s.Initial(setting.Backbone) : s.Pretrained(setting.Backbone, setting.Method, trainer);
+        return s.FineTune(setting, start, trainer);
+    }
+
+    public override IEnumerable<S4miClassificationRow> Evaluate(int seed, S4miClassificationSetting setting, S4miClassifier run)
+    {
+        var s = Seed(seed);
+        if (setting.Method == Floor)
+            return [new(setting.Backbone, Floor, 0, seed, s.AllPositiveF1(), double.NaN, double.NaN, double.NaN, double.NaN)];
+        var (f1, onLesion) = s.Score(setting, run, keepMaps: IsExample(seed, setting));
+        return [new(setting.Backbone, setting.Method, setting.LabelFraction, seed, f1, onLesion, run.StartSpread,
+            setting.Method == "dino" ? s.Diagnostic(setting.Backbone, "dino") : double.NaN,
+            setting.Method == "cass" ? s.Diagnostic(setting.Backbone, "cass") : double.NaN)];
+    }
+
+    /// <summary>The example seed's classifiers at the largest label fraction are kept for the saliency figure.</summary>
+    public override bool IsExample(int seed, S4miClassificationSetting setting) =>
+        seed == exampleSeed && setting.Method != Floor && setting.LabelFraction == Settings.LabelFractions.Max();
+
+    public override string Describe(S4miClassificationSetting setting) => setting.ToString();
+
+    /// <summary>Table 1's comparisons on the Dermatomyositis data (multi-label F1, like ours); the paper's differences are
+    /// that column's, against ImageNet transfer where ours is against random initialisation. Then what the protocol
+    /// needs to be able to show them: 10 % of the labels short of 100 %, and the random-init baselines above the floor.</summary>
+    public override IEnumerable<Claim<S4miClassificationRow>> Claims
+    {
+        get
+        {
+            const string table1 = "Singh et al. 2024, Table 1";
+            // Table 1, Dermatomyositis F1, (backbone, fraction) → (DINO, CASS, ImageNet transfer).
+            var paper = new Dictionary<(string, double), (double Dino, double Cass, double Supervised)>
+            {
+                [("cnn", 0.1)] = (0.8237, 0.8158, 0.819), [("cnn", 1.0)] = (0.84252, 0.8650, 0.83895),
+                [("vit", 0.1)] = (0.8445, 0.8717, 0.8356), [("vit", 1.0)] = (0.8639, 0.8894, 0.8420),
+            };
+            string Name(string backbone) => backbone == "cnn" ? "CNN" : "ViT";
+            Func<S4miClassificationRow, bool> Arm(string backbone, string method, double fraction) =>
+                r => r.Backbone == backbone && r.Method == method && r.LabelFraction == fraction;
+            const double low = 0.1, all = 1.0;
+            foreach (var b in Backbones)
+            {
+                paper.TryGetValue((b, low), out var p10);
+                foreach (var (method, paperValue) in new[] { ("dino", p10.Dino), ("cass", p10.Cass) })
+                    yield return new($"{method.ToUpperInvariant()} pre-training beats random initialisation at 10 % labels ({Name(b)})",
+                        $"{table1} (vs ImageNet transfer)", "test F1", r => r.F1, Arm(b, method, low), Arm(b, "supervised", low))
+                    { PaperDifference = paperValue - p10.Supervised };
+            }
+            foreach (var b in Backbones)
+                foreach (var fraction in new[] { low, all })
+                    yield return new($"CASS beats DINO ({Name(b)}, {fraction:P0} labels)", $"{table1}; §Classification", "test F1",
+                        r => r.F1, Arm(b, "cass", fraction), Arm(b, "dino", fraction))
+                    { PaperDifference = paper[(b, fraction)].Cass - paper[(b, fraction)].Dino };
+            foreach (var b in Backbones)
+                yield return new($"CASS's saliency lies more on the lesion than DINO's ({Name(b)}, 100 % labels)", "Singh et al. 2024, Fig. 2",
+                    "saliency share on the lesion", r => r.SaliencyOnLesion, Arm(b, "cass", all), Arm(b, "dino", all));
+            foreach (var b in Backbones)
+                yield return new($"100 % of the labels beats 10 % (random init, {Name(b)}): something left for pre-training to recover",
+                    $"{table1} (ImageNet transfer, 100 % vs 10 %)", "test F1", r => r.F1, Arm(b, "supervised", all), Arm(b, "supervised", low))
+                { PaperDifference = paper[(b, all)].Supervised - paper[(b, low)].Supervised };
+            foreach (var b in Backbones)
+                yield return new($"Random init with 10 % labels beats calling every finding present ({Name(b)}): the baseline is above the floor",
+                    "protocol check", "test F1", r => r.F1, Arm(b, "supervised", low), r => r.Method == Floor);
+        }
+    }
+
+    private S4miSeed Seed(int seed) => current is { } s && s.Seed == seed ? s
+        : throw new InvalidOperationException($"seed {seed} was not begun (the runner calls BeginSeed first)");
+}
+
+/// <summary>Sizes per profile. The paper's ResNet-50 / ViT-B/16 on 224² images, 100 pre-training and 50 fine-tuning
+/// epochs, become a ResNet of a few stages and a ViT of a few blocks on 32² images with step budgets that run on 2 CPU
+/// cores (docs/methods/s4mi-classification.md).</summary>
 public sealed record S4miClassificationSettings
 {
+    public SeedPlan Seeds { get; init; } = SeedPlan.Evaluation(2);
     public int Images { get; init; } = 300;
     public int ImageSize { get; init; } = 32;
-    public int Seeds { get; init; } = 2;
     public IReadOnlyList<double> LabelFractions { get; init; } = [0.1, 1.0];
     public IReadOnlyList<long> CnnWidths { get; init; } = [8, 16, 32];
     public long VitDim { get; init; } = 32;
@@ -65,313 +175,13 @@ public sealed record S4miClassificationSettings
 
     public static S4miClassificationSettings For(RunProfile profile) => profile.Pick(
         quick: new S4miClassificationSettings(),
+        workshop: new S4miClassificationSettings
+        {
+            Seeds = SeedPlan.Evaluation(5), Images = 600, PretrainSteps = 200, FineTuneSteps = 200,
+        },
         full: new S4miClassificationSettings
         {
-            Images = 1500, Seeds = 5, CnnWidths = [16, 32, 64], VitDim = 64, VitDepth = 4, VitHeads = 4,
+            Seeds = SeedPlan.Evaluation(5), Images = 1500, CnnWidths = [16, 32, 64], VitDim = 64, VitDepth = 4, VitHeads = 4,
             PretrainSteps = 1500, FineTuneSteps = 300, Prototypes = 256, LocalCrops = 4, TeacherMomentum = 0.99,
         });
-}
-
-/// <summary>What the example seed keeps for figures: the saliency maps of a few test images under every 100 %-label
-/// classifier beside the lesion mask, and the pre-trained (and randomly initialised) backbones' features of all test
-/// images with their labels.</summary>
-public sealed class S4miExample
-{
-    public required int Seed { get; init; }
-    /// <summary>Luminance of each kept test image [H, W] and its lesion mask (1 on the lesion).</summary>
-    public required IReadOnlyList<float[,]> Images { get; init; }
-    public required IReadOnlyList<float[,]> LesionMasks { get; init; }
-    /// <summary>Saliency maps scaled to [0, 1] per image, by "backbone method", each with its fraction on the lesion.</summary>
-    public required IReadOnlyDictionary<string, IReadOnlyList<(float[,] Map, double OnLesion)>> SaliencyMaps { get; init; }
-    /// <summary>Backbone features of the test images [n, D] by "backbone method" (method "random init" = untrained).</summary>
-    public required IReadOnlyDictionary<string, double[,]> Features { get; init; }
-    /// <summary>The test images' findings [n, 4].</summary>
-    public required bool[,] TestLabels { get; init; }
-    /// <summary>Mean lesion area as a fraction of the image over the test images: the saliency-on-lesion of a map that
-    /// ignores the lesion.</summary>
-    public required double LesionAreaFraction { get; init; }
-
-    /// <summary>The image grid of Fig. 2's idea: per kept image, the image with its lesion outlined, then each
-    /// classifier's map with the lesion overlaid; titles give the map's fraction on the lesion.</summary>
-    public (IReadOnlyList<float[,]> Images, IReadOnlyList<float[,]?> Masks, IReadOnlyList<string> Titles, int Columns) SaliencyGrid()
-    {
-        var images = new List<float[,]>();
-        var masks = new List<float[,]?>();
-        var titles = new List<string>();
-        for (var k = 0; k < Images.Count; k++)
-        {
-            images.Add(Images[k]);
-            masks.Add(LesionMasks[k]);
-            titles.Add("image + lesion");
-            foreach (var (name, maps) in SaliencyMaps)
-            {
-                images.Add(maps[k].Map);
-                masks.Add(LesionMasks[k]);
-                titles.Add($"{name}: {maps[k].OnLesion:P0}");
-            }
-        }
-        return (images, masks, titles, SaliencyMaps.Count + 1);
-    }
-
-    /// <summary>"present" / "absent" per test image for one finding, to colour an embedding.</summary>
-    public string[] FindingLabels(int finding) =>
-        [.. Enumerable.Range(0, TestLabels.GetLength(0)).Select(i => $"{SyntheticSkinLesions.FindingNames[finding]} {(TestLabels[i, finding] ? "present" : "absent")}")];
-}
-
-/// <summary>The protocol's results: every row, Table 1's summary, paired differences, the headline, the example.</summary>
-public sealed class S4miClassificationResults(Study<S4miClassificationRow> study, S4miExample example, S4miClassificationSettings settings,
-    double allPositiveF1)
-{
-    public Study<S4miClassificationRow> Study { get; } = study;
-    public IReadOnlyList<S4miClassificationRow> Rows => Study.Rows;
-    public S4miExample Example { get; } = example;
-    public S4miClassificationSettings Settings { get; } = settings;
-    /// <summary>The test F1 of calling every finding present in every image (mean over seeds): what a classifier that
-    /// learned nothing reaches, since the validation thresholds can always choose it.</summary>
-    public double AllPositiveF1 { get; } = allPositiveF1;
-
-    /// <summary>Table 1's layout: F1 (and saliency on the lesion) mean with 95 % CI over seeds per backbone × method × fraction.</summary>
-    public DataFrame Summary => Study.Summarize(r => new { r.Backbone, r.Method, r.LabelFraction },
-        [("f1", r => r.F1), ("saliency_on_lesion", r => r.SaliencyOnLesion)]);
-
-    /// <summary>Paired differences over seeds (same backbone, fraction and seed): CASS − DINO, DINO − supervised and
-    /// CASS − supervised, for F1 and for saliency on the lesion, with 95 % CIs.</summary>
-    public DataFrame PairedDifferences
-    {
-        get
-        {
-            var pairs = new List<(string Backbone, double LabelFraction, string Comparison, double F1, double Saliency)>();
-            foreach (var (a, b) in new[] { ("cass", "dino"), ("dino", "supervised"), ("cass", "supervised") })
-                pairs.AddRange(Paired(a, b).Select(p => (p.Backbone, p.LabelFraction, $"{a} − {b}", p.F1, p.Saliency)));
-            var study = new Study<(string Backbone, double LabelFraction, string Comparison, double F1, double Saliency)>("paired", pairs);
-            return study.Summarize(p => new { p.Comparison, p.Backbone, p.LabelFraction }, [("f1_difference", p => p.F1), ("saliency_difference", p => p.Saliency)]);
-        }
-    }
-
-    public S4miClassificationHeadline Headline => new(
-        [.. Rows.Select(r => new S4miF1Entry(r.Backbone, r.Method, r.LabelFraction, r.Seed, r.F1))],
-        Paired("cass", "dino").Average(p => p.F1));
-
-    /// <summary>results.json (the headline) and the CSV of all rows beside it.</summary>
-    public string? Save(string? path = null) => ResultsFile.Save(Headline, Study, path);
-
-    private IEnumerable<(string Backbone, double LabelFraction, int Seed, double F1, double Saliency)> Paired(string method, string baseline) =>
-        from r in Rows
-        where r.Method == method
-        join b in Rows.Where(b => b.Method == baseline) on (r.Backbone, r.LabelFraction, r.Seed) equals (b.Backbone, b.LabelFraction, b.Seed)
-        select (r.Backbone, r.LabelFraction, r.Seed, r.F1 - b.F1, r.SaliencyOnLesion - b.SaliencyOnLesion);
-}
-
-/// <summary>S4MI's classification pipeline (Singh et al. 2024, "Classification", Table 1, Fig. 2) on synthetic skin
-/// lesions with four multi-label findings: for each seed, DINO pre-trains a CNN and a ViT separately, CASS pre-trains
-/// the two jointly (one run gives both backbones); then every backbone — DINO's, CASS's, and a randomly initialised one
-/// (the supervised baseline; the paper's ImageNet weights cannot be had offline) — is fine-tuned with 10 % and 100 % of
-/// the training labels. One pre-training serves both label fractions.</summary>
-public static class S4miClassification
-{
-    public static readonly IReadOnlyList<string> Backbones = ["cnn", "vit"];
-    public static readonly IReadOnlyList<string> Methods = ["dino", "cass", "supervised"];
-
-    public static S4miClassificationResults Run(RunProfile profile, int exampleSeed = 0, S4miClassificationSettings? settings = null)
-    {
-        settings ??= S4miClassificationSettings.For(profile);
-        var seeds = Enumerable.Range(0, settings.Seeds).ToList();
-        if (!seeds.Contains(exampleSeed)) seeds.Add(exampleSeed);
-        var rows = new List<S4miClassificationRow>();
-        S4miExample? example = null;
-        var allPositive = new List<double>();
-        using var trainer = new Trainer();
-        foreach (var seed in seeds)
-        {
-            var (seedRows, seedExample, seedAllPositive) = RunSeed(seed, settings, trainer, keepExample: seed == exampleSeed);
-            if (seed < settings.Seeds)
-            {
-                rows.AddRange(seedRows);
-                allPositive.Add(seedAllPositive);
-            }
-            example ??= seedExample;
-        }
-        return new S4miClassificationResults(new Study<S4miClassificationRow>("runs", rows), example!, settings, allPositive.Average());
-    }
-
-    /// <summary>The first <paramref name="count"/> images of a set for <see cref="Charts.ImageGrid"/>: luminance, lesion
-    /// mask, and the findings as titles.</summary>
-    public static (IReadOnlyList<float[,]> Images, IReadOnlyList<float[,]?> Masks, IReadOnlyList<string> Titles) Preview(LesionDataset data, int count)
-    {
-        using var scope = torch.NewDisposeScope();
-        var indices = Enumerable.Range(0, Math.Min(count, data.Count)).ToArray();
-        var (x, _) = data.Images.Batch(indices);
-        var luminance = (x[.., 0] * 0.299 + x[.., 1] * 0.587 + x[.., 2] * 0.114).to(ScalarType.Float32);
-        var masks = data.MaskBatch(indices).to(ScalarType.Float32);
-        var titles = indices.Select(i => string.Join(", ", SyntheticSkinLesions.FindingNames.Where((_, f) => data.Images.HasLabel(i, f))))
-            .Select(t => t.Length == 0 ? "no finding" : t).ToList();
-        return ([.. indices.Select(k => Grid(luminance[k]))], [.. indices.Select(k => (float[,]?)Grid(masks[k]))], titles);
-    }
-
-    /// <summary>A backbone of the protocol, its initial weights drawn from libtorch's global generator.</summary>
-    public static nn.Module<Tensor, Tensor> NewBackbone(string backbone, S4miClassificationSettings s) => backbone switch
-    {
-        "cnn" => new ResNet(3, s.CnnWidths),
-        "vit" => new VisionTransformer(3, s.ImageSize, s.PatchSize, s.VitDim, s.VitDepth, s.VitHeads),
-        _ => throw new ArgumentException($"backbone must be \"cnn\" or \"vit\", not \"{backbone}\"", nameof(backbone)),
-    };
-
-    private static (List<S4miClassificationRow> Rows, S4miExample? Example, double AllPositiveF1) RunSeed(int seed, S4miClassificationSettings s, Trainer trainer, bool keepExample)
-    {
-        var data = SyntheticSkinLesions.Make(s.Images, seed, s.ImageSize);
-        var train = data.Images.IndicesOf(DataSplit.Labelled);
-        var validation = data.Images.IndicesOf(DataSplit.Validation);
-        var test = data.Images.IndicesOf(DataSplit.Test);
-        var order = new SeededRandom(seed, stream: 1).Permutation(train.Length);
-        var rows = new List<S4miClassificationRow>();
-        var pretrained = Pretrain(data, train, seed, s, trainer);
-        try
-        {
-            using var scope = torch.NewDisposeScope();
-            var (xTrain, yTrain) = data.Images.Batch(train);
-            var (xValidation, _) = data.Images.Batch(validation);
-            var (xTest, _) = data.Images.Batch(test);
-            var testMasks = data.MaskBatch(test);
-            var validationTruth = data.Images.Subset(validation).LabelMatrix();
-            var testTruth = data.Images.Subset(test).LabelMatrix();
-            var saliency = new Dictionary<string, IReadOnlyList<(float[,], double)>>();
-            var features = new Dictionary<string, double[,]>();
-            foreach (var backbone in Backbones)
-                foreach (var method in Methods)
-                {
-                    if (keepExample) features[$"{backbone} {(method == "supervised" ? "random init" : method)}"] =
-                        ToArray(Features(pretrained.TryGetValue((backbone, method), out var p) ? p : RandomBackbone(backbone, seed, s), xTest));
-                    foreach (var fraction in s.LabelFractions)
-                    {
-                        var labelled = torch.tensor(order.Take(Math.Max(1, (int)Math.Round(fraction * train.Length))).Select(i => (long)i).ToArray());
-                        using var tuning = FineTune(backbone, method, pretrained, xTrain.index_select(0, labelled), yTrain.index_select(0, labelled), seed, s, trainer,
-                            $"{backbone} {method} {fraction:P0} seed {seed}");
-                        var thresholds = new F1Thresholds().Fit(validationTruth, ToArray(tuning.Predict(xValidation)));
-                        var f1 = MultiLabelReport.Compute(testTruth, thresholds.Predict(ToArray(tuning.Predict(xTest)))).WeightedF1;
-                        var maps = Saliency.Map(tuning.Classifier, xTest);
-                        var onLesion = Saliency.FractionOnMask(maps, testMasks);
-                        rows.Add(new S4miClassificationRow(backbone, method, fraction, seed, f1, onLesion.Average()));
-                        if (keepExample && fraction == s.LabelFractions.Max())
-                            saliency[$"{backbone} {method}"] = [.. Enumerable.Range(0, s.ExampleImages).Select(k => (Scaled(maps[k]), onLesion[k]))];
-                    }
-                }
-            var example = keepExample ? MakeExample(seed, data, test, xTest, saliency, features, testTruth, s) : null;
-            var allPositive = new bool[testTruth.GetLength(0), testTruth.GetLength(1)];
-            foreach (var i in Enumerable.Range(0, allPositive.GetLength(0))) foreach (var f in Enumerable.Range(0, allPositive.GetLength(1))) allPositive[i, f] = true;
-            return (rows, example, MultiLabelReport.Compute(testTruth, allPositive).WeightedF1);
-        }
-        finally
-        {
-            foreach (var backbone in pretrained.Values) backbone.Dispose();
-        }
-    }
-
-    /// <summary>DINO for each backbone, CASS for both at once; the pre-trained backbones by (backbone, method).</summary>
-    private static Dictionary<(string, string), nn.Module<Tensor, Tensor>> Pretrain(LesionDataset data, int[] train, int seed, S4miClassificationSettings s, Trainer trainer)
-    {
-        var result = new Dictionary<(string, string), nn.Module<Tensor, Tensor>>();
-        using var images = data.Images.Batch(train).Images.DetachFromDisposeScope();
-        var epochs = s.PretrainSteps / Batches.PerEpoch(train.Length, s.BatchSize) + 1;
-        foreach (var backbone in Backbones)
-        {
-            torch.manual_seed(seed);
-            BackboneWithHead Make() => new(NewBackbone(backbone, s), new DinoHead(FeatureDim(backbone, s), s.Prototypes, hidden: 4 * FeatureDim(backbone, s), bottleneck: FeatureDim(backbone, s)));
-            var dino = new Dino(Make(), Make, s.PretrainSteps, new DinoOptions
-            {
-                GlobalCropSize = s.ImageSize, LocalCropSize = s.ImageSize / 2, LocalCrops = s.LocalCrops, TeacherMomentum = s.TeacherMomentum,
-                LearningRate = s.PretrainLearningRate, Seed = seed,
-            });
-            using var generator = new SeededRandom(seed, stream: 2).TorchGenerator();
-            trainer.Run(dino, Batches.Unlabelled(images, s.BatchSize, generator, epochs), $"DINO {backbone} seed {seed}", s.PretrainSteps);
-            result[(backbone, "dino")] = Detach(dino.Teacher.Backbone, backbone, s);
-            dino.Dispose();
-        }
-        torch.manual_seed(seed);
-        var cass = new Cass(
-            new BackboneWithHead(NewBackbone("cnn", s), nn.Linear(FeatureDim("cnn", s), s.Prototypes)),
-            new BackboneWithHead(NewBackbone("vit", s), nn.Linear(FeatureDim("vit", s), s.Prototypes)),
-            new CassOptions { LearningRate = s.PretrainLearningRate, Augment = new RandomResizedCrop(s.ImageSize, 0.4, 1.0), Seed = seed });
-        using (var generator = new SeededRandom(seed, stream: 2).TorchGenerator())
-            trainer.Run(cass, Batches.Unlabelled(images, s.BatchSize, generator, epochs), $"CASS seed {seed}", s.PretrainSteps);
-        result[("cnn", "cass")] = Detach(cass.Cnn.Backbone, "cnn", s);
-        result[("vit", "cass")] = Detach(cass.Transformer.Backbone, "vit", s);
-        cass.Dispose();
-        return result;
-    }
-
-    private static MultiLabelFineTuning FineTune(string backbone, string method, Dictionary<(string, string), nn.Module<Tensor, Tensor>> pretrained,
-        Tensor x, Tensor y, int seed, S4miClassificationSettings s, Trainer trainer, string phase)
-    {
-        var network = method == "supervised" ? RandomBackbone(backbone, seed, s) : Detach(pretrained[(backbone, method)], backbone, s);
-        torch.manual_seed(seed + 1);   // the same classifier head for every method
-        var tuning = new MultiLabelFineTuning(new BackboneWithHead(network, nn.Linear(FeatureDim(backbone, s), SyntheticSkinLesions.FindingNames.Count)),
-            new FineTuningOptions { LearningRate = s.FineTuneLearningRate, Augment = new WeakAugment(), Seed = seed });
-        using var generator = new SeededRandom(seed, stream: 3).TorchGenerator();
-        var epochs = s.FineTuneSteps / Batches.PerEpoch(x.size(0), s.BatchSize) + 1;
-        trainer.Run(tuning, Batches.Shuffled(x, y, s.BatchSize, generator, epochs), phase, s.FineTuneSteps);
-        return tuning;
-    }
-
-    /// <summary>The supervised baseline's start: the backbone as libtorch initialises it from the seed (the same
-    /// draw DINO and CASS start from).</summary>
-    private static nn.Module<Tensor, Tensor> RandomBackbone(string backbone, int seed, S4miClassificationSettings s)
-    {
-        torch.manual_seed(seed);
-        return NewBackbone(backbone, s);
-    }
-
-    /// <summary>A fresh backbone with a copy of <paramref name="source"/>'s weights and buffers (TorchSharp cannot
-    /// deep-copy a module), so fine-tuning at one fraction leaves the pre-trained weights for the next.</summary>
-    private static nn.Module<Tensor, Tensor> Detach(nn.Module<Tensor, Tensor> source, string backbone, S4miClassificationSettings s)
-    {
-        var copy = NewBackbone(backbone, s);
-        var weights = source.state_dict();
-        using (torch.no_grad())
-            foreach (var (name, value) in copy.state_dict()) value.copy_(weights[name]);
-        foreach (var p in copy.parameters()) p.requires_grad = true;
-        return copy;
-    }
-
-    private static long FeatureDim(string backbone, S4miClassificationSettings s) => backbone == "cnn" ? s.CnnWidths[^1] : s.VitDim;
-
-    private static Tensor Features(nn.Module<Tensor, Tensor> backbone, Tensor x) => backbone.Evaluate(() => backbone.call(x));
-
-    private static S4miExample MakeExample(int seed, LesionDataset data, int[] test, Tensor xTest, Dictionary<string, IReadOnlyList<(float[,], double)>> saliency,
-        Dictionary<string, double[,]> features, bool[,] testTruth, S4miClassificationSettings s)
-    {
-        var luminance = (xTest[.., 0] * 0.299 + xTest[.., 1] * 0.587 + xTest[.., 2] * 0.114).to(ScalarType.Float32);
-        var masks = data.MaskBatch(test).to(ScalarType.Float32);
-        return new S4miExample
-        {
-            Seed = seed,
-            Images = [.. Enumerable.Range(0, s.ExampleImages).Select(k => Grid(luminance[k]))],
-            LesionMasks = [.. Enumerable.Range(0, s.ExampleImages).Select(k => Grid(masks[k]))],
-            SaliencyMaps = saliency,
-            Features = features,
-            TestLabels = testTruth,
-            LesionAreaFraction = masks.mean().ToDouble(),
-        };
-    }
-
-    private static float[,] Scaled(Tensor map) => Grid((map / map.max().clamp_min(1e-12)).to(ScalarType.Float32));
-
-    private static float[,] Grid(Tensor image)
-    {
-        long h = image.size(0), w = image.size(1);
-        var values = image.contiguous().data<float>().ToArray();
-        var grid = new float[h, w];
-        for (var i = 0; i < h; i++)
-            for (var j = 0; j < w; j++) grid[i, j] = values[i * w + j];
-        return grid;
-    }
-
-    private static double[,] ToArray(Tensor t)
-    {
-        long n = t.size(0), k = t.size(1);
-        var values = t.to(ScalarType.Float64).contiguous().data<double>().ToArray();
-        var result = new double[n, k];
-        for (var i = 0; i < n; i++)
-            for (var j = 0; j < k; j++) result[i, j] = values[i * k + j];
-        return result;
-    }
 }
