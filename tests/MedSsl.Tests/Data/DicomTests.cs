@@ -134,4 +134,40 @@ public class DicomTests(PydicomFiles pydicom) : IClassFixture<PydicomFiles>
         Assert.Equal(2, ct.PixelSpacing!.Length);
         Assert.Equal("CT", ct.Modality);
     }
+
+    [Theory]
+    [InlineData("dicomdirtests/98892001/CT5N")]
+    [InlineData("dicomdirtests/77654033/CT2")]
+    public void SeriesFolderIsAVolumeSortedAlongTheSliceNormal(string relative)
+    {
+        var folder = Path.Combine(PydicomFiles.Folder, relative);
+        using var reference = new PythonReference($$"""
+            import pydicom
+            from pydicom.pixel_data_handlers.util import apply_modality_lut
+            folder = "{{folder}}"
+            slices = [pydicom.dcmread(os.path.join(folder, f)) for f in os.listdir(folder)]
+            o = np.array(slices[0].ImageOrientationPatient, dtype=float)
+            normal = np.cross(o[:3], o[3:])
+            slices.sort(key=lambda s: float(np.dot(np.array(s.ImagePositionPatient, dtype=float), normal)))
+            save("volume", np.stack([apply_modality_lut(s.pixel_array, s) for s in slices]))
+            print(json.dumps({"shape": [len(slices), int(slices[0].Rows), int(slices[0].Columns)],
+                              "first": [float(v) for v in slices[0].ImagePositionPatient]}))
+            """);
+        var volume = DicomSeries.Read(folder);
+        var shape = reference.Output.GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        Assert.Equal(shape, new[] { volume.SizeZ, volume.SizeY, volume.SizeX });
+        Assert.Equal(reference.Doubles("volume"), volume.Data.Select(v => (double)v));
+        var first = reference.Output.GetProperty("first").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        for (var r = 0; r < 3; r++) Assert.Equal(first[r], volume.Affine[r, 3], 1e-6);
+        Assert.True(volume.Spacing[2] > 0);
+    }
+
+    [Fact]
+    public void FolderWithSeveralSeriesAsksForOne()
+    {
+        var folder = Path.Combine(PydicomFiles.Folder, "dicomdirtests/98892003/MR2");
+        var e = Assert.Throws<DataFormatException>(() => DicomSeries.Read(folder));
+        Assert.Contains("series", e.Message);
+        Assert.Equal(folder, e.Path);
+    }
 }
