@@ -60,9 +60,14 @@ public static class Dicom
     {
         Span<byte> head = stackalloc byte[136];
         int n;
-        using (var f = File.OpenRead(path)) n = f.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        long length;
+        using (var f = File.OpenRead(path))
+        {
+            length = f.Length;
+            n = f.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        }
         if (n >= 132 && head[128] == 'D' && head[129] == 'I' && head[130] == 'C' && head[131] == 'M') return true;
-        return n >= 8 && GuessBareEncoding(head[..n]) != null;
+        return n >= 8 && GuessBareEncoding(head[..n], length) != null;
     }
 
     /// <summary>Reads a DICOM file and decodes its pixel data.</summary>
@@ -113,7 +118,7 @@ public static class Dicom
         bool explicitVr, little;
         if (syntax == null)
         {
-            var guess = GuessBareEncoding(file.AsSpan(pos))
+            var guess = GuessBareEncoding(file.AsSpan(pos), file.Length - pos)
                 ?? throw new DataFormatException(path, "not a DICOM file (no DICM prefix, and the first bytes are not a DICOM data element)");
             (explicitVr, little) = guess;
             syntax = explicitVr ? little ? ExplicitLE : ExplicitBE : ImplicitLE;
@@ -152,9 +157,9 @@ public static class Dicom
     }
 
     // A bare data set (no meta header, as pydicom's *NoMeta files): the first tag must be a small group (0000–0008)
-    // and then either a VR (explicit) or a length that fits (implicit); the byte order is the one giving the smaller
-    // group number.
-    private static (bool Explicit, bool Little)? GuessBareEncoding(ReadOnlySpan<byte> b)
+    // and then either a VR (explicit) or a 32-bit length that fits in the file (implicit); the byte order is the one
+    // giving the smaller group number.
+    private static (bool Explicit, bool Little)? GuessBareEncoding(ReadOnlySpan<byte> b, long available)
     {
         if (b.Length < 8) return null;
         var le = BinaryPrimitives.ReadUInt16LittleEndian(b);
@@ -162,8 +167,9 @@ public static class Dicom
         var little = le <= be;
         var group = little ? le : be;
         if (group > 0x0008) return null;
-        var isVr = char.IsAsciiLetterUpper((char)b[4]) && char.IsAsciiLetterUpper((char)b[5]);
-        return (isVr, little);
+        if (char.IsAsciiLetterUpper((char)b[4]) && char.IsAsciiLetterUpper((char)b[5])) return (true, little);
+        var length = little ? BinaryPrimitives.ReadUInt32LittleEndian(b[4..]) : BinaryPrimitives.ReadUInt32BigEndian(b[4..]);
+        return length <= available - 8 ? (false, little) : null;
     }
 
     private static bool IsVr(byte[] b, int at) =>
