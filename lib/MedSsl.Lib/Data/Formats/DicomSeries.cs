@@ -38,7 +38,7 @@ public static class DicomSeries
         }
         if (series.Count > 1)
             throw new DataFormatException(folder, $"{series.Count} series in one folder ({string.Join(", ", series.Select(g => $"{g.Key}: {g.Count()} files"))}): " +
-                "put each series in its own folder or pass its Series Instance UID");
+                "put each series in its own folder, or pass its Series Instance UID to DicomSeries.Read(folder, uid)");
         var slices = series[0].ToList();
         var first = slices[0];
         foreach (var s in slices)
