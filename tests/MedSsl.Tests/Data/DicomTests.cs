@@ -170,4 +170,28 @@ public class DicomTests(PydicomFiles pydicom) : IClassFixture<PydicomFiles>
         Assert.Contains("series", e.Message);
         Assert.Equal(folder, e.Path);
     }
+
+    [Fact]
+    public void CorruptedBytesGiveDataFormatExceptionOrAnImageNeverACrash()
+    {
+        var dir = Fixture.TempDir();
+        var random = new Random(28);
+        var failures = new List<string>();
+        foreach (var name in new[] { "CT_small.dcm", "MR_small_implicit.dcm", "MR_small_bigendian.dcm", "SC_rgb_rle_2frame.dcm", "image_dfl.dcm", "rtdose.dcm" })
+        {
+            var original = File.ReadAllBytes(Path.Combine(PydicomFiles.Folder, name));
+            for (var trial = 0; trial < 40; trial++)
+            {
+                var bytes = (byte[])original.Clone();
+                // A few bytes changed in the header region, where lengths, VRs and image attributes live.
+                for (var k = 0; k < 1 + trial % 4; k++) bytes[random.Next(128, Math.Min(bytes.Length, 1600))] = (byte)random.Next(256);
+                var path = Path.Combine(dir, $"{trial}-{name}");
+                File.WriteAllBytes(path, bytes);
+                try { Dicom.Read(path); }
+                catch (DataFormatException e) when (e.Path == path) { }
+                catch (Exception e) { failures.Add($"{name} trial {trial}: {e.GetType().Name}: {e.Message}"); }
+            }
+        }
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
 }
