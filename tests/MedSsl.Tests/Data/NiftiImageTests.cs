@@ -3,10 +3,30 @@ using MedSsl.Data.Formats;
 
 namespace MedSsl.Tests.Data;
 
-/// <summary>NIfTI-1 (3-d and 4-d) and NIfTI-2 against nibabel on its own test files.</summary>
-public class NiftiImageTests
+/// <summary>nibabel's values (x fastest, then y, z, t) and affines for its NIfTI test files, read once per class.</summary>
+public sealed class NibabelFiles : IDisposable
 {
-    private const string Folder = "/usr/lib/python3/dist-packages/nibabel/tests/data";
+    public const string Folder = "/usr/lib/python3/dist-packages/nibabel/tests/data";
+    internal PythonReference Reference { get; } = new("""
+        import nibabel as nib
+        folder = "/usr/lib/python3/dist-packages/nibabel/tests/data"
+        out = {}
+        for name in ["example_nifti2.nii.gz", "example4d.nii.gz", "functional.nii", "anatomical.nii", "standard.nii.gz", "reoriented_anat_moved.nii"]:
+            image = nib.load(os.path.join(folder, name))
+            data = np.asanyarray(image.dataobj, dtype=np.float64)
+            if data.ndim == 3: data = data[..., None]
+            save(name, np.transpose(data, (3, 2, 1, 0)))  # [t, z, y, x]: x fastest, as the file stores it
+            out[name] = {"shape": list(data.shape), "affine": image.affine.ravel().tolist()}
+        print(json.dumps(out))
+        """);
+
+    public void Dispose() => Reference.Dispose();
+}
+
+/// <summary>NIfTI-1 (3-d and 4-d) and NIfTI-2 against nibabel on its own test files.</summary>
+public class NiftiImageTests(NibabelFiles nibabel) : IClassFixture<NibabelFiles>
+{
+    private const string Folder = NibabelFiles.Folder;
 
     [Theory]
     [InlineData("example_nifti2.nii.gz", 2)]
@@ -17,25 +37,17 @@ public class NiftiImageTests
     [InlineData("reoriented_anat_moved.nii", 1)]
     public void ValuesAndAffineEqualNibabels(string name, int version)
     {
-        var path = Path.Combine(Folder, name);
-        using var reference = new PythonReference($$"""
-            import nibabel as nib
-            image = nib.load("{{path}}")
-            data = np.asanyarray(image.dataobj, dtype=np.float64)
-            if data.ndim == 3: data = data[..., None]
-            save("data", np.transpose(data, (3, 2, 1, 0)))  # [t, z, y, x]: x fastest, as the file stores it
-            print(json.dumps({"shape": list(data.shape), "affine": image.affine.ravel().tolist()}))
-            """);
-        var image = Nifti.ReadImage(path);
-        var shape = reference.Output.GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        var image = Nifti.ReadImage(Path.Combine(Folder, name));
+        var info = nibabel.Reference.Output.GetProperty(name);
+        var shape = info.GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()).ToArray();
         Assert.Equal(version, image.Version);
         Assert.Equal(shape, new[] { image.SizeX, image.SizeY, image.SizeZ, image.Volumes });
-        var expected = reference.Doubles("data");
+        var expected = nibabel.Reference.Doubles(name);
         Assert.Equal(expected.Length, image.Data.Length);
         for (var i = 0; i < expected.Length; i++)
             if (Math.Abs(image.Data[i] - expected[i]) > 1e-5 * Math.Max(1, Math.Abs(expected[i])))
                 Assert.Fail($"voxel {i}: {image.Data[i]}, nibabel {expected[i]}");
-        var affine = reference.Output.GetProperty("affine").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var affine = info.GetProperty("affine").EnumerateArray().Select(e => e.GetDouble()).ToArray();
         for (var r = 0; r < 4; r++)
             for (var c = 0; c < 4; c++) Assert.Equal(affine[4 * r + c], image.Affine[r, c], 1e-4);
     }
