@@ -29,7 +29,14 @@ public static class DicomSeries
             .Where(f => !System.IO.Path.GetFileName(f).Equals("DICOMDIR", StringComparison.OrdinalIgnoreCase) && Dicom.LooksLikeDicom(f))
             .ToArray();
         if (files.Length == 0) throw new DataFormatException(folder, "no DICOM files in the folder");
-        var images = ParallelDecode.Map(files.Length, i => Dicom.Read(files[i]));
+        // Each slice keeps only its physical values (4 bytes a voxel), not the stored doubles.
+        var decoded = ParallelDecode.Map(files.Length, i =>
+        {
+            var image = Dicom.Read(files[i]);
+            return (Image: image with { Stored = [] }, Values: image.Physical());
+        });
+        var physical = decoded.ToDictionary(d => d.Image.Path, d => d.Values);
+        var images = decoded.Select(d => d.Image).ToArray();
         var series = images.GroupBy(s => s.SeriesInstanceUid ?? "").ToList();
         if (seriesInstanceUid != null)
         {
@@ -65,8 +72,10 @@ public static class DicomSeries
         var spacing = first.PixelSpacing is { Length: 2 } ps ? ps : [1.0, 1.0]; // DICOM: row spacing (Δy), column spacing (Δx)
 
         var plane = first.Rows * first.Columns;
+        if ((long)plane * slices.Count > Nifti.MaxVoxels)
+            throw new DataFormatException(folder, $"{slices.Count} slices of {first.Rows}×{first.Columns} are beyond the bound of {Nifti.MaxVoxels} voxels");
         var data = new float[(long)plane * slices.Count];
-        for (var k = 0; k < slices.Count; k++) slices[k].Physical().CopyTo(data, (long)k * plane);
+        for (var k = 0; k < slices.Count; k++) physical[slices[k].Path].CopyTo(data, (long)k * plane);
         var affine = new double[4, 4];
         var origin = slices[0].ImagePositionPatient!;
         for (var r = 0; r < 3; r++)
