@@ -18,7 +18,7 @@ internal static class DataCommand
 
     private static Command Inspect()
     {
-        var path = new Argument<string>("PATH") { Description = "a dataset folder, manifest, PNG, NIfTI or IDX file" };
+        var path = new Argument<string>("PATH") { Description = "a dataset folder (manifest, IDX pair or one DICOM series), manifest, PNG, JPEG, DICOM, NIfTI or IDX file" };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
         var command = new Command("inspect", "format, item count, shapes and label counts of a dataset") { path, json };
         command.SetAction(r =>

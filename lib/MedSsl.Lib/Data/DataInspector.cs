@@ -17,10 +17,13 @@ public static class DataInspector
         if (!File.Exists(path)) throw new DataFormatException(path, "no such file or folder");
         var name = System.IO.Path.GetFileName(path).ToLowerInvariant();
         if (name.EndsWith(".png")) return Png(path);
+        if (name.EndsWith(".jpg") || name.EndsWith(".jpeg")) return JpegFile(path);
+        if (name.EndsWith(".dcm")) return DicomFile(path);
         if (name.EndsWith(".nii") || name.EndsWith(".nii.gz")) return Volume(path);
         if (name.EndsWith(".csv")) return Manifest(path);
         if (name.Contains("idx")) return IdxFile(path);
-        throw new DataFormatException(path, "unrecognised format (expected .png, .nii[.gz], .csv manifest, IDX file or a dataset folder)");
+        if (Dicom.LooksLikeDicom(path)) return DicomFile(path); // scanners often write DICOM files without an extension
+        throw new DataFormatException(path, "unrecognised format (expected .png, .jpg, .dcm or another DICOM file, .nii[.gz], .csv manifest, IDX file or a dataset folder)");
     }
 
     private static DataSummary InspectFolder(string folder)
@@ -34,7 +37,8 @@ public static class DataInspector
         var images = files.Where(f => System.IO.Path.GetFileName(f).Contains("idx3")).ToArray();
         var labels = files.Where(f => System.IO.Path.GetFileName(f).Contains("idx1")).ToArray();
         if (images.Length == 1 && labels.Length == 1) return Images(folder, "mnist-idx", Mnist.Load(images[0], labels[0]));
-        throw new DataFormatException(folder, $"no dataset found: expected {ImageFolder.ManifestName}, {VolumeFolder.ManifestName}, moons.csv, or one *idx3* images file with one *idx1* labels file");
+        if (files.Any(Dicom.LooksLikeDicom)) return DicomFolder(folder);
+        throw new DataFormatException(folder, $"no dataset found: expected {ImageFolder.ManifestName}, {VolumeFolder.ManifestName}, moons.csv, one *idx3* images file with one *idx1* labels file, or the DICOM files of one series");
     }
 
     private static DataSummary Manifest(string path)
@@ -75,8 +79,33 @@ public static class DataInspector
 
     private static DataSummary Volume(string path)
     {
-        var v = Nifti.Read(path);
-        return new DataSummary(path, $"nifti ({v.DataType})", 1, [$"{v.SizeZ}x{v.SizeY}x{v.SizeX}"], new Dictionary<string, int>());
+        var v = Nifti.ReadImage(path);
+        var shape = v.Volumes > 1 ? $"{v.Volumes}x{v.SizeZ}x{v.SizeY}x{v.SizeX}" : $"{v.SizeZ}x{v.SizeY}x{v.SizeX}";
+        return new DataSummary(path, v.Version == 1 ? $"nifti ({v.DataType})" : $"nifti-2 ({v.DataType})", v.Volumes, [shape], new Dictionary<string, int>());
+    }
+
+    private static DataSummary JpegFile(string path)
+    {
+        var image = Jpeg.Read(path);
+        return new DataSummary(path, $"jpeg (8-bit {(image.Channels == 1 ? "gray" : "RGB")})", 1,
+            [$"{image.Channels}x{image.Height}x{image.Width}"], new Dictionary<string, int>());
+    }
+
+    // Format: dicom (modality, photometric interpretation, bits, transfer syntax); items = frames.
+    private static DataSummary DicomFile(string path)
+    {
+        var d = Dicom.Read(path);
+        var syntax = Dicom.TransferSyntaxes.TryGetValue(d.TransferSyntaxUid, out var name) ? name : d.TransferSyntaxUid;
+        var shape = d.Frames > 1 ? $"{d.Frames}x{d.SamplesPerPixel}x{d.Rows}x{d.Columns}" : $"{d.SamplesPerPixel}x{d.Rows}x{d.Columns}";
+        return new DataSummary(path, $"dicom ({d.Modality ?? "?"}, {d.PhotometricInterpretation}, {d.BitsStored}-bit {(d.Signed ? "signed" : "unsigned")}, {syntax})",
+            d.Frames, [shape], new Dictionary<string, int>());
+    }
+
+    private static DataSummary DicomFolder(string folder)
+    {
+        var v = DicomSeries.Read(folder);
+        return new DataSummary(folder, $"dicom-series ({v.Modality ?? "?"}, spacing {string.Join('x', v.Spacing.Select(s => s.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)))} mm)",
+            v.SizeZ, [$"{v.SizeZ}x{v.SizeY}x{v.SizeX}"], new Dictionary<string, int>());
     }
 
     private static DataSummary IdxFile(string path)

@@ -6,7 +6,7 @@ namespace MedSsl.Data.Formats;
 
 /// <summary>Single-file NIfTI-1 (<c>.nii</c>, <c>.nii.gz</c>) reading and writing, either byte order.
 /// Reads volumes of up to 3 dimensions (a 4th of size 1 is accepted) in the types of <see cref="NiftiDataType"/>.</summary>
-public static class Nifti
+public static partial class Nifti
 {
     /// <summary>Largest voxel count accepted (2^27, e.g. 512³): a header claiming more is refused before
     /// anything is allocated.</summary>
@@ -18,6 +18,8 @@ public static class Nifti
     {
         using var stream = CompressedFile.Open(path);
         var h = CompressedFile.ReadExactly(stream, HeaderSize, path, "the NIfTI header");
+        if (BinaryPrimitives.ReadInt32LittleEndian(h) == Header2Size || BinaryPrimitives.ReadInt32BigEndian(h) == Header2Size)
+            return ReadImage(path) is { Volumes: 1 } image ? image.Volume(0) : throw new DataFormatException(path, "a 4-d NIfTI-2 image: read it with Nifti.ReadImage or Nifti.Read(path, t)");
         var little = BinaryPrimitives.ReadInt32LittleEndian(h) == HeaderSize;
         if (!little && BinaryPrimitives.ReadInt32BigEndian(h) != HeaderSize)
             throw new DataFormatException(path, "not a NIfTI-1 file (sizeof_hdr is not 348)");
@@ -33,7 +35,7 @@ public static class Nifti
         var dims = new int[3];
         for (var d = 0; d < 3; d++) dims[d] = d < ndim ? I16(42 + 2 * d) : 1;
         for (var d = 3; d < ndim; d++)
-            if (I16(42 + 2 * d) > 1) throw new DataFormatException(path, $"{ndim}-d image with dim[{d + 1}] = {I16(42 + 2 * d)}: only 3-d volumes are read");
+            if (I16(42 + 2 * d) > 1) throw new DataFormatException(path, $"{ndim}-d image with dim[{d + 1}] = {I16(42 + 2 * d)}: only 3-d volumes are read here (Nifti.ReadImage reads 4-d images)");
         if (dims.Any(s => s <= 0)) throw new DataFormatException(path, $"corrupt: non-positive size {string.Join('×', dims)}");
         var voxels = (long)dims[0] * dims[1] * dims[2];
         if (voxels > MaxVoxels)

@@ -3,7 +3,7 @@ using MedSsl.Data.Formats;
 
 namespace MedSsl.Data.Loaders;
 
-/// <summary>A folder of PNG images described by a CSV manifest — the layout users give their own data in:
+/// <summary>A folder of images (PNG, JPEG or DICOM: <see cref="ImageFile"/>) described by a CSV manifest — the layout users give their own data in:
 /// <code>
 /// image,exam_id,patient_id[,split],liver,gallbladder,...   (one 0/1 column per label)
 /// images/E0001/000.png,E0001,P0001,labelled,1,0,...
@@ -61,7 +61,7 @@ public static class ImageFolder
             if (splitCol >= 0) splits[i] = ParseSplit(row[splitCol], manifest, i + 1);
         }
 
-        var images = ParallelDecode.Map(n, i => Png.Read(imagePaths[i]));
+        var images = ParallelDecode.Map(n, i => ImageFile.Read(imagePaths[i]));
         var first = images[0];
         for (var i = 1; i < n; i++)
             if (images[i].Width != first.Width || images[i].Height != first.Height || images[i].Channels != first.Channels)

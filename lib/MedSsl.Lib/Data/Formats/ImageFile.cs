@@ -1,0 +1,31 @@
+namespace MedSsl.Data.Formats;
+
+/// <summary>One 2-d image file of any format the image folders accept, by extension: <c>.png</c> (8/16-bit, the own
+/// reader), <c>.jpg</c>/<c>.jpeg</c> (<see cref="Jpeg"/>), <c>.dcm</c> (<see cref="Dicom"/>, single-frame; grey
+/// images windowed to [0, 1] and stored at 16 bits, see <see cref="DicomImage.ToUnitImage"/>). A file without one of
+/// these extensions is read as DICOM when it starts like DICOM (scanners often write names without extension).</summary>
+public static class ImageFile
+{
+    public static readonly IReadOnlyList<string> Extensions = [".png", ".jpg", ".jpeg", ".dcm"];
+
+    public static PngImage Read(string path)
+    {
+        var extension = System.IO.Path.GetExtension(path).ToLowerInvariant();
+        switch (extension)
+        {
+            case ".png": return Png.Read(path);
+            case ".jpg" or ".jpeg": return Jpeg.Read(path);
+            case ".dcm": return FromDicom(Dicom.Read(path));
+        }
+        if (File.Exists(path) && Dicom.LooksLikeDicom(path)) return FromDicom(Dicom.Read(path));
+        if (!File.Exists(path)) throw new DataFormatException(path, "file not found");
+        throw new DataFormatException(path, $"unsupported image format '{extension}' (expected {string.Join(", ", Extensions)}, or a DICOM file)");
+    }
+
+    private static PngImage FromDicom(DicomImage image)
+    {
+        if (image.Frames != 1)
+            throw new DataFormatException(image.Path, $"multi-frame DICOM ({image.Frames} frames): an image folder takes one image a file (read it with Dicom.Read)");
+        return PngImage.FromChannelMajor(image.ToUnitImage(), image.SamplesPerPixel, image.Rows, image.Columns, bitDepth: 16);
+    }
+}
