@@ -82,13 +82,14 @@ public sealed class S4miSegmentationStudy(S4miSegmentationProtocol protocol, Pro
         using var scope = torch.NewDisposeScope();
         var shown = data.Set.Images.IndicesOf(DataSplit.Test).Take(4).ToArray();
         var images = data.Set.Images.Batch(shown).Images;
+        var grey = (images * torch.tensor(new[] { 0.299f, 0.587f, 0.114f }).view(1, 3, 1, 1)).sum(1);   // ITU-R 601 luma
         var masks = new List<(string, torch.Tensor)> { ("true lesion", data.Set.MaskBatch(shown)) };
         foreach (var (_, setting, run) in result.Examples)
             foreach (var (network, predict) in run.Networks)
                 masks.Add(($"{protocol.Describe(setting)} ({network})", SegmentationRuns.Hard(predict, images)));
         var grid = new List<(string, float[,], float[,])>();
         for (var k = 0; k < shown.Length; k++)
-            foreach (var (title, m) in masks) grid.Add(($"{title}, {data.Set.Images.ExamId(shown[k])}", Grey(data.Set.Images, shown[k]), ToFloat(m[k])));
+            foreach (var (title, m) in masks) grid.Add(($"{title}, {data.Set.Images.ExamId(shown[k])}", Plane(grey[k]), Plane(m[k])));
         return grid;
     }
 
@@ -115,29 +116,11 @@ public sealed class S4miSegmentationStudy(S4miSegmentationProtocol protocol, Pro
 
     public void Dispose() => result.Dispose();
 
-    private static float[,] ToFloat(torch.Tensor mask)
+    /// <summary>A map [H, W] as the image grid's rows and columns.</summary>
+    private static float[,] Plane(torch.Tensor map)
     {
-        var (h, w) = ((int)mask.size(0), (int)mask.size(1));
-        var values = mask.reshape(-1).to(torch.ScalarType.Float32).data<float>().ToArray();
-        var result = new float[h, w];
-        for (var y = 0; y < h; y++)
-            for (var x = 0; x < w; x++) result[y, x] = values[y * w + x];
-        return result;
-    }
-
-    /// <summary>An RGB image as grey (ITU-R 601 luma) for the image grid.</summary>
-    private static float[,] Grey(ImageDataset images, int index)
-    {
-        var (h, w) = (images.Height, images.Width);
-        var rgb = images.Image(index);
-        var plane = h * w;
-        var result = new float[h, w];
-        for (var y = 0; y < h; y++)
-            for (var x = 0; x < w; x++)
-            {
-                var p = y * w + x;
-                result[y, x] = 0.299f * rgb[p] + 0.587f * rgb[plane + p] + 0.114f * rgb[2 * plane + p];
-            }
+        var result = new float[map.size(0), map.size(1)];
+        Buffer.BlockCopy(map.to(torch.ScalarType.Float32).contiguous().data<float>().ToArray(), 0, result, 0, result.Length * sizeof(float));
         return result;
     }
 }

@@ -13,22 +13,9 @@ using static TorchSharp.torch;
 namespace MedSsl.Experiments;
 
 /// <summary>One seed's images as tensors: the training, validation and test splits with their masks.</summary>
-public sealed class S4miSegmentationData : IDisposable
+public sealed record S4miSegmentationData(LesionDataset Set, int[] Training, Tensor TrainImages, Tensor ValidationImages,
+    Tensor ValidationMasks, Tensor TestImages, Tensor TestMasks) : IDisposable
 {
-    private S4miSegmentationData(LesionDataset set, int[] training, Tensor trainImages, Tensor validationImages, Tensor validationMasks, Tensor testImages, Tensor testMasks)
-    {
-        (Set, Training, TrainImages, ValidationImages, ValidationMasks, TestImages, TestMasks) =
-            (set, training, trainImages, validationImages, validationMasks, testImages, testMasks);
-    }
-
-    public LesionDataset Set { get; }
-    public int[] Training { get; }
-    public Tensor TrainImages { get; }
-    public Tensor ValidationImages { get; }
-    public Tensor ValidationMasks { get; }
-    public Tensor TestImages { get; }
-    public Tensor TestMasks { get; }
-
     public static S4miSegmentationData Make(S4miSegmentationSettings settings, int seed)
     {
         var set = SyntheticSkinLesions.Make(settings.Images, seed, settings.ImageSize, settings.Appearance);
@@ -97,17 +84,22 @@ public static class SegmentationRuns
         var (labelled, unlabelled) = Split(data, fraction, seed);
         var cnn = new SupervisedSegmentation(NewUNet(settings, seed), options);
         var swin = new SupervisedSegmentation(NewSwinUNet(settings, seed), options);
-        try
+        return Guarded([cnn, swin], () =>
         {
             trainer.Run(cnn, Batches(data, labelled, [], settings.SupervisedBatch, 0, seed), "U-Net", settings.Steps);
             trainer.Run(swin, Batches(data, labelled, [], settings.SupervisedBatch, 0, seed), "Swin-UNet", settings.Steps);
             return new(new Dictionary<string, Func<Tensor, Tensor>> { [S4miSegmentationProtocol.Cnn] = cnn.Predict, [S4miSegmentationProtocol.Swin] = swin.Predict },
                 Agreement(cnn.Predict, swin.Predict, data, unlabelled), cnn, swin);
-        }
+        });
+    }
+
+    /// <summary>The run <paramref name="train"/> returns, or <paramref name="owned"/> disposed when it fails.</summary>
+    private static SegmentationRun Guarded(IDisposable[] owned, Func<SegmentationRun> train)
+    {
+        try { return train(); }
         catch
         {
-            cnn.Dispose();
-            swin.Dispose();
+            foreach (var o in owned) o.Dispose();
             throw;
         }
     }
@@ -123,17 +115,12 @@ public static class SegmentationRuns
             ? (settings.LabelledBatch + settings.UnlabelledBatch - 1, 1)
             : (settings.LabelledBatch, settings.UnlabelledBatch);
         var method = new Methods.CrossTeaching(NewUNet(settings, seed), NewSwinUNet(settings, seed), options);
-        try
+        return Guarded([method], () =>
         {
             trainer.Run(method, Batches(data, labelled, unlabelled.Length == 0 ? data.Training : unlabelled, labelledBatch, unlabelledBatch, seed), "U-Net ↔ Swin-UNet", settings.Steps);
             return new(new Dictionary<string, Func<Tensor, Tensor>> { [S4miSegmentationProtocol.Cnn] = method.Predict, [S4miSegmentationProtocol.Swin] = method.PredictTransformer },
                 Agreement(method.Predict, method.PredictTransformer, data, unlabelled), method);
-        }
-        catch
-        {
-            method.Dispose();
-            throw;
-        }
+        });
     }
 
     /// <summary>PiCIE on the training images without labels; its clusters matched to lesion/skin on the validation images
@@ -141,7 +128,7 @@ public static class SegmentationRuns
     public static SegmentationRun Picie(S4miSegmentationSettings settings, S4miSegmentationData data, int seed, Trainer trainer)
     {
         var picie = new Methods.Picie(NewUNet(settings, seed), settings.Picie with { Seed = seed });
-        try
+        return Guarded([picie], () =>
         {
             picie.Fit(data.TrainImages, trainer);
             int[] map;
@@ -155,12 +142,7 @@ public static class SegmentationRuns
                 return nn.functional.one_hot(match[c], 2).permute(0, 3, 1, 2).to(ScalarType.Float32).MoveToOuterDisposeScope();
             }
             return new(new Dictionary<string, Func<Tensor, Tensor>> { [S4miSegmentationProtocol.Cnn] = Matched }, [], picie, match);
-        }
-        catch
-        {
-            picie.Dispose();
-            throw;
-        }
+        });
     }
 
     /// <summary>One row per trained network.</summary>
@@ -223,25 +205,7 @@ public static class SegmentationRuns
     /// <summary>Per-image lesion IoU and Dice of a network's argmax prediction against masks (class 1 = lesion).</summary>
     private static (double Iou, double Dice)[] PerImage(Func<Tensor, Tensor> predict, Tensor images, Tensor masks)
     {
-        using var scope = torch.NewDisposeScope();
-        var predicted = Hard(predict, images);
-        var n = (int)images.size(0);
-        var result = new (double, double)[n];
-        for (var i = 0; i < n; i++)
-        {
-            var (p, t) = (ToBool(predicted[i]), ToBool(masks[i]));
-            result[i] = (Segmentation.Iou(p, t), Segmentation.Dice(p, t));
-        }
-        return result;
-    }
-
-    private static bool[,] ToBool(Tensor mask)
-    {
-        var (h, w) = ((int)mask.size(0), (int)mask.size(1));
-        var values = mask.reshape(-1).to(ScalarType.Int64).data<long>().ToArray();
-        var result = new bool[h, w];
-        for (var y = 0; y < h; y++)
-            for (var x = 0; x < w; x++) result[y, x] = values[y * w + x] != 0;
-        return result;
+        using var predicted = Hard(predict, images);
+        return Segmentation.PerImage(predicted, masks);
     }
 }
