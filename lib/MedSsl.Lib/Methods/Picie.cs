@@ -96,7 +96,7 @@ public sealed class Picie : ITrainingMethod<PicieBatch>, IDisposable
 
     /// <summary>PiCIE's cluster weights (<c>compute_labels</c>): the share of the labelled pixels in each of the
     /// <paramref name="k"/> clusters, counts / Σ counts. PiCIE's code weights a cluster in proportion to its share (not
-    /// inversely; janghyuncho/PiCIE issue #28 asks about exactly this), so the larger cluster counts more.</summary>
+    /// inversely; github.com/janghyuncho/PiCIE/issues/28 asks about exactly this), so the larger cluster counts more.</summary>
     public static Tensor ClusterWeights(Tensor labels, int k)
     {
         using var scope = NewDisposeScope();
