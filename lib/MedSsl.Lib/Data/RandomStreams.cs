@@ -20,6 +20,9 @@ public static class RandomStreams
     public const ulong FigureSample = 3;
     /// <summary>MultiMix: shuffling each class's members before the labelled subset is taken (10 + class).</summary>
     public const ulong ClassMembers = 10;
+    /// <summary>The seeded order of the training images whose first ⌈f·n⌉ are the labelled ones at fraction f (S4MI
+    /// segmentation: a larger fraction contains the smaller ones).</summary>
+    public const ulong LabelledOrder = 5;
     /// <summary>FixMatch's labelled/unlabelled batch sampler.</summary>
     public const ulong SemiSupervisedSampler = 11;
     /// <summary>INERRANT's confidence-network training, apart from fine-tuning's batches (so MCP and learned-confidence

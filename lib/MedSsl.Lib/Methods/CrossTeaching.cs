@@ -16,8 +16,12 @@ public sealed record CrossTeachingOptions
     public double Momentum { get; init; } = 0.9;
     public double WeightDecay { get; init; } = 1e-4;
     public double PolyPower { get; init; } = 0.9;
-    /// <summary>λ's maximum (SSL4MIS's consistency = 0.1).</summary>
-    public double MaxConsistencyWeight { get; init; } = 0.1;
+    /// <summary>λ, the weight of the unsupervised term: 1 by default, S4MI's step (4) ("the final loss is the summation of
+    /// unsupervised and supervised loss", Singh et al., §Segmentation). SSL4MIS's reference code uses 0.1 with
+    /// <see cref="RampUp"/>: the ablation.</summary>
+    public double MaxConsistencyWeight { get; init; } = 1.0;
+    /// <summary>Whether λ ramps up as λ_max·exp(−5(1 − t/T)²) (SSL4MIS, Luo et al. 2022, §2) instead of staying at λ_max.</summary>
+    public bool RampUp { get; init; }
     /// <summary>Classes of the masks (background included).</summary>
     public int Classes { get; init; } = 2;
 }
@@ -25,9 +29,11 @@ public sealed record CrossTeachingOptions
 /// <summary>Cross-teaching between a CNN and a Transformer (Luo et al. 2022, "Semi-supervised medical image segmentation
 /// via cross teaching between CNN and Transformer", MIDL; the semi-supervised arm of Singh et al.'s S4MI, Fig. 3): a U-Net
 /// and a Swin-UNet see the same batch; each learns ½(CE + Dice) from the labelled masks and, on the unlabelled images, the
-/// Dice loss against the other network's hard prediction, weighted by λ(t). The two networks share one SGD optimizer:
+/// Dice loss against the other network's hard prediction, weighted by λ (1 as S4MI's step (4) sums the losses; SSL4MIS's
+/// 0.1·ramp with <see cref="CrossTeachingOptions.RampUp"/>). The two networks share one SGD optimizer:
 /// SGD's update of each parameter depends on that parameter alone, so this equals SSL4MIS's two optimizers with the same
-/// settings. <see cref="Predict"/> is the CNN's, the network SSL4MIS tests.</summary>
+/// settings. <see cref="Predict"/> is the CNN's, the network SSL4MIS tests; <see cref="PredictTransformer"/> the
+/// Swin-UNet's, the network Singh et al. report (Fig. 5, "Semi").</summary>
 public sealed class CrossTeaching : ITrainingMethod<SegmentationBatch>, IDisposable
 {
     private readonly CrossTeachingOptions options;
@@ -100,15 +106,19 @@ public sealed class CrossTeaching : ITrainingMethod<SegmentationBatch>, IDisposa
     /// are steps and T is the run's total steps, the same shape over any length of training.</summary>
     public static double ConsistencyWeight(int step, int totalSteps, double max = 0.1) => max * Schedules.SigmoidRampUp(step, totalSteps);
 
+    /// <summary>λ at a step under these options: λ_max throughout, or <see cref="ConsistencyWeight"/>'s ramp.</summary>
+    public static double Lambda(CrossTeachingOptions options, int step) =>
+        options.RampUp ? ConsistencyWeight(step, options.TotalSteps, options.MaxConsistencyWeight) : options.MaxConsistencyWeight;
+
     // ---- the method ------------------------------------------------------------------------
 
     /// <summary>One step on both networks: each sees the labelled and unlabelled images in one forward pass (as SSL4MIS
-    /// concatenates them), loss = Σ over the two networks of L_supervised + λ(t)·L_unsupervised; then the poly decay.</summary>
+    /// concatenates them), loss = Σ over the two networks of L_supervised + λ·L_unsupervised; then the poly decay.</summary>
     public LossTerms TrainStep(SegmentationBatch batch)
     {
         var labelled = batch.Labelled.size(0);
         var hasUnlabelled = batch.Unlabelled.size(0) > 0;
-        var lambda = ConsistencyWeight(step, options.TotalSteps, options.MaxConsistencyWeight);
+        var lambda = Lambda(options, step);
         double cnnSupervised = 0, transformerSupervised = 0, cnnCross = 0, transformerCross = 0;
         var total = optimizer.Minimize(() =>
         {

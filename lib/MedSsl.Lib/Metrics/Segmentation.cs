@@ -1,3 +1,5 @@
+using TorchSharp;
+
 namespace MedSsl.Metrics;
 
 /// <summary>Overlap and distance between two 2-D binary masks [H, W] (prediction vs reference).</summary>
@@ -34,6 +36,19 @@ public static class Segmentation
         var (inter, sizeA, sizeB) = Counts(a, b);
         var union = sizeA + sizeB - inter;
         return union == 0 ? 1 : (double)inter / union;
+    }
+
+    /// <summary><see cref="Iou"/> and <see cref="Dice"/> of each image of label maps [N, H, W] (foreground: non-zero)
+    /// against reference maps of the same shape, computed in libtorch; 1 where both are empty.</summary>
+    public static (double Iou, double Dice)[] PerImage(torch.Tensor predicted, torch.Tensor reference)
+    {
+        if (predicted.dim() != 3 || !predicted.shape.SequenceEqual(reference.shape))
+            throw new ArgumentException($"per-image overlap takes label maps [N, H, W] of one shape, got [{string.Join(", ", predicted.shape)}] and [{string.Join(", ", reference.shape)}]");
+        using var scope = torch.NewDisposeScope();
+        var (a, b) = (predicted.ne(0), reference.ne(0));
+        double[] Count(torch.Tensor m) => m.sum([1, 2]).to(torch.ScalarType.Float64).data<double>().ToArray();
+        var (inter, sizeA, sizeB) = (Count(a.logical_and(b)), Count(a), Count(b));
+        return [.. inter.Select((i, k) => (sizeA[k] + sizeB[k] - i == 0 ? 1 : i / (sizeA[k] + sizeB[k] - i), sizeA[k] + sizeB[k] == 0 ? 1 : 2 * i / (sizeA[k] + sizeB[k])))];
     }
 
     /// <summary>Precision = |A∩B| / |A| of prediction A against reference B; 1 when nothing is predicted.</summary>

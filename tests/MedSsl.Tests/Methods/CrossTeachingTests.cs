@@ -79,13 +79,15 @@ public class CrossTeachingTests
     }
 
     [Fact]
-    public void Lambda_ramps_up_to_a_tenth_over_the_run_and_poly_decays_to_zero()
+    public void Lambda_is_one_or_ramps_up_to_a_tenth_over_the_run_and_poly_decays_to_zero()
     {
         Assert.Equal(0.1 * Math.Exp(-5), CrossTeaching.ConsistencyWeight(0, 200), 15);
         Assert.Equal(0.1 * Math.Exp(-1.25), CrossTeaching.ConsistencyWeight(100, 200), 15);
         Assert.Equal(0.1 * Math.Exp(-5 * 0.0625), CrossTeaching.ConsistencyWeight(150, 200), 15);
         Assert.Equal(0.1, CrossTeaching.ConsistencyWeight(200, 200), 15);
         Assert.Equal(0.1, CrossTeaching.ConsistencyWeight(500, 200), 15);
+        Assert.Equal(1.0, CrossTeaching.Lambda(new CrossTeachingOptions { TotalSteps = 200 }, 0), 15);
+        Assert.Equal(0.1 * Math.Exp(-1.25), CrossTeaching.Lambda(new CrossTeachingOptions { TotalSteps = 200, MaxConsistencyWeight = 0.1, RampUp = true }, 100), 15);
         Assert.Equal(0.01, Schedules.Poly(0, 100, 0.01), 15);
         Assert.Equal(0.01 * Math.Pow(0.5, 0.9), Schedules.Poly(50, 100, 0.01), 15);
         Assert.Equal(0, Schedules.Poly(100, 100, 0.01), 15);
@@ -103,7 +105,7 @@ public class CrossTeachingTests
         var losses = method.TrainStep(new SegmentationBatch(x, y, u));
         Assert.Equal(["total", "cnn_supervised", "transformer_supervised", "cnn_cross", "transformer_cross", "lambda"], losses.Keys);
         Assert.Equal(losses["cnn_supervised"] + losses["transformer_supervised"] + losses["lambda"] * (losses["cnn_cross"] + losses["transformer_cross"]), losses["total"], 5);
-        Assert.Equal(0.1 * Math.Exp(-5), losses["lambda"], 12);
+        Assert.Equal(1.0, losses["lambda"], 12);   // S4MI's step (4): the losses are summed
         var after = method.Networks.Values.Select(n => n.parameters().ToList()).ToList();
         for (var k = 0; k < 2; k++) Assert.Contains(before[k].Zip(after[k]), pair => !pair.First.equal(pair.Second).all().ToBoolean());
         Assert.Equal([2L, 2L, 16L, 16L], method.Predict(x).shape);

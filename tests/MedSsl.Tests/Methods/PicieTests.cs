@@ -48,6 +48,48 @@ public class PicieTests
     }
 
     [Fact]
+    public void Weighted_losses_match_PiCIEs_weighted_cross_entropy_in_PyTorch()
+    {
+        using var generator = new Generator(5);
+        Tensor Unit(params long[] shape) => nn.functional.normalize(torch.randn(shape, ScalarType.Float64, generator: generator), dim: 1);
+        var z1 = Unit(2, 4, 3, 3).requires_grad_();
+        var z2 = Unit(2, 4, 3, 3).requires_grad_();
+        using var mu1 = Unit(2, 4);
+        using var mu2 = Unit(2, 4);
+        using var y1 = Picie.ClusterLabels(z1, mu1);
+        using var y2 = Picie.ClusterLabels(z2, mu2);
+        using var w1 = Picie.ClusterWeights(y1, 2).to(ScalarType.Float64);
+        using var w2 = Picie.ClusterWeights(y2, 2).to(ScalarType.Float64);
+        var reference = PyTorchReference.Run($$"""
+            import torch.nn.functional as F
+            z1 = torch.tensor({{List(z1)}}).view({{Shape(z1)}}).requires_grad_(); z2 = torch.tensor({{List(z2)}}).view({{Shape(z2)}}).requires_grad_()
+            mu1 = torch.tensor({{List(mu1)}}).view({{Shape(mu1)}}); mu2 = torch.tensor({{List(mu2)}}).view({{Shape(mu2)}})
+            c1 = lambda z: F.conv2d(z, mu1[:, :, None, None]); c2 = lambda z: F.conv2d(z, mu2[:, :, None, None])
+            y1 = c1(z1).argmax(1); y2 = c2(z2).argmax(1)
+            # PiCIE's compute_labels: weight = counts / counts.sum(); criterion_v = CrossEntropyLoss(weight=weight_v)
+            w1 = torch.bincount(y1.reshape(-1), minlength=2).double(); w1 = w1 / w1.sum()
+            w2 = torch.bincount(y2.reshape(-1), minlength=2).double(); w2 = w2 / w2.sum()
+            within = 0.5 * (F.cross_entropy(c1(z1), y1, weight=w1) + F.cross_entropy(c2(z2), y2, weight=w2))
+            cross = 0.5 * (F.cross_entropy(c2(z1), y2, weight=w2) + F.cross_entropy(c1(z2), y1, weight=w1))
+            g1, = torch.autograd.grad(0.5 * (within + cross), [z1])
+            emit({"within": within.item(), "cross": cross.item(), "w1": w1.tolist(), "g1": g1.reshape(-1).tolist()})
+            """);
+        Expect.Close(reference.GetProperty("w1").Doubles(), w1.data<double>().ToArray(), 1e-7);
+        var (within, cross) = Picie.Losses(z1, z2, y1, y2, mu1, mu2, w1, w2);
+        Assert.Equal(reference.GetProperty("within").GetDouble(), within.ToDouble(), 7);
+        Assert.Equal(reference.GetProperty("cross").GetDouble(), cross.ToDouble(), 7);
+        var grads = torch.autograd.grad([0.5 * (within + cross)], [z1]);
+        Expect.Close(reference.GetProperty("g1").Doubles(), grads[0].reshape(-1).data<double>().ToArray(), 1e-7);
+    }
+
+    [Fact]
+    public void Cluster_weights_are_each_clusters_share_of_the_labels()
+    {
+        using var labels = torch.tensor(new long[] { 0, 1, 1, 1, 2, 1, 1, 0 }).view(2, 2, 2);
+        Assert.Equal([0.25f, 0.625f, 0.125f, 0f], Picie.ClusterWeights(labels, 4).data<float>().ToArray());
+    }
+
+    [Fact]
     public void KMeans_finds_the_two_groups_of_a_hand_example()
     {
         using var points = torch.tensor(new double[] { 0, 0.1, 10, 10.1, 0.2 }, 5, 1);
@@ -121,10 +163,14 @@ public class PicieTests
         torch.manual_seed(0);
         using var method = new Picie(new UNet(3, 2, [4, 8]), new PicieOptions { Rounds = 1, StepsPerRound = 2, BatchSize = 4, PixelsPerImage = 16 });
         using var images = torch.rand(6, 3, 8, 8);
-        Assert.Throws<InvalidOperationException>(() => method.TrainStep(new TensorBatch(images, images)));
+        using var labels = torch.zeros([6, 8, 8], ScalarType.Int64);
+        Assert.Throws<InvalidOperationException>(() => method.TrainStep(new PicieBatch(images, images, torch.zeros(6, ScalarType.Int64), labels, labels)));
         using var trainer = new Trainer { Progress = new SilentProgress() };
         method.Fit(images, trainer);
         Assert.Equal(["total", "within", "cross"], trainer.History[^1].Losses.Keys);
+        var (w1, w2) = method.ClusterWeightsOfRound;
+        Assert.Equal(1.0, w1!.sum().ToDouble(), 5);
+        Assert.Equal(1.0, w2!.sum().ToDouble(), 5);
         using var q = method.Predict(images);
         Assert.Equal([6L, 2L, 8L, 8L], q.shape);
         Assert.True(q.sum(1).allclose(torch.ones(6, 8, 8), 1e-5, 1e-5));

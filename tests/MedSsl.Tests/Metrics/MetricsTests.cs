@@ -183,4 +183,31 @@ public class MetricsTests
         Assert.Equal(sk.GetProperty("trustworthiness").GetDouble(),
             EmbeddingQuality.Trustworthiness(digits, sk.GetProperty("embedding").Matrix(), 5), 4);
     }
+
+    [Fact]
+    public void Per_image_overlap_of_label_maps_equals_the_mask_functions_image_by_image()
+    {
+        var random = new Random(4);
+        var maps = Enumerable.Range(0, 2).Select(_ => Enumerable.Range(0, 3 * 5 * 6).Select(_ => (long)random.Next(2)).ToArray()).ToArray();
+        Array.Clear(maps[0], 0, 30);   // image 0: empty in the prediction …
+        Array.Clear(maps[1], 0, 30);   // … and in the reference (IoU = Dice = 1)
+        using var predicted = TorchSharp.torch.tensor(maps[0]).view(3, 5, 6);
+        using var reference = TorchSharp.torch.tensor(maps[1]).view(3, 5, 6);
+        bool[,] Mask(long[] flat, int image)
+        {
+            var mask = new bool[5, 6];
+            for (var y = 0; y < 5; y++)
+                for (var x = 0; x < 6; x++) mask[y, x] = flat[image * 30 + y * 6 + x] != 0;
+            return mask;
+        }
+        var overlap = Segmentation.PerImage(predicted, reference);
+        Assert.Equal(3, overlap.Length);
+        Assert.Equal((1.0, 1.0), overlap[0]);
+        for (var k = 0; k < 3; k++)
+        {
+            Assert.Equal(Segmentation.Iou(Mask(maps[0], k), Mask(maps[1], k)), overlap[k].Iou, 12);
+            Assert.Equal(Segmentation.Dice(Mask(maps[0], k), Mask(maps[1], k)), overlap[k].Dice, 12);
+        }
+        Assert.Throws<ArgumentException>(() => Segmentation.PerImage(predicted, reference.view(3, 30)));
+    }
 }
