@@ -23,15 +23,9 @@ public sealed record MultiMixRow(string Model, int LabelledMasks, int LabelledLa
     double Accuracy, double Auc, double F1Normal, double F1Pneumonia, double Dice, double Jaccard, double AverageHausdorff, double Precision, double Recall,
     double SaliencyOnLungs, double PseudoLabelRate, double PseudoLabelAccuracy, double MaskKl, double CpuSeconds) : ISeededRow;
 
-/// <summary>One trained model with the data of its seed and the indices it saw labelled.</summary>
-public sealed class MultiMixRun(MultiMix method, ChestXrayData data, int[] labelled, int[] masked, double cpuSeconds) : IDisposable
+/// <summary>One trained model with the data of its seed, the indices it saw labelled and its training's CPU seconds.</summary>
+public sealed record MultiMixRun(MultiMix Method, ChestXrayData Data, int[] Labelled, int[] Masked, double CpuSeconds) : IDisposable
 {
-    public MultiMix Method { get; } = method;
-    public ChestXrayData Data { get; } = data;
-    public int[] Labelled { get; } = labelled;
-    public int[] Masked { get; } = masked;
-    public double CpuSeconds { get; } = cpuSeconds;
-
     public void Dispose() => Method.Dispose();
 }
 
@@ -40,25 +34,13 @@ public static class MultiMixRuns
 {
     public static readonly IReadOnlyList<string> Domains = ["in", "cross"];
 
-    /// <summary>The paper's name of a model.</summary>
-    public static string Name(MultiMixModel model) => model switch
-    {
-        MultiMixModel.UNet => "U-Net",
-        MultiMixModel.Enc => "Enc",
-        MultiMixModel.EncSsl => "Enc-SSL",
-        MultiMixModel.Umtl => "UMTL",
-        MultiMixModel.UmtlS => "UMTL-S",
-        MultiMixModel.UmtlSsl => "UMTL-SSL",
-        MultiMixModel.MultiMix => "MultiMix",
-        _ => throw new ArgumentOutOfRangeException(nameof(model), model, "unknown MultiMix model"),
-    };
+    private static readonly string[] Names = ["U-Net", "Enc", "Enc-SSL", "UMTL", "UMTL-S", "UMTL-SSL", "MultiMix"];
 
-    public static ChestXraySet TestSet(ChestXrayData data, string domain) => domain switch
-    {
-        "in" => data.TestInDomain,
-        "cross" => data.TestCrossDomain,
-        _ => throw new ArgumentException($"domain is \"in\" or \"cross\", not \"{domain}\"", nameof(domain)),
-    };
+    /// <summary>The paper's name of a model.</summary>
+    public static string Name(MultiMixModel model) => Names[(int)model];
+
+    public static ChestXraySet TestSet(ChestXrayData data, string domain) => domain == "in" ? data.TestInDomain
+        : domain == "cross" ? data.TestCrossDomain : throw new ArgumentException($"domain is \"in\" or \"cross\", not \"{domain}\"", nameof(domain));
 
     /// <summary>Which classification images have their class and which segmentation images their mask: for a seed, a
     /// class-balanced draw of <paramref name="labels"/> and a uniform draw of <paramref name="masks"/>; smaller counts are

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json.Serialization;
 using MedSsl.Data;
 using MedSsl.Data.Synthetic;
 using MedSsl.Methods;
@@ -11,17 +10,6 @@ using CSharpChart = Plotly.NET.CSharp.Chart;
 using TorchSharp;
 
 namespace MedSsl.Experiments;
-
-/// <summary>One row of results.json's <c>runs</c>: a measure is null where the model has no such head.</summary>
-public sealed record MultiMixRunResult(
-    [property: JsonPropertyName("model")] string Model,
-    [property: JsonPropertyName("labelled_masks")] int LabelledMasks,
-    [property: JsonPropertyName("labelled_labels")] int LabelledLabels,
-    [property: JsonPropertyName("domain")] string Domain,
-    [property: JsonPropertyName("seed")] int Seed,
-    [property: JsonPropertyName("accuracy")] double? Accuracy,
-    [property: JsonPropertyName("auc")] double? Auc,
-    [property: JsonPropertyName("dice")] double? Dice);
 
 /// <summary>The notebook's entry point: <see cref="MultiMixProtocol"/> run by <see cref="ProtocolRunner"/>, with
 /// Tables 2–3, the mechanism table, the claims and the example seed's models for the figures (Figs. 3, 6, 8–10, ROC).</summary>
@@ -71,10 +59,8 @@ public sealed class MultiMixStudy : IDisposable
         string F(double v) => v.ToString("F3", CultureInfo.InvariantCulture);
         string Cell(IEnumerable<double> values)
         {
-            var v = values.Where(x => !double.IsNaN(x)).ToList();
-            if (v.Count == 0) return "—";
-            var mean = v.Average();
-            return v.Count > 1 ? $"{F(mean)} ± {F(Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Count - 1)))}" : F(mean);
+            var (v, mean) = (values.Where(x => !double.IsNaN(x)).ToList(), values.Where(x => !double.IsNaN(x)).DefaultIfEmpty().Average());
+            return v.Count == 0 ? "—" : v.Count == 1 ? F(mean) : $"{F(mean)} ± {F(Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Count - 1)))}";
         }
         string Count(int n) => n == 0 ? "—" : n.ToString(CultureInfo.InvariantCulture);
         var frame = new DataFrame(new StringDataFrameColumn("Model", groups.Select(g => g.Key.Model)),
@@ -101,60 +87,38 @@ public sealed class MultiMixStudy : IDisposable
         return CSharpChart.Combine(curves);
     }
 
-    /// <summary>Fig. 8: per test image, the image with its reference mask, then each model's predicted mask and Dice.</summary>
-    public (List<float[,]> Images, List<float[,]?> Masks, List<string> Titles) MaskGrid(string domain, int count, params MultiMixModel[] models)
+    /// <summary>Figs. 8–10 with the bridge made visible: for <paramref name="perClass"/> normal and pneumonia test images,
+    /// the image with its reference mask, the saliency map (eq. 3, scaled to its maximum) of MultiMix's predicted class —
+    /// what the bridge concatenates into its decoder — and each listed model's predicted mask with its Dice.</summary>
+    public (List<float[,]> Images, List<float[,]?> Masks, List<string> Titles) MaskGrid(string domain, int perClass, params MultiMixModel[] models)
     {
-        var set = MultiMixRuns.TestSet(Example[models[0]].Data, domain);
+        var multiMix = Example[MultiMixModel.MultiMix].Method;
+        var set = MultiMixRuns.TestSet(Example[MultiMixModel.MultiMix].Data, domain);
         var (images, masks, titles) = (new List<float[,]>(), new List<float[,]?>(), new List<string>());
-        for (var i = 0; i < Math.Min(count, set.Count); i++)
+        foreach (var i in new[] { 0, 1 }.SelectMany(c => Enumerable.Range(0, set.Count).Where(i => set.Classes[i] == c).Take(perClass)))
         {
-            images.Add(set.Image(i)); masks.Add(set.MaskImage(i)); titles.Add($"{domain} #{i} {ChestXraySet.ClassNames[set.Classes[i]]}: reference");
+            using var scope = torch.NewDisposeScope();
+            var (x, reference) = (set.Images([i]), set.Masks([i]));
+            var saliency = multiMix.Saliency(x);
+            images.AddRange([set.Image(i), Plane(saliency / saliency.max().clamp_min(1e-12))]);
+            masks.AddRange([set.MaskImage(i), null]);
+            titles.AddRange([$"{domain} #{i} {ChestXraySet.ClassNames[set.Classes[i]]}: reference", $"MultiMix p(pneumonia) {multiMix.Predict(x)[0, 1].ToDouble():F2}: saliency"]);
             foreach (var m in models)
             {
-                using var scope = torch.NewDisposeScope();
-                var predicted = Plane(Example[m].Method.PredictMasks(set.Images([i])), set.Size, v => v >= 0.5f ? 1f : 0f);
-                var dice = Segmentation.Dice(Bool(predicted), set.Mask(i));
-                images.Add(set.Image(i)); masks.Add(predicted); titles.Add($"{MultiMixRuns.Name(m)}: Dice {dice:F2}");
+                var predicted = Example[m].Method.PredictMasks(x).ge(0.5).to(torch.float32);
+                var dice = (2 * (predicted * reference).sum() / (predicted.sum() + reference.sum())).ToDouble();
+                images.Add(set.Image(i)); masks.Add(Plane(predicted)); titles.Add($"{MultiMixRuns.Name(m)}: Dice {dice:F2}");
             }
         }
         return (images, masks, titles);
     }
 
-    /// <summary>The bridge made visible (eq. 3–4, Figs. 9–10): per test image, the image, the saliency map of the
-    /// predicted class that MultiMix's decoder receives (scaled to its maximum), and the mask it predicts with it.</summary>
-    public (List<float[,]> Images, List<float[,]?> Masks, List<string> Titles) BridgeGrid(string domain, int perClass)
+    private static float[,] Plane(torch.Tensor image)
     {
-        var run = Example[MultiMixModel.MultiMix];
-        var set = MultiMixRuns.TestSet(run.Data, domain);
-        var (images, masks, titles) = (new List<float[,]>(), new List<float[,]?>(), new List<string>());
-        foreach (var i in new[] { 0, 1 }.SelectMany(c => Enumerable.Range(0, set.Count).Where(i => set.Classes[i] == c).Take(perClass)))
-        {
-            using var scope = torch.NewDisposeScope();
-            var x = set.Images([i]);
-            var saliency = run.Method.Saliency(x);
-            images.Add(set.Image(i)); masks.Add(null);
-            titles.Add($"{ChestXraySet.ClassNames[set.Classes[i]]}, p(pneumonia) {run.Method.Predict(x)[0, 1].ToDouble():F2}");
-            images.Add(Plane(saliency / saliency.max().clamp_min(1e-12), set.Size, v => v)); masks.Add(null); titles.Add("saliency: the bridge's input");
-            images.Add(set.Image(i)); masks.Add(Plane(run.Method.PredictMasks(x), set.Size, v => v >= 0.5f ? 1f : 0f)); titles.Add("MultiMix's mask");
-        }
-        return (images, masks, titles);
-    }
-
-    private static float[,] Plane(torch.Tensor image, int size, Func<float, float> f)
-    {
-        var values = image.data<float>().ToArray();
+        var (size, values) = ((int)image.size(-1), image.data<float>().ToArray());
         var plane = new float[size, size];
-        for (var y = 0; y < size; y++)
-            for (var x = 0; x < size; x++) plane[y, x] = f(values[y * size + x]);
+        for (var k = 0; k < values.Length; k++) plane[k / size, k % size] = values[k];
         return plane;
-    }
-
-    private static bool[,] Bool(float[,] plane)
-    {
-        var result = new bool[plane.GetLength(0), plane.GetLength(1)];
-        for (var y = 0; y < result.GetLength(0); y++)
-            for (var x = 0; x < result.GetLength(1); x++) result[y, x] = plane[y, x] > 0;
-        return result;
     }
 
     /// <summary>"What this run shows": the claims' sentences, then the mechanisms in numbers.</summary>
@@ -165,7 +129,7 @@ public sealed class MultiMixStudy : IDisposable
             bool Fewest(MultiMixRow r) => (r.LabelledMasks == 0 || r.LabelledMasks == Settings.FewestMasks) && (r.LabelledLabels == 0 || r.LabelledLabels == Settings.FewestLabels);
             string Mean(string model, Func<MultiMixRow, double> value, string domain = "in") =>
                 Rows.Where(r => r.Model == model && r.Domain == domain && Fewest(r)).Select(value).Where(v => !double.IsNaN(v))
-                    .DefaultIfEmpty(double.NaN).Average().ToString("F3", CultureInfo.InvariantCulture);
+                    .DefaultIfEmpty(double.NaN).Average().ToString("G3", CultureInfo.InvariantCulture);
             return Claims.Summary + Environment.NewLine +
                 $"- Mechanisms at the fewest counts (in-domain means over {Seeds.Count} seeds): MultiMix's saliency map puts {Mean("MultiMix", r => r.SaliencyOnLungs)}× " +
                 $"the even share of its mass on the lungs (UMTL-SSL {Mean("UMTL-SSL", r => r.SaliencyOnLungs)}, Enc {Mean("Enc", r => r.SaliencyOnLungs)}); " +
@@ -178,8 +142,8 @@ public sealed class MultiMixStudy : IDisposable
     /// <summary>results.json: every run's accuracy, AUC and Dice (null where not measured), the seeds and the claims; the CSV of all rows.</summary>
     public string? Save() => result.Save(new
     {
-        runs = Rows.Select(r => new MultiMixRunResult(r.Model, r.LabelledMasks, r.LabelledLabels, r.Domain, r.Seed,
-            Nullable(r.Accuracy), Nullable(r.Auc), Nullable(r.Dice))).ToArray(),
+        runs = Rows.Select(r => new { model = r.Model, labelled_masks = r.LabelledMasks, labelled_labels = r.LabelledLabels, domain = r.Domain,
+            seed = r.Seed, accuracy = Nullable(r.Accuracy), auc = Nullable(r.Auc), dice = Nullable(r.Dice) }).ToArray(),
     });
 
     private static double? Nullable(double v) => double.IsNaN(v) ? null : v;
