@@ -100,8 +100,6 @@ public sealed class MultiMixProtocol(MultiMixSettings settings, int exampleSeed)
 
     public bool IsFewest(MultiMixSetting s) => (s.Masks == 0 || s.Masks == Settings.FewestMasks) && (s.Labels == 0 || s.Labels == Settings.FewestLabels);
 
-    public override string Describe(MultiMixSetting setting) => setting.ToString();
-
     /// <summary>§3.3's claims, in-domain (Table 2) and cross-domain (Table 3), at the fewest labelled counts, where the
     /// paper makes them ("with minimal supervision"); the paper's differences are its MultiMix-100-10 row minus the
     /// baseline's row. And the mechanism eq. 2's KL term is there for.</summary>
