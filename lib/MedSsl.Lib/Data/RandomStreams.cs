@@ -25,6 +25,8 @@ public static class RandomStreams
     public const ulong LabelledOrder = 5;
     /// <summary>FixMatch's labelled/unlabelled batch sampler.</summary>
     public const ulong SemiSupervisedSampler = 11;
+    /// <summary>MultiMix: the draw of the segmentation images whose masks are labelled.</summary>
+    public const ulong LabelledMasks = 12;
     /// <summary>INERRANT's confidence-network training, apart from fine-tuning's batches (so MCP and learned-confidence
     /// variants fine-tune on the same batch order).</summary>
     public const ulong ConfidenceTraining = 12;

@@ -60,7 +60,7 @@ public sealed record MultiMixOptions
 
     /// <summary>WAug: horizontal flip and a random shift with mirrored borders (§3.2's flip and crop).</summary>
     public IAugmentation Weak { get; init; } = new WeakAugment();
-    /// <summary>GAug: RandAugment(2, 10) over flip-free operations, without Cutout, as the reference code (anchors (f)).</summary>
+    /// <summary>GAug: RandAugment(2, 10) over flip-free operations, without Cutout, as the reference code (ayaanzhaque/MultiMix, MultiMix.py: RandAugmentMC(2, 10)).</summary>
     public IAugmentation Strong { get; init; } = new RandAugment { CutoutFraction = 0 };
     public int Seed { get; init; }
 

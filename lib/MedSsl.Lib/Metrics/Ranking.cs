@@ -7,17 +7,20 @@ public static class Ranking
     /// <summary>Area under the ROC curve (trapezoids through the distinct thresholds).</summary>
     public static double RocAuc(IReadOnlyList<bool> positive, IReadOnlyList<double> score)
     {
+        var (fpr, tpr) = RocCurve(positive, score);
+        double area = 0;
+        for (var i = 1; i < fpr.Length; i++) area += (fpr[i] - fpr[i - 1]) * (tpr[i] + tpr[i - 1]) / 2;
+        return area;
+    }
+
+    /// <summary>The ROC curve through (0, 0) and every distinct threshold, from the highest score down: false and true
+    /// positive rates, as sklearn's <c>roc_curve(drop_intermediate=False)</c>.</summary>
+    public static (double[] FalsePositiveRate, double[] TruePositiveRate) RocCurve(IReadOnlyList<bool> positive, IReadOnlyList<double> score)
+    {
         var (tps, fps) = CumulativeCounts(positive, score);
         double p = tps[^1], q = fps[^1];
-        if (p == 0 || q == 0) throw new ArgumentException("ROC AUC needs both positive and negative samples", nameof(positive));
-        double area = 0, prevTp = 0, prevFp = 0;
-        for (var i = 0; i < tps.Count; i++)
-        {
-            area += (fps[i] - prevFp) * (tps[i] + prevTp) / 2;
-            prevTp = tps[i];
-            prevFp = fps[i];
-        }
-        return area / (p * q);
+        if (p == 0 || q == 0) throw new ArgumentException("a ROC curve needs both positive and negative samples", nameof(positive));
+        return ([0, .. fps.Select(f => f / q)], [0, .. tps.Select(t => t / p)]);
     }
 
     /// <summary>AP = Σₙ (Rₙ − Rₙ₋₁) Pₙ over the distinct thresholds (no interpolation), as sklearn.</summary>

@@ -52,6 +52,20 @@ public class MetricsTests
     }
 
     [Fact]
+    public void RocCurveMatchesSklearnWithTiedScores()
+    {
+        // sklearn.metrics.roc_curve(y, s, drop_intermediate=False) for these values: the tie at 0.8 (one positive, one
+        // negative) is one threshold, and so is the tie at 0.3 (two negatives).
+        bool[] y = [true, false, true, true, false, false, true];
+        double[] s = [0.9, 0.8, 0.8, 0.4, 0.3, 0.3, 0.1];
+        var (fpr, tpr) = Ranking.RocCurve(y, s);
+        Assert.Equal([0, 0, 1.0 / 3, 1.0 / 3, 1, 1], fpr, (a, b) => Math.Abs(a - b) < 1e-12);
+        Assert.Equal([0, 0.25, 0.5, 0.75, 0.75, 1], tpr, (a, b) => Math.Abs(a - b) < 1e-12);
+        // Trapezoids under those points: 1/3 · (0.25 + 0.5) / 2 + 2/3 · 0.75 + 0 = 0.625, sklearn's roc_auc_score.
+        Assert.Equal(0.625, Ranking.RocAuc(y, s), 12);
+    }
+
+    [Fact]
     public void RocAucNeedsBothClasses() =>
         Assert.Throws<ArgumentException>(() => Ranking.RocAuc([true, true], [0.1, 0.2]));
 
