@@ -33,9 +33,10 @@ internal static class CompressedFile
         try
         {
             info = new FileInfo(path);
+            if (info.LinkTarget is not null) info = info.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? info; // a link's own size is its target's name
             if (!info.Exists) throw new DataFormatException(path, Directory.Exists(path) ? "is a folder, not a file" : "file not found");
         }
-        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException or IOException or UnauthorizedAccessException)
         {
             throw new DataFormatException(path, $"not a usable file path ({e.Message})");
         }
