@@ -25,6 +25,7 @@ public sealed class StopAndBadInputTests
     [InlineData(new[] { "sweep", "{success}", "--grid", "Seed=1", "--out", "{new}", "--cell-timeout", "NaN" }, "--cell-timeout NaN")]
     [InlineData(new[] { "data", "inspect", "{zero.nii}" }, "not a regular file")]
     [InlineData(new[] { "data", "inspect" }, "Required argument missing")]
+    [InlineData(new[] { "data", "synth", "ultrasound-idx", "--out", "{new}", "--n", "2000000000" }, "--n 2000000000: a synthetic 'ultrasound-idx' dataset holds 1 to 20000 items")]
     public void Bad_input_exits_2_naming_it(string[] template, string message)
     {
         var folder = Medssl.TemporaryFolder();
