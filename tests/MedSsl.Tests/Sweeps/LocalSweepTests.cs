@@ -107,8 +107,10 @@ public sealed class LocalSweepTests
         Assert.DoesNotContain("Failed and unfinished points", File.ReadAllText(Path.Combine(sweep, "sweep.html")));
     }
 
-    [Fact]
-    public void A_killed_sweep_leaves_no_partial_point_and_resume_completes_it()
+    [Theory]
+    [InlineData("KILL", null)]
+    [InlineData("TERM", 143)]
+    public void A_killed_sweep_leaves_no_partial_point_and_resume_completes_it(string signal, int? exitCode)
     {
         var sweep = Path.Combine(Medssl.TemporaryFolder(), "sweep");
         string[] arguments = ["sweep", SweepFiles.Notebook, "--grid", "Seed=0,1", "--out", sweep, "--jobs", "2"];
@@ -127,12 +129,15 @@ public sealed class LocalSweepTests
             }
             finally
             {
-                process.Kill(); // the sweep alone, as a node's OOM killer or `kill -9` would: its points must die with it
-                process.WaitForExit();
+                // The sweep alone, as `kill -9`, an OOM killer or Slurm's time limit would: its points must die with it.
+                Processes.Signal(process.Id, signal);
+                Assert.True(process.WaitForExit(TimeSpan.FromSeconds(20)), $"the sweep did not end on SIG{signal}");
+                if (exitCode is { } code) Assert.Equal(code, process.ExitCode);
             }
         }
-        Assert.True(Processes.WaitFor(() => Processes.WithArgument(sweep).Count == 0, TimeSpan.FromSeconds(5)),
-            $"the killed sweep left {Processes.WithArgument(sweep).Count} notebook process(es) running");
+        var orphans = Processes.WaitFor(() => Processes.WithArgument(sweep).Count == 0, TimeSpan.FromSeconds(5)) ? [] : Processes.WithArgument(sweep);
+        foreach (var pid in orphans) Processes.Signal(pid, "KILL");
+        Assert.True(orphans.Count == 0, $"the stopped sweep left {orphans.Count} notebook process(es) running");
 
         var folders = SweepFiles.Folders(sweep);
         Assert.Equal(2, folders.Count);
