@@ -91,7 +91,7 @@ public static class SyntheticChestXray
     /// <summary>Quick: 32 × 32 images, 400 for classification, 40 for segmentation, 100 per test set.
     /// Full: 48 × 48, 2000, 110 (JSRT's training size), 300.</summary>
     public static ChestXraySizes DefaultSizes(RunProfile profile) =>
-        // The workshop profile keeps the quick sizes (what the transitional two-value Pick gave it); its seeds make it larger.
+        // The workshop profile keeps the quick sizes, as the transitional two-value Pick gave it.
         profile.Pick(quick: new ChestXraySizes(32, 400, 40, 100), workshop: new ChestXraySizes(32, 400, 40, 100), full: new ChestXraySizes(48, 2000, 110, 300));
 
     public static ChestXrayData Make(RunProfile profile, int seed = 0) => Make(DefaultSizes(profile), seed);
