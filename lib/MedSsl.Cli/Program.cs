@@ -14,4 +14,12 @@ root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(KernelCommand.Create());
 root.Subcommands.Add(SweepCommand.Create());
 root.Subcommands.Add(SweepCommand.CreatePointCommand());
-return root.Parse(args).Invoke();
+var parsed = root.Parse(args);
+// Every bad command line is bad input: exit 2 with the problem named, as for the commands' own checks (not 1, a failed run).
+if (parsed.Errors.Count > 0)
+{
+    foreach (var error in parsed.Errors) Console.Error.WriteLine($"error: {error.Message}");
+    Console.Error.WriteLine($"usage: medssl {string.Join(' ', parsed.CommandResult.Command.Name == root.Name ? [] : new[] { parsed.CommandResult.Command.Name })} --help");
+    return 2;
+}
+return parsed.Invoke();

@@ -25,9 +25,10 @@ internal static class RunCommand
         var keepGoing = new Option<bool>("--keep-going") { Description = "run the cells after a failed one" };
         var jobs = new Option<int>("--jobs") { Description = "notebooks run at the same time", DefaultValueFactory = _ => 1 };
         var inProcess = new Option<bool>("--in-process") { Hidden = true };
+        var parentPid = new Option<int?>("--parent-pid") { Hidden = true };
         var command = new Command("run", "execute notebooks headless and write executed notebooks and HTML reports")
         {
-            inputs, output, profile, parameters, cellTimeout, keepGoing, jobs, inProcess,
+            inputs, output, profile, parameters, cellTimeout, keepGoing, jobs, inProcess, parentPid,
         };
         command.SetAction((result, _) =>
         {
@@ -42,15 +43,23 @@ internal static class RunCommand
                 }
                 parsed.Add((text[..equals], text[(equals + 1)..]));
             }
-            var timeout = result.GetValue(cellTimeout);
-            if (timeout <= 0 || result.GetValue(jobs) < 1)
+            RunSettings settings;
+            try
             {
-                Console.Error.WriteLine("error: --cell-timeout and --jobs must be positive");
+                var timeout = CommandInputs.CellTimeout(result.GetValue(cellTimeout));
+                if (result.GetValue(jobs) < 1) throw new FormatException($"--jobs {result.GetValue(jobs)}: must be at least 1");
+                var folder = Path.GetFullPath(result.GetValue(output)!);
+                CommandInputs.WritableFolder(folder);
+                settings = new RunSettings(folder, result.GetValue(profile), parsed, timeout, result.GetValue(keepGoing));
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException or PathTooLongException)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
                 return Task.FromResult(2);
             }
-            var settings = new RunSettings(Path.GetFullPath(result.GetValue(output)!), result.GetValue(profile), parsed,
-                TimeSpan.FromSeconds(timeout), result.GetValue(keepGoing));
             var paths = result.GetValue(inputs)!;
+            if (result.GetValue(parentPid) is { } parent) ChildProcesses.ExitWithParent(parent);
+            else ChildProcesses.StopChildrenOnSignals();
             if (result.GetValue(inProcess))
                 return Task.FromResult(new NotebookRunner(settings, Console.Out, Console.Error).Run(paths.Single()));
             return RunAllAsync(paths, settings, result.GetValue(jobs));

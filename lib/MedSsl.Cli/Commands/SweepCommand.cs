@@ -53,6 +53,8 @@ internal static class SweepCommand
                 CheckExecutorOptions(slurm, result.GetValue(jobs), slurmOptions, settings);
                 CheckParameters(settings, sweepGrid);
                 var pending = Plan(settings, sweepGrid, result.GetValue(resume));
+                CommandInputs.WritableFolder(settings.OutputFolder);
+                ChildProcesses.StopChildrenOnSignals();
                 return await RunAsync(settings, sweepGrid, pending, slurm, result.GetValue(jobs) ?? 1, slurmOptions);
             }
             catch (Exception e) when (e is FormatException or BadInputException or SlurmSubmitException)
@@ -82,6 +84,7 @@ internal static class SweepCommand
                 var settings = Settings(result.GetValue(notebook)!, result.GetValue(output)!, result.GetValue(profile), result.GetValue(parameters) ?? [],
                     result.GetValue(cellTimeout));
                 var point = PointsFile.Read(settings.PointsFile, result.GetValue(task));
+                ChildProcesses.StopChildrenOnSignals();
                 Console.WriteLine($"sweep-point: {point.Folder} of {settings.Notebook}");
                 var status = await new PointRunner(settings).RunAsync(point);
                 Console.WriteLine($"sweep-point: {point.Folder}: {status.Status} ({status.Seconds:0.0} s){(status.Error is null ? "" : " — " + status.Error)}");
@@ -99,7 +102,8 @@ internal static class SweepCommand
     private static SweepSettings Settings(string notebook, string output, string? profile, string[] fixedParameters, double cellTimeout)
     {
         if (!File.Exists(notebook)) throw new FormatException($"{notebook}: no such notebook");
-        if (cellTimeout <= 0) throw new FormatException($"--cell-timeout {cellTimeout.ToString(CultureInfo.InvariantCulture)}: must be positive");
+        if (File.Exists(output)) throw new FormatException($"--out {output}: is a file, not a folder");
+        var timeout = CommandInputs.CellTimeout(cellTimeout);
         var parsed = new List<(string, string)>();
         foreach (var text in fixedParameters)
         {
@@ -107,7 +111,7 @@ internal static class SweepCommand
             if (equals <= 0) throw new FormatException($"--param {text}: expected NAME=VALUE");
             parsed.Add((text[..equals], text[(equals + 1)..]));
         }
-        return new SweepSettings(Path.GetFullPath(notebook), Path.GetFullPath(output), profile, parsed, TimeSpan.FromSeconds(cellTimeout));
+        return new SweepSettings(Path.GetFullPath(notebook), Path.GetFullPath(output), profile, parsed, timeout);
     }
 
     private static void CheckExecutorOptions(bool slurm, int? jobs, SlurmOptions options, SweepSettings settings)
@@ -183,8 +187,9 @@ internal static class SweepCommand
             }
             pending.Add(point);
         }
+        // Leftovers of every point, finished or not: an interrupted attempt of a point that later finished leaves one too.
         if (Directory.Exists(folder))
-            foreach (var point in pending)
+            foreach (var point in grid.Points)
                 foreach (var leftover in Directory.GetDirectories(folder, $".{point.Folder}.tmp-*").Concat(Directory.GetDirectories(folder, $".{point.Folder}.old-*")))
                     Directory.Delete(leftover, recursive: true);
         return pending;

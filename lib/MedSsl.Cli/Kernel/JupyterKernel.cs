@@ -18,6 +18,10 @@ internal sealed class JupyterKernel
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>Largest frame accepted (64 MiB, far above any cell's code): ZeroMQ drops the connection of a peer that
+    /// sends more, instead of the kernel buffering it.</summary>
+    public const long MaxMessageBytes = 64L << 20;
+
     private readonly ConnectionInfo connection;
     private readonly MessageCodec codec;
     private readonly TextWriter log;
@@ -99,6 +103,7 @@ internal sealed class JupyterKernel
     private void Serve(int port, string channel, Action<JupyterMessage, RouterSocket> handle)
     {
         using var socket = new RouterSocket();
+        socket.Options.MaxMsgSize = MaxMessageBytes;
         socket.Bind(connection.Address(port));
         Bound();
         NetMQMessage? frames = null;
@@ -115,7 +120,11 @@ internal sealed class JupyterKernel
         void Dispatch(bool aborting)
         {
             var message = codec.Decode(frames!, out var problem);
-            if (message is null) log.WriteLine($"medssl kernel: {channel}: dropped a message: {problem}");
+            if (problem is not null)
+            {
+                log.WriteLine($"medssl kernel: {channel}: dropped a message: {problem}");
+                if (message is not null) ReplyError(socket, message, "BadRequest", problem);
+            }
             else if (aborting && message.Type == "execute_request") Abort(message, socket);
             else handle(message, socket);
         }
@@ -132,6 +141,7 @@ internal sealed class JupyterKernel
     private void ServeStdin()
     {
         using var socket = new RouterSocket();
+        socket.Options.MaxMsgSize = MaxMessageBytes;
         socket.Bind(connection.Address(connection.StdinPort));
         using var poller = new NetMQPoller { socket, stdinOutgoing };
         // ReceiveReady fires only with a queued message, so Dequeue does not return null here.
@@ -139,7 +149,7 @@ internal sealed class JupyterKernel
         socket.ReceiveReady += (_, e) =>
         {
             var message = codec.Decode(e.Socket.ReceiveMultipartMessage(), out var problem);
-            if (message is null) log.WriteLine($"medssl kernel: stdin: dropped a message: {problem}");
+            if (problem is not null || message is null) log.WriteLine($"medssl kernel: stdin: dropped a message: {problem}");
             else if (message.Type == "input_reply") Volatile.Read(ref pendingInput)?.TrySetResult(Text(message, "value"));
             else log.WriteLine($"medssl kernel: stdin: {message.Type} ignored");
         };
@@ -186,6 +196,7 @@ internal sealed class JupyterKernel
     private void EchoHeartbeats()
     {
         using var socket = new ResponseSocket();
+        socket.Options.MaxMsgSize = 1 << 16;
         socket.Bind(connection.Address(connection.HeartbeatPort));
         Bound();
         NetMQMessage? ping = null;
@@ -209,6 +220,7 @@ internal sealed class JupyterKernel
     private void Handle(JupyterMessage request, RouterSocket socket, bool control)
     {
         Publish(request, "status", new JsonObject { ["execution_state"] = "busy" });
+        var shutdown = false;
         try
         {
             switch (request.Type)
@@ -229,28 +241,65 @@ internal sealed class JupyterKernel
                     Send(socket, request, "interrupt_reply", new JsonObject { ["status"] = "ok" });
                     break;
                 case "shutdown_request":
-                    var restart = request.Content["restart"]?.GetValue<bool>() ?? false;
+                    var restart = Flag(request, "restart", false);
                     session.Interrupt();
                     Send(socket, request, "shutdown_reply", new JsonObject { ["status"] = "ok", ["restart"] = restart });
+                    shutdown = true;
                     log.WriteLine(restart ? "medssl kernel: restart requested; the client starts a new kernel process" : "medssl kernel: shutdown requested");
                     break;
-                default: log.WriteLine($"medssl kernel: {request.Type} is not handled; no reply"); break;
+                default:
+                    log.WriteLine($"medssl kernel: {request.Type} is not handled");
+                    ReplyError(socket, request, "NotImplemented", $"{request.Type} is not handled by this kernel");
+                    break;
             }
+        }
+        catch (BadRequestException e)
+        {
+            log.WriteLine($"medssl kernel: {request.Type}: bad request: {e.Message}");
+            ReplyError(socket, request, "BadRequest", e.Message);
         }
         catch (Exception e)
         {
             log.WriteLine($"medssl kernel: {request.Type} failed: {e}");
+            ReplyError(socket, request, e.GetType().Name, e.Message);
         }
         finally
         {
             Publish(request, "status", new JsonObject { ["execution_state"] = "idle" });
-            if (request.Type == "shutdown_request") stopping.Cancel();
+            if (shutdown) stopping.Cancel(); // not for a malformed shutdown request: that was answered with an error
+        }
+    }
+
+    /// <summary>Answers a request the kernel could not serve with <c>X_reply</c>, status "error": its client stops
+    /// waiting. Messages that are not requests get none (Jupyter defines no reply for them).</summary>
+    private void ReplyError(RouterSocket socket, JupyterMessage request, string name, string message)
+    {
+        if (request.ReplyType is not { } type) return;
+        try
+        {
+            Send(socket, request, type, new JsonObject { ["status"] = "error", ["ename"] = name, ["evalue"] = message, ["traceback"] = new JsonArray() });
+        }
+        catch (Exception e) when (e is NetMQException or InvalidOperationException)
+        {
+            log.WriteLine($"medssl kernel: could not answer {request.Type}: {e.Message}");
         }
     }
 
     private static string Text(JupyterMessage request, string name) => Text(request.Content, name);
 
-    private static string Text(JsonObject content, string name) => content[name]?.GetValue<string>() ?? "";
+    private static string Text(JsonObject content, string name) => content[name] switch
+    {
+        null => "",
+        JsonValue value when value.TryGetValue<string>(out var text) => text,
+        var other => throw new BadRequestException($"content field '{name}' is {other.GetValueKind()}, not a string"),
+    };
+
+    private static bool Flag(JupyterMessage request, string name, bool absent) => request.Content[name] switch
+    {
+        null => absent,
+        JsonValue value when value.TryGetValue<bool>(out var flag) => flag,
+        var other => throw new BadRequestException($"content field '{name}' is {other.GetValueKind()}, not a boolean"),
+    };
 
     private static JsonObject KernelInfo() => new()
     {
@@ -274,13 +323,15 @@ internal sealed class JupyterKernel
     private void Execute(JupyterMessage request, RouterSocket socket)
     {
         var code = Text(request, "code");
-        var silent = request.Content["silent"]?.GetValue<bool>() ?? false;
-        var storeHistory = !silent && (request.Content["store_history"]?.GetValue<bool>() ?? true);
+        var silent = Flag(request, "silent", false);
+        var storeHistory = !silent && Flag(request, "store_history", true);
+        var allowStdin = Flag(request, "allow_stdin", false);
+        var stopOnError = Flag(request, "stop_on_error", true);
         if (storeHistory) executionCount++;
         var count = executionCount;
         if (!silent) Publish(request, "execute_input", new JsonObject { ["code"] = code, ["execution_count"] = count });
         var sink = new KernelOutputs(this, request, silent);
-        inputParent = request.Content["allow_stdin"]?.GetValue<bool>() == true ? request : null;
+        inputParent = allowStdin ? request : null;
         var outcome = session.Run(code, storeHistory ? $"cell {count}" : "silent cell", count, sink, Timeout.InfiniteTimeSpan);
         inputParent = null;
         var reply = outcome == CellOutcome.Succeeded || sink.LastError is null
@@ -292,14 +343,19 @@ internal sealed class JupyterKernel
                 ["traceback"] = sink.LastError["traceback"]!.DeepClone(),
             };
         Send(socket, request, "execute_reply", reply);
-        abortQueuedExecutes = Text(reply, "status") == "error" && (request.Content["stop_on_error"]?.GetValue<bool>() ?? true);
+        abortQueuedExecutes = Text(reply, "status") == "error" && stopOnError;
     }
 
     private void Complete(JupyterMessage request, RouterSocket socket)
     {
         var code = Text(request, "code");
         // Jupyter counts cursor positions in Unicode code points; .NET strings index UTF-16 units.
-        var cursor = Utf16Index(code, request.Content["cursor_pos"]?.GetValue<int>() ?? code.Length);
+        var cursor = Utf16Index(code, request.Content["cursor_pos"] switch
+        {
+            null => code.Length,
+            JsonValue value when value.TryGetValue<int>(out var position) && position >= 0 => position,
+            var other => throw new BadRequestException($"content field 'cursor_pos' is {other.ToJsonString()}, not a position"),
+        });
         var (matches, start, end) = CodeAssist.Complete(session, code, cursor);
         Send(socket, request, "complete_reply", new JsonObject
         {

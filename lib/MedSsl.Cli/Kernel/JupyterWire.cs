@@ -39,8 +39,15 @@ internal sealed record ConnectionInfo(string Transport, string Ip, int ShellPort
 internal sealed record JupyterMessage(IReadOnlyList<byte[]> Identities, JsonObject Header, JsonObject ParentHeader,
     JsonObject Metadata, JsonObject Content)
 {
-    public string Type => Header["msg_type"]?.GetValue<string>() ?? "";
+    public string Type => Header["msg_type"] is JsonValue v && v.TryGetValue<string>(out var type) ? type : "";
+
+    /// <summary>The reply type of a <c>X_request</c> (<c>X_reply</c>); null for anything else.</summary>
+    public string? ReplyType => Type.EndsWith("_request", StringComparison.Ordinal) && Type.Length > 8 ? Type[..^8] + "_reply" : null;
 }
+
+/// <summary>A correctly signed message the kernel cannot serve (a header field of the wrong JSON type, a content
+/// field missing or of the wrong type): answered with an error reply when its header allows one.</summary>
+internal sealed class BadRequestException(string message) : Exception(message);
 
 /// <summary>
 /// The wire format of the Jupyter messaging protocol 5.3: routing identities, <c>&lt;IDS|MSG&gt;</c>, the signature,
@@ -53,7 +60,9 @@ internal sealed class MessageCodec(string key, string session)
     private static readonly byte[] Delimiter = "<IDS|MSG>"u8.ToArray();
     private readonly byte[] keyBytes = Encoding.UTF8.GetBytes(key);
 
-    /// <summary>The message, or null with the reason when it is malformed or its signature is wrong.</summary>
+    /// <summary>The message, or null with the reason when it is malformed or its signature is wrong. A signed message
+    /// whose header has a field of the wrong type comes back with <paramref name="problem"/> set, so the kernel can
+    /// answer it with an error reply instead of leaving its client waiting.</summary>
     public JupyterMessage? Decode(NetMQMessage frames, out string? problem)
     {
         var all = frames.Select(f => f.ToByteArray()).ToList();
@@ -75,7 +84,16 @@ internal sealed class MessageCodec(string key, string session)
         {
             var objects = parts.Select(p => JsonNode.Parse(p) as JsonObject ?? []).ToArray();
             problem = null;
-            return new JupyterMessage(all.GetRange(0, delimiter), objects[0], objects[1], objects[2], objects[3]);
+            var message = new JupyterMessage(all.GetRange(0, delimiter), objects[0], objects[1], objects[2], objects[3]);
+            // The fields a reply copies or a handler switches on must be text: a number there killed the kernel.
+            foreach (var field in new[] { "msg_id", "msg_type", "session", "username", "version", "date" })
+                if (message.Header[field] is { } value && (value is not JsonValue text || text.GetValueKind() != JsonValueKind.String))
+                {
+                    problem = $"header field '{field}' is {value.GetValueKind()}, not a string";
+                    break;
+                }
+            if (problem is null && message.Type.Length == 0) problem = "header has no msg_type";
+            return message;
         }
         catch (JsonException e)
         {
@@ -91,12 +109,12 @@ internal sealed class MessageCodec(string key, string session)
         {
             ["msg_id"] = Guid.NewGuid().ToString(),
             ["session"] = session,
-            ["username"] = parent?.Header["username"]?.GetValue<string>() ?? "medssl",
+            ["username"] = parent?.Header["username"] is JsonValue user && user.TryGetValue<string>(out var name) ? name : "medssl",
             ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'"),
             ["msg_type"] = type,
             ["version"] = ProtocolVersion,
         };
-        var parts = new[] { header, parent?.Header ?? new JsonObject(), new JsonObject(), content }
+        var parts = new[] { header, (JsonObject?)parent?.Header.DeepClone() ?? new JsonObject(), new JsonObject(), content }
             .Select(o => Encoding.UTF8.GetBytes(o.ToJsonString())).ToList();
         var message = new NetMQMessage();
         foreach (var identity in identities ?? parent?.Identities ?? []) message.Append(identity);

@@ -16,16 +16,32 @@ internal sealed class ChildRun(string notebook, IReadOnlyList<string> childArgum
     public int ExitCode { get; private set; } = -1;
     public TimeSpan Elapsed { get; private set; }
     public bool Killed { get; private set; }
-    public string Status => Killed ? "killed" : ExitCode switch { 0 => "ok", 1 => "failed", 2 => "bad input", _ => $"crashed ({ExitCode})" };
+
+    /// <summary>The process ended without the runner's final line: something (a cell calling
+    /// <c>Environment.Exit</c>, a native abort) ended it early, whatever its exit code says.</summary>
+    public bool EndedEarly { get; private set; }
+
+    public string Status => Killed ? "killed" : EndedEarly ? $"ended early (exit code {RawExitCode})"
+        : ExitCode switch { 0 => "ok", 1 => "failed", 2 => "bad input", _ => $"crashed ({ExitCode})" };
+
+    private int RawExitCode { get; set; }
+    private bool finished;
 
     /// <summary>Called on each progress line (cell count known or a cell done).</summary>
     public event Action<ChildRun>? Progressed;
 
     public async Task RunAsync(TextWriter errors)
     {
-        var info = SelfProcess.StartInfo(childArguments);
+        var info = SelfProcess.StartInfo([.. childArguments, "--parent-pid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture)]);
         var watch = Stopwatch.StartNew();
         using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start a child process");
+        ChildProcesses.Add(process);
+        try { await WatchAsync(process, watch, errors); }
+        finally { ChildProcesses.Remove(process); }
+    }
+
+    private async Task WatchAsync(Process process, Stopwatch watch, TextWriter errors)
+    {
         var lastSign = Stopwatch.StartNew();
         process.ErrorDataReceived += (_, e) =>
         {
@@ -40,7 +56,8 @@ internal sealed class ChildRun(string notebook, IReadOnlyList<string> childArgum
                 lastSign.Restart();
                 if (!line.StartsWith(NotebookRunner.ProgressPrefix, StringComparison.Ordinal)) continue;
                 var fields = line[NotebookRunner.ProgressPrefix.Length..].Split(' ');
-                if (fields[0] == "cells") CellCount = int.Parse(fields[1], CultureInfo.InvariantCulture);
+                if (fields[0] == "done") finished = true;
+                else if (fields[0] == "cells") CellCount = int.Parse(fields[1], CultureInfo.InvariantCulture);
                 else if (fields[0] == "cell") CellsDone = int.Parse(fields[1], CultureInfo.InvariantCulture);
                 Progressed?.Invoke(this);
             }
@@ -63,6 +80,11 @@ internal sealed class ChildRun(string notebook, IReadOnlyList<string> childArgum
         await process.WaitForExitAsync();
         await reader;
         Elapsed = watch.Elapsed;
-        ExitCode = process.ExitCode;
+        RawExitCode = process.ExitCode;
+        EndedEarly = !finished;
+        ExitCode = EndedEarly && RawExitCode is 0 or 2 ? 1 : RawExitCode;
+        if (EndedEarly)
+            lock (errors) errors.WriteLine($"error: {Notebook}: its process ended (exit code {RawExitCode}) before the notebook finished; " +
+                "a cell may have called Environment.Exit, or the process was killed");
     }
 }

@@ -43,12 +43,33 @@ internal sealed partial class NotebookDocument
         var cells = new List<JsonObject>();
         foreach (var item in cellArray)
         {
-            if (item is not JsonObject cell || cell["cell_type"]?.GetValue<string>() is not ("code" or "markdown" or "raw"))
+            if (item is not JsonObject cell || (cell["cell_type"] as JsonValue)?.GetValueKind() != JsonValueKind.String
+                || cell["cell_type"]!.GetValue<string>() is not ("code" or "markdown" or "raw"))
                 throw new BadInputException(path, $"cell {cells.Count + 1} is not a code, markdown or raw cell");
             cells.Add(cell);
         }
         var document = new NotebookDocument(System.IO.Path.GetFullPath(path), root, cells);
-        var language = document.KernelLanguage();
+        // Every field the runner reads, read once here: a number or object where text belongs is bad input, not a crash later.
+        string? language;
+        try { language = document.KernelLanguage(); }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            throw new BadInputException(path, $"notebook metadata: a kernel field has the wrong JSON type ({e.Message})");
+        }
+        for (var k = 0; k < cells.Count; k++)
+        {
+            try
+            {
+                if (cells[k]["metadata"] is { } metadata and not JsonObject) throw new InvalidOperationException("metadata is not an object");
+                _ = Source(cells[k]);
+                _ = CellKernel(cells[k]);
+                _ = Tags(cells[k]).ToList();
+            }
+            catch (Exception e) when (e is InvalidOperationException or FormatException)
+            {
+                throw new BadInputException(path, $"cell {k + 1}: a field has the wrong JSON type, e.g. a number where text belongs ({e.Message})");
+            }
+        }
         if (language is not null && !IsCSharp(language))
             throw new BadInputException(path, $"the notebook's kernel language is '{language}'; medssl run executes C# notebooks only");
         return document;

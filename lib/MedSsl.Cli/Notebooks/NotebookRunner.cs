@@ -23,8 +23,16 @@ internal sealed class NotebookRunner(RunSettings settings, TextWriter progress, 
 {
     public const string ProgressPrefix = "@medssl ";
 
-    /// <summary>0: every cell ran; 1: a cell failed or timed out; 2: bad input (nothing written).</summary>
+    /// <summary>0: every cell ran; 1: a cell failed or timed out; 2: bad input (nothing written). The last progress
+    /// line, <c>@medssl done CODE</c>, tells the parent the run ended here and not by a cell ending the process.</summary>
     public int Run(string path)
+    {
+        var code = RunNotebook(path);
+        Report($"done {code}");
+        return code;
+    }
+
+    private int RunNotebook(string path)
     {
         NotebookDocument notebook;
         IReadOnlyList<string> notes;
@@ -41,9 +49,13 @@ internal sealed class NotebookRunner(RunSettings settings, TextWriter progress, 
         foreach (var note in notes) errors.WriteLine($"note: {path}: {note}");
 
         var stem = Path.GetFileNameWithoutExtension(path);
+        if (Path.GetFullPath(Path.GetDirectoryName(Path.GetFullPath(path))!) == Path.GetFullPath(settings.OutputFolder).TrimEnd(Path.DirectorySeparatorChar))
+        {
+            errors.WriteLine($"error: --out {settings.OutputFolder}: is the notebook's own folder; the executed notebook would replace {path}");
+            return 2;
+        }
         Directory.CreateDirectory(settings.OutputFolder);
-        var resultsPath = Path.GetFullPath(Path.Combine(settings.OutputFolder, stem + ".results.json"));
-        File.Delete(resultsPath); // a stale file from an earlier run would pass for this run's results
+        RemoveEarlierOutputs(stem);
         RunContext.Current = new RunContext(settings.OutputFolder, stem);
 
         var codeCells = notebook.Cells.Where(c => c["cell_type"]?.GetValue<string>() == "code").ToList();
@@ -110,6 +122,15 @@ internal sealed class NotebookRunner(RunSettings settings, TextWriter progress, 
         HtmlReport.Write(notebook, Path.Combine(settings.OutputFolder, stem + ".html"), stem, summary, failure is null);
         if (failure is not null) errors.WriteLine($"failed: {path}: {failure}");
         return failure is null ? 0 : 1;
+    }
+
+    /// <summary>The output folder's <c>&lt;stem&gt;.*</c> files are this notebook's outputs (executed notebook, report,
+    /// results, artefacts): an earlier run's are removed before any cell runs, with leftover temporary files of
+    /// interrupted writes, so a failed or stopped run can never leave an earlier "ok" report beside its own.</summary>
+    private void RemoveEarlierOutputs(string stem)
+    {
+        foreach (var file in Directory.EnumerateFiles(settings.OutputFolder, stem + ".*"))
+            File.Delete(file);
     }
 
     private void Report(string line)

@@ -29,7 +29,9 @@ internal sealed class PointRunner(SweepSettings settings)
         await using (var log = new StreamWriter(Path.Combine(temporary, LogFileName)) { AutoFlush = true })
             await run.RunAsync(log);
 
-        var ok = run.ExitCode == 0 && !run.Killed;
+        // Stopped by a signal: the temporary folder stays unpublished, and --resume removes it and runs the point again.
+        if (ChildProcesses.Stopping) throw new OperationCanceledException($"{point.Folder}: stopped");
+        var ok = run.ExitCode == 0 && !run.Killed && !run.EndedEarly;
         var status = new PointStatus(point.Folder, point.Parameters.ToDictionary(p => p.Name, p => p.Value), settings.Notebook,
             settings.Profile, settings.FixedParameters.ToDictionary(p => p.Name, p => p.Value),
             ok ? PointStatus.Ok : PointStatus.Failed, run.ExitCode, ok ? null : FailureOf(run, temporary),

@@ -53,6 +53,7 @@ internal sealed partial class SweepGrid
             {
                 if (item.Trim().Length == 0) throw new FormatException($"--grid {spec}: empty value (two commas in a row, or none after '=')");
                 values.AddRange(item.Contains("..", StringComparison.Ordinal) ? Range(spec, item) : [item]);
+                if (values.Count > MaxPoints) throw new FormatException($"--grid {name}: more than {MaxPoints} values; split the sweep");
             }
             if (values.FirstOrDefault(v => v.Any(char.IsControl)) is { } control)
                 throw new FormatException($"--grid {name}: value '{control}' contains a control character (tab, newline)");
@@ -71,7 +72,7 @@ internal sealed partial class SweepGrid
         return grid;
     }
 
-    private static IEnumerable<string> Range(string spec, string item)
+    private static List<string> Range(string spec, string item)
     {
         var parts = item.Split("..");
         var invariant = CultureInfo.InvariantCulture;
@@ -79,8 +80,12 @@ internal sealed partial class SweepGrid
             || !long.TryParse(parts[1], NumberStyles.AllowLeadingSign, invariant, out var last))
             throw new FormatException($"--grid {spec}: range '{item}' must be two integers A..B (e.g. 0..19)");
         if (last < first) throw new FormatException($"--grid {spec}: range '{item}' is empty (its end is below its start)");
-        if (last - first >= MaxPoints) throw new FormatException($"--grid {spec}: range '{item}' has more than {MaxPoints} values");
-        for (var value = first; value <= last; value++) yield return value.ToString(invariant);
+        // In 128 bits: last − first overflows a long for ranges spanning more than half of it.
+        var size = (Int128)last - first + 1;
+        if (size > MaxPoints) throw new FormatException($"--grid {spec}: range '{item}' has {size} values, more than {MaxPoints}");
+        var values = new List<string>((int)size);
+        for (var k = 0L; k < (long)size; k++) values.Add((first + k).ToString(invariant));
+        return values;
     }
 
     /// <summary><c>Seed=3,Lambda=0.1</c>: readable in a listing and free of characters shells and URLs need quoted.</summary>

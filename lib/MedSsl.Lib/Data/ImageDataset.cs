@@ -28,7 +28,7 @@ public sealed class ImageDataset : IImageDataset
         if (patientIds.Length != n) throw new ArgumentException($"{patientIds.Length} patient ids for {n} items");
         if (pixels.Length != (long)n * channels * height * width)
             throw new ArgumentException($"{pixels.Length} pixels for {n} images of {channels}×{height}×{width}");
-        if (labels.Length != n * labelNames.Count) throw new ArgumentException($"{labels.Length} label cells for {n} items × {labelNames.Count} labels");
+        if (labels.Length != (long)n * labelNames.Count) throw new ArgumentException($"{labels.Length} label cells for {n} items × {labelNames.Count} labels");
         if (splits != null && splits.Length != n) throw new ArgumentException($"{splits.Length} splits for {n} items");
         if (labelNames.Distinct().Count() != labelNames.Count) throw new ArgumentException("label names must be distinct");
         Channels = channels;

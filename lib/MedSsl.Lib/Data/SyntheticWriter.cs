@@ -12,6 +12,10 @@ public static class SyntheticWriter
     /// <param name="n">points (moons), images (ultrasound) or volumes (ct); null: the Quick profile's size</param>
     public static void Write(string kind, string directory, int seed = 0, int? n = null)
     {
+        // A bound per kind keeps a typo (--n 2000000000) from overflowing counts or exhausting memory mid-write.
+        var limit = kind switch { "moons" => 1_000_000, "ct" => 100, _ => 20_000 };
+        if (n is { } count && (count < 1 || count > limit))
+            throw new ArgumentOutOfRangeException(nameof(n), count, $"--n {count}: a synthetic '{kind}' dataset holds 1 to {limit} items");
         switch (kind)
         {
             case "moons":

@@ -92,6 +92,10 @@ public sealed class Pica : ITrainingMethod<TwoViewBatch>, IDisposable
     {
         if (first.dim() != 2 || !first.shape.SequenceEqual(second.shape))
             throw new ArgumentException($"PUI needs two assignment matrices [N, K] of the same shape, got [{string.Join(", ", first.shape)}] and [{string.Join(", ", second.shape)}]");
+        if (first.dtype != second.dtype || !first.is_floating_point())
+            throw new ArgumentException($"PUI needs two floating-point assignment matrices of one type, got {first.dtype} and {second.dtype}");
+        if (first.device_type != second.device_type || first.device_index != second.device_index)
+            throw new ArgumentException($"PUI needs both assignment matrices on one device, got {first.device} and {second.device}");
         using var scope = torch.NewDisposeScope();
         var a = first / first.norm(0, keepdim: true).clamp_min(NormEpsilon);
         var b = second / second.norm(0, keepdim: true).clamp_min(NormEpsilon);

@@ -193,6 +193,31 @@ public sealed class KernelLifecycleTests(KernelSessionFixture fixture) : IClassF
     }
 
     [Fact]
+    public void Signed_requests_with_fields_of_the_wrong_type_get_error_replies_and_the_kernel_lives_on()
+    {
+        var (seen, stderr) = fixture.Clients.RunScript("kernel_client.py", "malformed");
+        foreach (var (name, reply, field) in new[]
+        {
+            ("numeric_username", "execute_reply", "header field 'username' is Number"),
+            ("numeric_code", "execute_reply", "content field 'code' is Number"),
+            ("string_silent", "execute_reply", "content field 'silent' is String"),
+            ("numeric_restart", "shutdown_reply", "content field 'restart' is Number"),
+            ("object_cursor", "complete_reply", "content field 'cursor_pos'"),
+            ("unknown_request", "bogus_reply", "bogus_request is not handled"),
+        })
+        {
+            Assert.True(seen[name] is not null, $"{name}: no reply");
+            Assert.Equal(reply, Text(seen[name]!["type"]));
+            Assert.Equal("error", Text(seen[name]!["content"]!["status"]));
+            Assert.Contains(field, Text(seen[name]!["content"]!["evalue"]));
+        }
+        Assert.False(seen["numeric_type_answered"]!.GetValue<bool>());
+        Assert.Contains("dropped a message: header field 'msg_type' is Number", stderr);
+        Assert.Equal("ok", Text(seen["after"]!["reply"]!["status"]));
+        Assert.Equal("42", Text(seen["after"]!["outputs"]!.AsArray().Last()!["content"]!["data"]!["text/plain"]));
+    }
+
+    [Fact]
     public void Sigint_is_survived_restart_starts_fresh_and_shutdown_ends_the_process_during_a_long_cell()
     {
         var (seen, stderr) = fixture.Clients.RunScript("kernel_client.py", "lifecycle");

@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import time
+import uuid
 
 import zmq
 from jupyter_client.manager import start_new_kernel
@@ -166,6 +167,52 @@ def scenario_bad_signature():
         seen = {"good": execute(kc, "forged")}
         seen["forged_answered"] = socket.poll(timeout=500) != 0
         socket.close()
+        return seen
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def scenario_malformed():
+    """Correctly signed requests with fields of the wrong JSON type: each gets an error reply (or, without a usable
+    header, is dropped) and the kernel answers the next good request."""
+    km, kc = start()
+    try:
+        info = km.get_connection_info(session=False)
+        socket = zmq.Context.instance().socket(zmq.DEALER)
+        socket.linger = 0
+        socket.connect(f"tcp://{info['ip']}:{info['shell_port']}")
+        session = kc.session
+
+        def send_raw(header, content):
+            parts = [json.dumps(header).encode(), b"{}", b"{}", json.dumps(content).encode()]
+            socket.send_multipart([b"<IDS|MSG>", session.sign(parts)] + parts)
+            if socket.poll(timeout=TIMEOUT * 1000) == 0:
+                return None
+            frames = socket.recv_multipart()
+            at = frames.index(b"<IDS|MSG>")
+            return {"type": json.loads(frames[at + 2])["msg_type"], "content": json.loads(frames[at + 5])}
+
+        def header(msg_type, **changes):
+            h = {"msg_id": uuid.uuid4().hex, "session": session.session, "username": "test", "date": "2026-01-01T00:00:00Z",
+                 "msg_type": msg_type, "version": "5.3"}
+            h.update(changes)
+            return h
+
+        seen = {
+            "numeric_username": send_raw(header("execute_request", username=7), {"code": "1"}),
+            "numeric_code": send_raw(header("execute_request"), {"code": 5, "silent": False}),
+            "string_silent": send_raw(header("execute_request"), {"code": "1", "silent": "no"}),
+            "numeric_restart": send_raw(header("shutdown_request"), {"restart": 3}),
+            "object_cursor": send_raw(header("complete_request"), {"code": "Con", "cursor_pos": {"a": 1}}),
+            "unknown_request": send_raw(header("bogus_request"), {}),
+        }
+        # A numeric msg_type has no reply type: it is dropped, and the kernel lives on.
+        parts = [json.dumps(header(5)).encode(), b"{}", b"{}", b"{}"]
+        socket.send_multipart([b"<IDS|MSG>", session.sign(parts)] + parts)
+        seen["numeric_type_answered"] = socket.poll(timeout=1000) != 0
+        socket.close()
+        seen["after"] = execute(kc, "40 + 2")
         return seen
     finally:
         kc.stop_channels()

@@ -107,8 +107,10 @@ public sealed class LocalSweepTests
         Assert.DoesNotContain("Failed and unfinished points", File.ReadAllText(Path.Combine(sweep, "sweep.html")));
     }
 
-    [Fact]
-    public void A_killed_sweep_leaves_no_partial_point_and_resume_completes_it()
+    [Theory]
+    [InlineData("KILL", null)]
+    [InlineData("TERM", 143)]
+    public void A_killed_sweep_leaves_no_partial_point_and_resume_completes_it(string signal, int? exitCode)
     {
         var sweep = Path.Combine(Medssl.TemporaryFolder(), "sweep");
         string[] arguments = ["sweep", SweepFiles.Notebook, "--grid", "Seed=0,1", "--out", sweep, "--jobs", "2"];
@@ -127,10 +129,15 @@ public sealed class LocalSweepTests
             }
             finally
             {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit();
+                // The sweep alone, as `kill -9`, an OOM killer or Slurm's time limit would: its points must die with it.
+                Processes.Signal(process.Id, signal);
+                Assert.True(process.WaitForExit(TimeSpan.FromSeconds(20)), $"the sweep did not end on SIG{signal}");
+                if (exitCode is { } code) Assert.Equal(code, process.ExitCode);
             }
         }
+        var orphans = Processes.WaitFor(() => Processes.WithArgument(sweep).Count == 0, TimeSpan.FromSeconds(5)) ? [] : Processes.WithArgument(sweep);
+        foreach (var pid in orphans) Processes.Signal(pid, "KILL");
+        Assert.True(orphans.Count == 0, $"the stopped sweep left {orphans.Count} notebook process(es) running");
 
         var folders = SweepFiles.Folders(sweep);
         Assert.Equal(2, folders.Count);
@@ -142,7 +149,7 @@ public sealed class LocalSweepTests
 
         Assert.True(resumed.ExitCode == 0, resumed.Stdout + resumed.Stderr);
         Assert.Contains("2 points, 1 to run (1 already done)", resumed.Stdout);
-        Assert.Equal(["Seed=0", "Seed=1"], SweepFiles.Folders(sweep));
+        Assert.Equal(["Seed=0", "Seed=1"], SweepFiles.Folders(sweep)); // the leftover .Seed=1.tmp-* is gone
         Assert.Equal(["ok", "ok"], SweepFiles.ReadCsv(Path.Combine(sweep, "sweep.csv")).Select(r => r["status"]));
     }
 
@@ -156,6 +163,9 @@ public sealed class LocalSweepTests
     [InlineData("Sede=1", "the parameters cell declares no 'Sede'")]
     [InlineData("1x=1", "'1x' is not a parameter name")]
     [InlineData("Profile=a/b,a_b", "would share the folder Profile=a_b")]
+    [InlineData("Seed=-9223372036854775808..9223372036854775807", "has 18446744073709551616 values, more than 10000")]
+    [InlineData("Seed=9223372036854775806..9223372036854775807", "--param Seed=9223372036854775806: out of range for int")]
+    [InlineData("Seed=0..5000,5001..10001", "--grid Seed: more than 10000 values")]
     public void A_malformed_grid_is_bad_input_and_runs_nothing(string grid, string message)
     {
         var sweep = Path.Combine(Medssl.TemporaryFolder(), "sweep");

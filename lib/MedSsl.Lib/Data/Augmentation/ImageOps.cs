@@ -26,17 +26,26 @@ public static class ImageOps
         return cropped.gather(3, cols).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Samples each image through its affine map [B, 2, 3] given in pixels about the image centre:
-    /// the output pixel at p (relative to the centre, y down) reads the input at A·p + t. Outside is black, as
-    /// PIL's transforms; nearest-neighbour sampling, as PIL's default.</summary>
+    /// <summary>Samples each image through its affine map, [B, 2, 3] (A | t) or [B, 3, 3] with last row (0, 0, 1), given
+    /// in pixels about the image centre: the output pixel at p (relative to the centre, y down) reads the input at
+    /// A·p + t. Outside is black, as PIL's transforms; nearest-neighbour sampling, as PIL's default. Images must be
+    /// floating-point [B, C, H, W]; any other shape or type throws an <see cref="ArgumentException"/> naming it.</summary>
     public static Tensor Affine(Tensor x, Tensor pixelMatrix)
     {
+        if (x.dim() != 4 || !x.is_floating_point())
+            throw new ArgumentException($"Affine: images must be floating-point [B, C, H, W], got {x.dtype} [{string.Join(", ", x.shape)}]", nameof(x));
         long b = x.size(0), h = x.size(2), w = x.size(3);
+        if (pixelMatrix.dim() != 3 || pixelMatrix.size(0) != b || pixelMatrix.size(1) is not (2 or 3) || pixelMatrix.size(2) != 3
+            || !pixelMatrix.is_floating_point())
+            throw new ArgumentException($"Affine: the matrices must be floating-point [{b}, 2, 3] or [{b}, 3, 3] for {b} images, " +
+                $"got {pixelMatrix.dtype} [{string.Join(", ", pixelMatrix.shape)}]", nameof(pixelMatrix));
         using var scope = torch.NewDisposeScope();
+        var m = pixelMatrix.size(1) == 3 ? pixelMatrix
+            : torch.cat([pixelMatrix, torch.tensor(new double[] { 0, 0, 1 }).to(pixelMatrix.dtype).view(1, 1, 3).expand(b, 1, 3)], 1);
         // Normalised coordinates (align_corners = false): p = S·n with S = diag(W/2, H/2).
-        var s = torch.tensor(new double[] { w / 2.0, 0, 0, 0, h / 2.0, 0, 0, 0, 1 }, 3, 3).to(pixelMatrix.dtype);
-        var sInv = torch.tensor(new double[] { 2.0 / w, 0, 0, 0, 2.0 / h, 0, 0, 0, 1 }, 3, 3).to(pixelMatrix.dtype);
-        var theta = sInv.matmul(pixelMatrix).matmul(s)[.., ..2, ..];
+        var s = torch.tensor(new double[] { w / 2.0, 0, 0, 0, h / 2.0, 0, 0, 0, 1 }, 3, 3).to(m.dtype);
+        var sInv = torch.tensor(new double[] { 2.0 / w, 0, 0, 0, 2.0 / h, 0, 0, 0, 1 }, 3, 3).to(m.dtype);
+        var theta = sInv.matmul(m).matmul(s)[.., ..2, ..];
         var grid = nn.functional.affine_grid(theta.to(x.dtype), [b, x.size(1), h, w], align_corners: false);
         return nn.functional.grid_sample(x, grid, GridSampleMode.Nearest, GridSamplePaddingMode.Zeros, align_corners: false).MoveToOuterDisposeScope();   // nearest, zeros
     }

@@ -5,11 +5,17 @@ namespace MedSsl.Data.Formats;
 /// <summary>Minimal RFC 4180 CSV: comma-separated, fields may be double-quoted (with "" for a quote).</summary>
 public static class Csv
 {
+    /// <summary>Largest manifest read (256 MiB).</summary>
+    public const long MaxBytes = 1L << 28;
+
     /// <summary>Header and rows of a CSV file; every row must have the header's field count.</summary>
     public static (string[] Header, List<string[]> Rows) Read(string path)
     {
         string[] lines;
+        var length = CompressedFile.RegularFileLength(path);
+        if (length > MaxBytes) throw new DataFormatException(path, $"CSV file of {length} bytes is beyond the bound of {MaxBytes} bytes for a manifest");
         try { lines = File.ReadAllLines(path); }
+        catch (UnauthorizedAccessException e) { throw new DataFormatException(path, "permission denied", e); }
         catch (FileNotFoundException) { throw new DataFormatException(path, "file not found"); }
         catch (DirectoryNotFoundException) { throw new DataFormatException(path, "file not found"); }
         var nonEmpty = lines.Select((text, i) => (text, line: i + 1)).Where(l => l.text.Trim().Length > 0).ToList();

@@ -37,8 +37,14 @@ public static class Idx
     /// <summary>Largest element count accepted (2^28): a header claiming more is refused before any allocation.</summary>
     public const long MaxElements = 1L << 28;
 
-    public static IdxArray Read(string path)
+    /// <summary>Largest value data accepted (2^30 bytes: 2^28 float32, 2^27 float64), whatever the element count.</summary>
+    public const long MaxBytes = 1L << 30;
+
+    /// <summary>Reads an IDX file, charging its bytes to <paramref name="budget"/> (a fresh <see cref="LoadBudget"/>
+    /// when none is given) before allocating them.</summary>
+    public static IdxArray Read(string path, LoadBudget? budget = null)
     {
+        budget ??= new LoadBudget();
         using var stream = CompressedFile.Open(path);
         var head = CompressedFile.ReadExactly(stream, 4, path, "the IDX magic number");
         if (head[0] != 0 || head[1] != 0) throw new DataFormatException(path, "not an IDX file (magic does not start with two zero bytes)");
@@ -57,7 +63,12 @@ public static class Idx
             if (count > MaxElements)
                 throw new DataFormatException(path, $"header declares [{string.Join(", ", shape.Take(d + 1))}…] elements, beyond the bound of {MaxElements}");
         }
-        var raw = CompressedFile.ReadExactly(stream, count * size, path, $"[{string.Join(", ", shape)}] values");
+        var what = $"[{string.Join(", ", shape)}] values";
+        if (count * size > MaxBytes)
+            throw new DataFormatException(path, $"header declares {what} of {size} bytes each = {count * size} bytes, beyond the bound of {MaxBytes} bytes");
+        budget.Charge(path, count * size, what);
+        var raw = CompressedFile.ReadExactly(stream, count * size, path, what);
+        CompressedFile.Finish(stream, path);
         return new IdxArray(shape, type, raw);
     }
 

@@ -8,12 +8,16 @@ public static class ImageFile
 {
     public static readonly IReadOnlyList<string> Extensions = [".png", ".jpg", ".jpeg", ".dcm"];
 
-    public static PngImage Read(string path)
+    /// <summary>Reads the image, charging its file to <paramref name="budget"/> (shared by a manifest's files) first;
+    /// PNG also charges its decoded samples before allocating them, JPEG and DICOM bound their own decoding.</summary>
+    public static PngImage Read(string path, LoadBudget? budget = null)
     {
         var extension = System.IO.Path.GetExtension(path).ToLowerInvariant();
+        if (extension == ".png") return Png.Read(path, budget);
+        if (extension is ".jpg" or ".jpeg" or ".dcm" || (File.Exists(path) && Dicom.LooksLikeDicom(path)))
+            (budget ?? new LoadBudget()).Charge(path, CompressedFile.RegularFileLength(path), "the image file");
         switch (extension)
         {
-            case ".png": return Png.Read(path);
             case ".jpg" or ".jpeg": return Jpeg.Read(path);
             case ".dcm": return FromDicom(Dicom.Read(path));
         }

@@ -14,8 +14,11 @@ public static partial class Nifti
 
     private const int HeaderSize = 348;
 
-    public static NiftiVolume Read(string path)
+    /// <summary>Reads a volume, charging its raw and decoded bytes to <paramref name="budget"/> (a fresh
+    /// <see cref="LoadBudget"/> when none is given) before allocating them.</summary>
+    public static NiftiVolume Read(string path, LoadBudget? budget = null)
     {
+        budget ??= new LoadBudget();
         using var stream = CompressedFile.Open(path);
         var h = CompressedFile.ReadExactly(stream, HeaderSize, path, "the NIfTI header");
         if (BinaryPrimitives.ReadInt32LittleEndian(h) == Header2Size || BinaryPrimitives.ReadInt32BigEndian(h) == Header2Size)
@@ -62,8 +65,11 @@ public static partial class Nifti
         var sformCode = I16(254);
         var affine = sformCode > 0 ? Sform(F32) : qformCode > 0 ? Qform(F32, I16(76) == 0 ? 0 : F32(76), spacing) : Diagonal(spacing);
 
+        var what = $"{string.Join('×', dims)} voxels of {type}";
+        budget.Charge(path, voxels * size + voxels * sizeof(float), what);
         CompressedFile.Skip(stream, voxOffset - HeaderSize, path, "the header extension");
-        var raw = CompressedFile.ReadExactly(stream, voxels * size, path, $"{string.Join('×', dims)} voxels of {type}");
+        var raw = CompressedFile.ReadExactly(stream, voxels * size, path, what);
+        CompressedFile.Finish(stream, path);
         var data = new float[voxels];
         var span = raw.AsSpan();
         for (long v = 0; v < voxels; v++)

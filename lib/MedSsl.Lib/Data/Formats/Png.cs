@@ -17,22 +17,26 @@ public static class Png
 
     private static readonly byte[] Signature = [137, 80, 78, 71, 13, 10, 26, 10];
 
-    public static PngImage Read(string path)
+    /// <summary>Reads a PNG file, charging its bytes and decoded samples to <paramref name="budget"/> (a fresh
+    /// <see cref="LoadBudget"/> when none is given) before allocating them.</summary>
+    public static PngImage Read(string path, LoadBudget? budget = null)
     {
+        budget ??= new LoadBudget();
+        var length = CompressedFile.RegularFileLength(path);
+        if (length > 1L << 30) throw new DataFormatException(path, $"file of {length} bytes is too large for a PNG image here");
+        budget.Charge(path, length, "the PNG file");
         byte[] bytes;
-        try
-        {
-            var length = new FileInfo(path).Length;
-            if (length > 1L << 30) throw new DataFormatException(path, $"file of {length} bytes is too large for a PNG image here");
-            bytes = File.ReadAllBytes(path);
-        }
+        try { bytes = File.ReadAllBytes(path); }
         catch (FileNotFoundException) { throw new DataFormatException(path, "file not found"); }
         catch (DirectoryNotFoundException) { throw new DataFormatException(path, "file not found"); }
-        return Decode(bytes, path);
+        catch (UnauthorizedAccessException e) { throw new DataFormatException(path, "permission denied", e); }
+        return Decode(bytes, path, budget);
     }
 
     /// <summary>Decodes PNG bytes; <paramref name="path"/> only names the source in errors.</summary>
-    public static PngImage Decode(ReadOnlySpan<byte> bytes, string path = "<memory>")
+    public static PngImage Decode(ReadOnlySpan<byte> bytes, string path = "<memory>") => Decode(bytes, path, new LoadBudget());
+
+    private static PngImage Decode(ReadOnlySpan<byte> bytes, string path, LoadBudget budget)
     {
         if (bytes.Length < 8 || !bytes[..8].SequenceEqual(Signature))
             throw new DataFormatException(path, "not a PNG file (bad signature)");
@@ -87,6 +91,8 @@ public static class Png
         var bytesPerSample = bitDepth / 8;
         var bpp = fileChannels * bytesPerSample;
         var rowBytes = width * bpp;
+        var channelsOut = fileChannels >= 3 ? 3 : 1;
+        budget.Charge(path, idat.Length + (long)height * (rowBytes + 1) + 2L * width * height * channelsOut, $"a {width}×{height} image");
         var raw = Inflate(idat, (long)height * (rowBytes + 1), path);
         Unfilter(raw, height, rowBytes, bpp, path);
 

@@ -18,8 +18,10 @@ public static class ImageFolder
     /// <summary>Loads a manifest (a CSV file, or a folder holding <c>manifest.csv</c>) and every image it lists.</summary>
     /// <param name="labelNames">when given, the label columns must be exactly these (in any order; the dataset
     /// keeps this order): an unknown or missing column is an error.</param>
-    public static ImageDataset Load(string path, IReadOnlyList<string>? labelNames = null)
+    /// <param name="budget">memory this load may allocate (default: <see cref="LoadBudget.DefaultBytes"/>).</param>
+    public static ImageDataset Load(string path, IReadOnlyList<string>? labelNames = null, LoadBudget? budget = null)
     {
+        budget ??= new LoadBudget();
         var manifest = Directory.Exists(path) ? System.IO.Path.Combine(path, ManifestName) : path;
         var (header, rows) = Csv.Read(manifest);
         foreach (var required in Reserved.Take(3))
@@ -42,7 +44,8 @@ public static class ImageFolder
         var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(manifest))!;
 
         var n = rows.Count;
-        var labels = new bool[n * labelColumns.Length];
+        budget.Charge(manifest, (long)n * labelColumns.Length, $"{n} images × {labelColumns.Length} labels");
+        var labels = new bool[(long)n * labelColumns.Length];
         var splits = new DataSplit[n];
         var imagePaths = new string[n];
         for (var i = 0; i < n; i++)
@@ -51,7 +54,7 @@ public static class ImageFolder
             imagePaths[i] = System.IO.Path.Combine(folder, row[Col("image")]);
             for (var l = 0; l < labelCols.Length; l++)
             {
-                labels[i * labelCols.Length + l] = row[labelCols[l]].Trim() switch
+                labels[(long)i * labelCols.Length + l] = row[labelCols[l]].Trim() switch
                 {
                     "1" => true,
                     "0" => false,
@@ -61,13 +64,14 @@ public static class ImageFolder
             if (splitCol >= 0) splits[i] = ParseSplit(row[splitCol], manifest, i + 1);
         }
 
-        var images = ParallelDecode.Map(n, i => ImageFile.Read(imagePaths[i]));
+        var images = ParallelDecode.Map(n, i => ImageFile.Read(imagePaths[i], budget));
         var first = images[0];
         for (var i = 1; i < n; i++)
             if (images[i].Width != first.Width || images[i].Height != first.Height || images[i].Channels != first.Channels)
                 throw new DataFormatException(imagePaths[i],
                     $"image is {images[i].Channels}×{images[i].Height}×{images[i].Width}, but {imagePaths[0]} is {first.Channels}×{first.Height}×{first.Width}: all images must have one size (resize them first)");
         var size = first.Channels * first.Height * first.Width;
+        budget.Charge(manifest, (long)n * size * sizeof(float), $"{n} images of {first.Channels}×{first.Height}×{first.Width} as floats");
         var pixels = new float[(long)n * size];
         Parallel.For(0, n, i => images[i].ToChannelMajor().CopyTo(pixels, (long)i * size));
         return new ImageDataset(first.Channels, first.Height, first.Width, labelColumns, pixels, labels,

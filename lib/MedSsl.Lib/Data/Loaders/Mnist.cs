@@ -7,24 +7,28 @@ namespace MedSsl.Data.Loaders;
 /// label names "0" … "K−1" (K = 10 for MNIST; by default the largest label + 1); each image is its own exam and patient.</summary>
 public static class Mnist
 {
-    public static ImageDataset Load(string imagesPath, string labelsPath, int? classCount = null)
+    /// <param name="budget">memory this load may allocate (default: <see cref="LoadBudget.DefaultBytes"/>).</param>
+    public static ImageDataset Load(string imagesPath, string labelsPath, int? classCount = null, LoadBudget? budget = null)
     {
-        var images = Idx.Read(imagesPath);
+        budget ??= new LoadBudget();
+        if (classCount is < 1 or > 1024) throw new ArgumentOutOfRangeException(nameof(classCount), classCount, "between 1 and 1024 classes");
+        var images = Idx.Read(imagesPath, budget);
         if (images.TypeCode != 0x08 || images.Shape.Length != 3)
             throw new DataFormatException(imagesPath, $"expected unsigned bytes shaped [N, H, W], found type 0x{images.TypeCode:X2} shaped [{string.Join(", ", images.Shape)}]");
-        var labels = Idx.Read(labelsPath);
+        var labels = Idx.Read(labelsPath, budget);
         if (labels.Shape.Length != 1) throw new DataFormatException(labelsPath, $"expected labels shaped [N], found [{string.Join(", ", labels.Shape)}]");
         int n = images.Shape[0], h = images.Shape[1], w = images.Shape[2];
         if (labels.Shape[0] != n) throw new DataFormatException(labelsPath, $"{labels.Shape[0]} labels for {n} images in {imagesPath}");
         var values = Enumerable.Range(0, n).Select(i => labels[i]).ToArray();
         var classes = classCount ?? (n == 0 ? 1 : (int)Math.Max(0, values.Max()) + 1);
         if (classes > 1024) throw new DataFormatException(labelsPath, $"labels up to {classes - 1}: not class indices");
-        var onehot = new bool[n * classes];
+        budget.Charge(labelsPath, (long)n * classes + (long)n * h * w * sizeof(float), $"{n} images × {classes} classes");
+        var onehot = new bool[(long)n * classes];
         for (var i = 0; i < n; i++)
         {
             var c = values[i];
             if (c < 0 || c >= classes || c != Math.Floor(c)) throw new DataFormatException(labelsPath, $"label {i} is {c}, not a class in 0..{classes - 1}");
-            onehot[i * classes + (int)c] = true;
+            onehot[(long)i * classes + (int)c] = true;
         }
         var pixels = Array.ConvertAll(images.Raw, v => v / 255f);
         var ids = Enumerable.Range(0, n).Select(i => i.ToString()).ToArray();

@@ -15,8 +15,10 @@ public static class VolumeFolder
     public const string ManifestName = "volumes.csv";
     private static readonly string[] Reserved = ["id", "image", "mask"];
 
-    public static VolumeDataset Load(string path)
+    /// <param name="budget">memory this load may allocate (default: <see cref="LoadBudget.DefaultBytes"/>).</param>
+    public static VolumeDataset Load(string path, LoadBudget? budget = null)
     {
+        budget ??= new LoadBudget();
         var manifest = Directory.Exists(path) ? Path.Combine(path, ManifestName) : path;
         var (header, rows) = Csv.Read(manifest);
         foreach (var required in Reserved)
@@ -39,12 +41,13 @@ public static class VolumeFolder
                 };
             var imagePath = Path.Combine(folder, row[Array.IndexOf(header, "image")]);
             var maskPath = Path.Combine(folder, row[Array.IndexOf(header, "mask")]);
-            var image = Nifti.Read(imagePath);
-            var mask = Nifti.Read(maskPath);
+            var image = Nifti.Read(imagePath, budget);
+            var mask = Nifti.Read(maskPath, budget);
             if ((image.SizeX, image.SizeY, image.SizeZ) != (mask.SizeX, mask.SizeY, mask.SizeZ))
                 throw new DataFormatException(maskPath, $"mask is {mask.SizeX}×{mask.SizeY}×{mask.SizeZ}, its image {imagePath} is {image.SizeX}×{image.SizeY}×{image.SizeZ}");
             if (r > 0 && (image.SizeX, image.SizeY) != (volumes[0].Width, volumes[0].Height))
                 throw new DataFormatException(imagePath, $"slices are {image.SizeX}×{image.SizeY}, the first volume's are {volumes[0].Width}×{volumes[0].Height}: resample to one in-plane size");
+            budget.Charge(maskPath, mask.VoxelCount, "the mask's labels");
             var labels = new byte[mask.VoxelCount];
             for (var i = 0; i < labels.Length; i++)
             {
