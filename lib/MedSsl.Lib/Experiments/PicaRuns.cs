@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using MedSsl.Data;
 using MedSsl.Data.Sampling;
 using MedSsl.Methods;
@@ -44,34 +43,6 @@ public sealed record PicaRow(string Loss, double Lambda, double Epsilon, int See
 
 /// <summary>One class of one trained model (Table 1's cells), with the F1-optimal thresholds.</summary>
 public sealed record PicaClassRow(string Loss, double Lambda, double Epsilon, int Seed, string Class, double F1, double Precision, double Recall, int Support);
-
-public sealed record PicaClassScores(
-    [property: JsonPropertyName("f1")] double F1,
-    [property: JsonPropertyName("precision")] double Precision,
-    [property: JsonPropertyName("recall")] double Recall);
-
-public sealed record PicaSweepPoint(
-    [property: JsonPropertyName("loss")] string Loss,
-    [property: JsonPropertyName("lambda")] double Lambda,
-    [property: JsonPropertyName("epsilon")] double Epsilon,
-    [property: JsonPropertyName("seed")] int Seed,
-    [property: JsonPropertyName("f1_weighted")] double F1Weighted);
-
-/// <summary>The headline values of results.json: means and bests over seeds at the default λ (and ε), the size
-/// distances, every run of the grid and Table 1's per-class means.</summary>
-public sealed record PicaHeadline(
-    [property: JsonPropertyName("f1_weighted_pica")] double F1WeightedPica,
-    [property: JsonPropertyName("f1_weighted_lsd")] double F1WeightedLsd,
-    [property: JsonPropertyName("f1_weighted_best_pica")] double F1WeightedBestPica,
-    [property: JsonPropertyName("f1_weighted_best_lsd")] double F1WeightedBestLsd,
-    [property: JsonPropertyName("soft_size_to_uniform_pica")] double SoftToUniformPica,
-    [property: JsonPropertyName("soft_size_to_uniform_lsd")] double SoftToUniformLsd,
-    [property: JsonPropertyName("hard_size_to_uniform_pica")] double HardToUniformPica,
-    [property: JsonPropertyName("hard_size_to_uniform_lsd")] double HardToUniformLsd,
-    [property: JsonPropertyName("hard_size_to_true_pica")] double HardToTruePica,
-    [property: JsonPropertyName("hard_size_to_true_lsd")] double HardToTrueLsd,
-    [property: JsonPropertyName("lambda_sweep")] PicaSweepPoint[] LambdaSweep,
-    [property: JsonPropertyName("per_class")] IReadOnlyDictionary<string, IReadOnlyDictionary<string, PicaClassScores>> PerClass);
 
 /// <summary>Training and scoring one run of the deep-clustering protocol; what the protocol file leaves to plumbing.</summary>
 public static class PicaRuns
@@ -326,24 +297,24 @@ public sealed class PicaStudyResult(PicaSettings settings, ImageDataset data, Pr
             [.. chosen.Select(i => $"cluster {run.TrainClusters[i]:D2}")], [.. chosen.Select(i => combinations.Name(combinations.Assignments[i]))]);
     }
 
-    public PicaHeadline Headline
+    /// <summary>results.json's headline: per loss at λ = 2, the mean and best weighted F1 and the mean size distances
+    /// (every run is in the runs' CSV, every class score in the classes' CSV).</summary>
+    public IReadOnlyDictionary<string, double> Headline
     {
         get
         {
-            double Mean(string loss, Func<PicaRow, double> value) => AtDefault(loss).Average(value);
-            var perClass = PicaStudy.Losses.ToDictionary(loss => loss, loss => (IReadOnlyDictionary<string, PicaClassScores>)Data.LabelNames.ToDictionary(name => name, name =>
+            var values = new Dictionary<string, double>();
+            foreach (var loss in PicaStudy.Losses)
             {
-                var rows = Classes.Rows.Where(c => PicaStudy.AtDefault(loss).Matches(c.Loss, c.Lambda, c.Epsilon) && c.Class == name).ToList();
-                return new PicaClassScores(rows.Average(r => r.F1), rows.Average(r => r.Precision), rows.Average(r => r.Recall));
-            }));
-            return new PicaHeadline(
-                Mean("pica", r => r.F1Weighted), Mean("lsd", r => r.F1Weighted),
-                AtDefault("pica").Max(r => r.F1Weighted), AtDefault("lsd").Max(r => r.F1Weighted),
-                Mean("pica", r => r.SoftToUniform), Mean("lsd", r => r.SoftToUniform),
-                Mean("pica", r => r.HardToUniform), Mean("lsd", r => r.HardToUniform),
-                Mean("pica", r => r.HardToTrue), Mean("lsd", r => r.HardToTrue),
-                [.. Rows.Select(r => new PicaSweepPoint(r.Loss, r.Lambda, r.Epsilon, r.Seed, r.F1Weighted))],
-                perClass);
+                var rows = AtDefault(loss).ToList();
+                values[$"f1_weighted_{loss}"] = rows.Average(r => r.F1Weighted);
+                values[$"f1_weighted_best_{loss}"] = rows.Max(r => r.F1Weighted);
+                values[$"soft_size_to_uniform_{loss}"] = rows.Average(r => r.SoftToUniform);
+                values[$"hard_size_to_uniform_{loss}"] = rows.Average(r => r.HardToUniform);
+                values[$"soft_size_to_true_{loss}"] = rows.Average(r => r.SoftToTrue);
+                values[$"hard_size_to_true_{loss}"] = rows.Average(r => r.HardToTrue);
+            }
+            return values;
         }
     }
 

@@ -112,6 +112,9 @@ public static class PicaStudy
 
     public static string DisplayName(string loss) => loss == "pica" ? "PICA" : "PICA + L_SD";
 
+    /// <summary>A row's setting as the figures label it.</summary>
+    public static string Label(PicaRow row) => new PicaSetting(row.Loss, row.Lambda, row.Epsilon).ToString();
+
     /// <summary>Table 1's setting of a loss: λ = 2 (and ε = <see cref="DefaultEpsilon"/> for L_SD).</summary>
     public static PicaSetting AtDefault(string loss) => new(loss, DefaultLambda, loss == "pica" ? 0 : DefaultEpsilon);
 
@@ -127,8 +130,6 @@ public static class PicaStudy
             Lambdas: [0.5, 1, 2, 5, 10], TsnePoints: 1000) { Epsilons = [0.01, DefaultEpsilon, 1] });
 
     /// <summary>The synthetic exams of a profile, drawn once per study: seeds vary the training, as in §3.2.</summary>
-    public static ImageDataset MakeData(RunProfile profile, int dataSeed = 0) => MakeData(Settings(profile), dataSeed);
-
     public static ImageDataset MakeData(PicaSettings settings, int dataSeed = 0) => SyntheticUltrasound.Make(settings.Images, dataSeed, settings.ImageSize);
 
     /// <summary>The development images: the labelled and validation patients (only they lend labels to clusters).</summary>
