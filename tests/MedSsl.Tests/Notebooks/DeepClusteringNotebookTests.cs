@@ -12,7 +12,7 @@ public class DeepClusteringNotebookTests
     private const string Stem = "01-deep-clustering-pica-vs-lsd";
 
     [Fact]
-    public void TheQuickProfileWritesTheIssuesResultsAndTheBackbone()
+    public void TheQuickProfileWritesItsRowsClaimsAndBackbone()
     {
         var output = Medssl.TemporaryFolder();
         // Budget: 3 minutes on an idle 2-core machine; twice that on a shared one. Passive OpenMP waits, as the budget is
@@ -25,37 +25,50 @@ public class DeepClusteringNotebookTests
         var results = JsonNode.Parse(File.ReadAllText(Path.Combine(output, Stem + ".results.json")))!;
         var settings = PicaStudy.Settings(RunProfile.Quick);
 
-        // The sweep: every (loss, λ, seed) once; the headline means and bests are those of its λ = 2 rows.
-        var sweep = results["lambda_sweep"]!.AsArray().Select(r => (Loss: r!["loss"]!.GetValue<string>(), Lambda: r["lambda"]!.GetValue<double>(),
-            Seed: r["seed"]!.GetValue<int>(), F1: r["f1_weighted"]!.GetValue<double>())).ToList();
-        Assert.Equal(2 * settings.Lambdas.Length * settings.Seeds, sweep.Count);
-        Assert.Equal(sweep.Count, sweep.Select(r => (r.Loss, r.Lambda, r.Seed)).Distinct().Count());
-        Assert.Equal(["lsd", "pica"], sweep.Select(r => r.Loss).Distinct().Order());
-        Assert.Equal(settings.Lambdas, sweep.Select(r => r.Lambda).Distinct().Order());
-        Assert.All(sweep, r => Assert.InRange(r.F1, 0.0, 1.0));
-        foreach (var loss in new[] { "pica", "lsd" })
-        {
-            var atDefault = sweep.Where(r => r.Loss == loss && r.Lambda == PicaStudy.DefaultLambda).Select(r => r.F1).ToList();
-            Assert.Equal(atDefault.Average(), results[$"f1_weighted_{loss}"]!.GetValue<double>(), 12);
-            Assert.Equal(atDefault.Max(), results[$"f1_weighted_best_{loss}"]!.GetValue<double>(), 12);
-            Assert.InRange(results[$"cluster_size_distance_{loss}"]!.GetValue<double>(), 0.0, 1.0);
-            var perClass = results["per_class"]![loss]!.AsObject();
-            Assert.Equal(7, perClass.Count);
-            foreach (var (_, scores) in perClass)
-                foreach (var key in new[] { "f1", "precision", "recall" }) Assert.InRange(scores![key]!.GetValue<double>(), 0.0, 1.0);
-        }
+        // Fresh evaluation seeds, one per profile seed.
+        Assert.True(results["fresh_seeds"]!.GetValue<bool>());
+        Assert.Equal([.. SeedPlan.Evaluation(settings.Seeds).Seeds], results["seeds"]!.AsArray().Select(s => s!.GetValue<int>()));
 
-        // The runs' CSV holds the same rows, and its size distances average to the headline's.
+        // The runs' CSV: both losses at every λ and L_SD at every other ε, once per seed.
         var csv = File.ReadAllLines(Path.Combine(output, Stem + ".runs.csv")).Where(l => l.Length > 0).ToArray();
         var header = csv[0].Split(',');
         var rows = csv[1..].Select(l => l.Split(',')).ToList();
-        Assert.Equal(sweep.Count, rows.Count);
-        double Cell(string[] row, string name) => double.Parse(row[Array.IndexOf(header, name)], CultureInfo.InvariantCulture);
-        Assert.Equal(rows.Where(r => r[0] == "lsd" && Cell(r, "Lambda") == PicaStudy.DefaultLambda).Average(r => Cell(r, "ClusterSizeDistance")),
-            results["cluster_size_distance_lsd"]!.GetValue<double>(), 12);
-        Assert.True(File.Exists(Path.Combine(output, Stem + ".classes.csv")));
+        string Text(string[] row, string name) => row[Array.IndexOf(header, name)];
+        double Cell(string[] row, string name) => double.Parse(Text(row, name), CultureInfo.InvariantCulture);
+        Assert.Equal((2 * settings.Lambdas.Length + settings.Epsilons.Length - 1) * settings.Seeds, rows.Count);
+        Assert.Equal(rows.Count, rows.Select(r => (Text(r, "Loss"), Cell(r, "Lambda"), Cell(r, "Epsilon"), Cell(r, "Seed"))).Distinct().Count());
+        Assert.Equal(settings.Lambdas, rows.Where(r => Text(r, "Loss") == "pica").Select(r => Cell(r, "Lambda")).Distinct().Order());
+        Assert.Equal(settings.Epsilons, rows.Where(r => Text(r, "Loss") == "lsd" && Cell(r, "Lambda") == PicaStudy.DefaultLambda).Select(r => Cell(r, "Epsilon")).Distinct().Order());
+        foreach (var column in new[] { "F1Weighted", "SoftToUniform", "HardToUniform", "SoftToTrue", "HardToTrue" })
+            Assert.All(rows, r => Assert.InRange(Cell(r, column), 0.0, 1.0));
 
-        // The contract with the FixMatch notebook: the example backbone loads into the profile's architecture.
+        // The headline: per loss, the means (and best F1) of its λ = 2 rows.
+        foreach (var loss in PicaStudy.Losses)
+        {
+            var atDefault = rows.Where(r => PicaStudy.AtDefault(loss).Matches(Text(r, "Loss"), Cell(r, "Lambda"), Cell(r, "Epsilon"))).ToList();
+            Assert.Equal(settings.Seeds, atDefault.Count);
+            Assert.Equal(atDefault.Max(r => Cell(r, "F1Weighted")), results[$"f1_weighted_best_{loss}"]!.GetValue<double>(), 12);
+            foreach (var (column, key) in new[] { ("F1Weighted", "f1_weighted"), ("SoftToUniform", "soft_size_to_uniform"), ("HardToUniform", "hard_size_to_uniform"),
+                         ("SoftToTrue", "soft_size_to_true"), ("HardToTrue", "hard_size_to_true") })
+                Assert.Equal(atDefault.Average(r => Cell(r, column)), results[$"{key}_{loss}"]!.GetValue<double>(), 12);
+        }
+        var classes = File.ReadAllLines(Path.Combine(output, Stem + ".classes.csv")).Where(l => l.Length > 0).ToArray();
+        Assert.Equal(rows.Count * 7 + 1, classes.Length);
+
+        // The claims: every declared claim, paired over all seeds, its difference the mean of its pairs and inside its interval.
+        var claims = results["claims"]!.AsArray();
+        Assert.Equal(PicaProtocol.ClaimsOf([], settings).Count(), claims.Count);
+        foreach (var claim in claims)
+        {
+            foreach (var key in new[] { "text", "source", "measure", "verdict" }) Assert.False(string.IsNullOrEmpty(claim![key]!.GetValue<string>()), key);
+            Assert.Equal(settings.Seeds, claim!["n"]!.GetValue<int>());
+            var pairs = claim["pairs"]!.AsArray().Select(p => p!["difference"]!.GetValue<double>()).ToList();
+            Assert.Equal(pairs.Average(), claim["difference"]!.GetValue<double>(), 9);
+            var interval = claim["interval"]!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
+            Assert.InRange(claim["difference"]!.GetValue<double>(), interval[0], interval[1]);
+        }
+
+        // The example backbone, saved beside the results, loads into the profile's architecture.
         using var backbone = PicaStudy.NewBackbone(RunProfile.Quick, seed: 1);
         backbone.LoadSafetensors(Path.Combine(output, Stem + ".backbone.safetensors"));
     }
