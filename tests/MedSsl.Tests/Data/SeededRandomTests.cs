@@ -63,6 +63,6 @@ public class SeededRandomTests
         Assert.Contains("\"full\"", e.Message);
         Assert.Contains("\"fast\"", e.Message);
         Assert.Throws<ArgumentException>(() => RunProfiles.Parse(null));
-        Assert.Equal(20, RunProfile.Full.Pick(quick: 5, full: 20));
+        Assert.Equal(20, RunProfile.Full.Pick(quick: 5, workshop: 10, full: 20));
     }
 }
