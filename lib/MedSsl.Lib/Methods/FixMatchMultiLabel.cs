@@ -239,12 +239,16 @@ public sealed class FixMatchMultiLabel : ITrainingMethod<SemiSupervisedBatch>, I
             {
                 using var scope = torch.NewDisposeScope();
                 var heads = Network.Heads(images.Batch(indices).Images);
-                var p = options.Head == FixMatchHead.Two ? nn.functional.softmax(heads.Combination!, 1) : torch.sigmoid(heads.MultiLabel);
-                var confident = (p.max(1).values >= options.Threshold).data<bool>().ToArray();
+                bool[] Flags(Tensor mask) => [.. mask.flatten().to(ScalarType.Float32).data<float>().Select(v => v > 0.5f)];
                 if (options.Head == FixMatchHead.Two)
-                    return (confident, p.argmax(1).data<long>().ToArray().Select(k => combinations!.Combinations[(int)k]).ToArray());
-                var cut = (p >= options.PseudoLabelCut).flatten().data<bool>().ToArray();
-                return (confident, indices.Select((_, i) => cut[(i * c)..((i + 1) * c)]).ToArray());
+                {
+                    var p = nn.functional.softmax(heads.Combination!, 1);
+                    return (Flags(PseudoLabels.ConfidenceMask(p, options.Threshold)),
+                        PseudoLabels.Hard(p).data<long>().ToArray().Select(k => combinations!.Combinations[(int)k]).ToArray());
+                }
+                var sigmoid = torch.sigmoid(heads.MultiLabel);
+                var cut = Flags(OneHeadPseudoLabels(sigmoid, options.PseudoLabelCut));
+                return (Flags(OneHeadMask(sigmoid, options.Threshold)), indices.Select((_, i) => cut[(i * c)..((i + 1) * c)]).ToArray());
             });
             for (var i = 0; i < indices.Length; i++)
                 if (pass[i])
