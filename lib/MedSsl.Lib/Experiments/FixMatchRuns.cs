@@ -61,24 +61,15 @@ public sealed record FixMatchEvaluation(MultiLabelReport Test, bool[] Unfitted, 
 /// <summary>The plumbing of one FixMatch run: data, labelled subsets, training, scoring, the backbone.</summary>
 public static class FixMatchRuns
 {
-    public static string HeadName(StudyModel model) => model switch
-    {
-        StudyModel.OneHead => "one",
-        StudyModel.TwoHead => "two",
-        StudyModel.TwoHeadLabelledOnly => "two_labelled_only",
-        _ => "supervised",
-    };
+    public static string HeadName(StudyModel model) =>
+        model switch { StudyModel.OneHead => "one", StudyModel.TwoHead => "two", StudyModel.TwoHeadLabelledOnly => "two_labelled_only", _ => "supervised" };
 
     public static string InitName(Initialisation init) => init == Initialisation.Random ? "random" : "deep_clustering";
 
     /// <summary>How figures name a model: "Two-Head, deep clustering", "supervised, random", …</summary>
-    public static string DisplayName(StudyModel model, Initialisation init) => model switch
-    {
-        StudyModel.OneHead => "One-Head",
-        StudyModel.TwoHead => "Two-Head",
-        StudyModel.TwoHeadLabelledOnly => "Two-Head λ_u = 0",
-        _ => "supervised",
-    } + (init == Initialisation.Random ? ", random" : ", deep clustering");
+    public static string DisplayName(StudyModel model, Initialisation init) =>
+        model switch { StudyModel.OneHead => "One-Head", StudyModel.TwoHead => "Two-Head", StudyModel.TwoHeadLabelledOnly => "Two-Head λ_u = 0", _ => "supervised" }
+        + (init == Initialisation.Random ? ", random" : ", deep clustering");
 
     public static bool Is(this FixMatchRow row, StudyModel model, Initialisation init) => row.Head == HeadName(model) && row.Init == InitName(init);
 
