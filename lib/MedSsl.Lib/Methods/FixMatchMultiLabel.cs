@@ -65,6 +65,7 @@ public sealed class FixMatchMultiLabel : ITrainingMethod<SemiSupervisedBatch>, I
     private readonly optim.Optimizer optimizer;
     private readonly EmaTeacher<MultiLabelClassifier> ema;
     private readonly Dictionary<string, long> combinationIndex;
+    private readonly LabelCombinations? combinations;
     private int step;
 
     /// <param name="makeNetwork">builds the network; called twice (student and EMA copy), so it must build the same
@@ -81,6 +82,7 @@ public sealed class FixMatchMultiLabel : ITrainingMethod<SemiSupervisedBatch>, I
                 throw new ArgumentException($"the Two-Head model needs the label combinations and a network whose softmax head has one output per combination " +
                     $"(combinations: {combinations?.K.ToString() ?? "none"}, head: {Network.Combinations})", nameof(combinations));
         }
+        this.combinations = combinations;
         combinationIndex = combinations is null ? [] :
             Enumerable.Range(0, combinations.K).ToDictionary(k => Key(combinations.Combinations[k]), k => (long)k);
         ema = new EmaTeacher<MultiLabelClassifier>(Network, makeNetwork);
@@ -207,6 +209,56 @@ public sealed class FixMatchMultiLabel : ITrainingMethod<SemiSupervisedBatch>, I
         using var logits = Ema.call(inputs);
         return torch.sigmoid(logits);
     });
+
+    /// <summary>The EMA model's class probabilities for every image of <paramref name="data"/>, [N, C], in batches.</summary>
+    public double[,] Probabilities(ImageDataset data)
+    {
+        var result = new double[data.Count, data.LabelNames.Count];
+        for (var start = 0; start < data.Count; start += 256)
+        {
+            using var scope = torch.NewDisposeScope();
+            var p = Predict(data.Batch([.. Enumerable.Range(start, Math.Min(256, data.Count - start))]).Images).to(ScalarType.Float64);
+            var values = p.data<double>().ToArray();
+            for (var i = 0; i < p.size(0); i++)
+                for (var j = 0; j < p.size(1); j++) result[start + i, j] = values[i * p.size(1) + j];
+        }
+        return result;
+    }
+
+    /// <summary>The pseudo-labels the student network would give <paramref name="images"/> now (eval mode, no
+    /// augmentation), by its head's rule (§2.3.2): Two-Head, the softmax head's label combination when it passes τ;
+    /// One-Head, 1[p̃_c ≥ ½] when some class passes τ. Returns the fractions of images passing τ, passing with their
+    /// true label set, and passing with another — the error propagation that §2.3.2.2 attributes to One-Head.</summary>
+    public (double Rate, double Correct, double Wrong) PseudoLabelOutcomes(ImageDataset images)
+    {
+        int passed = 0, correct = 0, c = images.LabelNames.Count;
+        for (var start = 0; start < images.Count; start += 256)
+        {
+            int[] indices = [.. Enumerable.Range(start, Math.Min(256, images.Count - start))];
+            var (pass, labels) = Network.Evaluate(() =>
+            {
+                using var scope = torch.NewDisposeScope();
+                var heads = Network.Heads(images.Batch(indices).Images);
+                bool[] Flags(Tensor mask) => [.. mask.flatten().to(ScalarType.Float32).data<float>().Select(v => v > 0.5f)];
+                if (options.Head == FixMatchHead.Two)
+                {
+                    var p = nn.functional.softmax(heads.Combination!, 1);
+                    return (Flags(PseudoLabels.ConfidenceMask(p, options.Threshold)),
+                        PseudoLabels.Hard(p).data<long>().ToArray().Select(k => combinations!.Combinations[(int)k]).ToArray());
+                }
+                var sigmoid = torch.sigmoid(heads.MultiLabel);
+                var cut = Flags(OneHeadPseudoLabels(sigmoid, options.PseudoLabelCut));
+                return (Flags(OneHeadMask(sigmoid, options.Threshold)), indices.Select((_, i) => cut[(i * c)..((i + 1) * c)]).ToArray());
+            });
+            for (var i = 0; i < indices.Length; i++)
+                if (pass[i])
+                {
+                    passed++;
+                    if (Enumerable.Range(0, c).All(j => labels[i][j] == images.HasLabel(indices[i], j))) correct++;
+                }
+        }
+        return (passed / (double)images.Count, correct / (double)images.Count, (passed - correct) / (double)images.Count);
+    }
 
     private static Tensor CombinationIndices(Tensor labels, IReadOnlyDictionary<string, long> index)
     {

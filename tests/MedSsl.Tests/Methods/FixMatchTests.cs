@@ -231,6 +231,32 @@ public class FixMatchTests
         network.named_parameters().Where(p => p.name.StartsWith("multiLabel", StringComparison.Ordinal) || p.name.StartsWith("backbone.0", StringComparison.Ordinal))
             .SelectMany(p => p.parameter.data<float>().ToArray()).ToArray();
 
+    [Theory]
+    [InlineData(FixMatchHead.One, 0.75, 0.5)]   // image 1 (1, 1) passes with {a, b}, wrong; image 2 (0.1, −1) stays under τ
+    [InlineData(FixMatchHead.Two, 0.75, 0.75)]  // image 1 is a tie between {a} and {b}, under τ; image 2 passes as {a}
+    public void PseudoLabelOutcomesCountImagesPassingTauWithTheTrueAndAWrongLabelSet(FixMatchHead head, double rate, double correct)
+    {
+        // Two pixels, two classes; the identity backbone and heads of weight 10·I give logits 10·pixels. Truth: {a}, {a}, {a}, {b},
+        // so the combinations are {a} (index 0) and {b} (index 1).
+        float[] pixels = [1, -1, 1, 1, 0.1f, -1, -1, 1];
+        bool[] labels = [true, false, true, false, true, false, false, true];
+        var images = new ImageDataset(1, 1, 2, ["a", "b"], pixels, labels, ["E0", "E1", "E2", "E3"], ["P0", "P1", "P2", "P3"]);
+        var combinations = LabelCombinations.Of(images);
+        MultiLabelClassifier Network()
+        {
+            var network = new MultiLabelClassifier(nn.Flatten(), 2, 2, head == FixMatchHead.Two ? 2 : 0);
+            using var noGrad = torch.no_grad();
+            foreach (var (name, parameter) in network.named_parameters())
+                parameter.copy_(name.EndsWith("weight") ? torch.eye(2) * 10 : torch.zeros(2));
+            return network;
+        }
+        using var method = new FixMatchMultiLabel(Network, head == FixMatchHead.Two ? combinations : null, new FixMatchOptions { Head = head });
+        var outcome = method.PseudoLabelOutcomes(images);
+        Assert.Equal(rate, outcome.Rate, 12);
+        Assert.Equal(correct, outcome.Correct, 12);
+        Assert.Equal(rate - correct, outcome.Wrong, 12);
+    }
+
     private static ImageDataset Dataset(bool[][] labels)
     {
         var n = labels.Length;

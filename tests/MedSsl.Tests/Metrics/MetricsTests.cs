@@ -38,6 +38,19 @@ public class MetricsTests
     }
 
     [Fact]
+    public void AClassWithoutPositivesInTheFittingSetKeepsOneHalfAndIsFlagged()
+    {
+        // Class 0 has positives (best cut 0.6: F1 = 1); class 1 has none, so every cut scores F1 = 0 and the old tie
+        // rule chose its lowest score (0.1), predicting it for every image.
+        bool[,] truth = { { true, false }, { true, false }, { false, false } };
+        double[,] scores = { { 0.9, 0.7 }, { 0.6, 0.3 }, { 0.2, 0.1 } };
+        var thresholds = new F1Thresholds().Fit(truth, scores);
+        Assert.Equal([0.6, 0.5], thresholds.Thresholds);
+        Assert.Equal([false, true], thresholds.Unfitted);
+        Assert.Equal(new bool[,] { { true, true }, { true, false }, { false, false } }, thresholds.Predict(scores));
+    }
+
+    [Fact]
     public void PredictBeforeFitIsRefused() =>
         Assert.Throws<InvalidOperationException>(() => new F1Thresholds().Predict(new double[1, 1]));
 
