@@ -35,11 +35,6 @@ public static class RunProfiles
         _ => full,
     };
 
-    /// <summary>Transitional: the workshop profile takes the quick value. Every protocol names its workshop settings
-    /// (the three-value overload); this overload goes once all have.</summary>
-    [Obsolete("name the workshop value: Pick(quick, workshop, full)")]
-    public static T Pick<T>(this RunProfile profile, T quick, T full) => profile == RunProfile.Full ? full : quick;
-
     /// <summary>The profile's name as the command line and notebooks spell it.</summary>
     public static string Name(this RunProfile profile) => Names[(int)profile];
 }

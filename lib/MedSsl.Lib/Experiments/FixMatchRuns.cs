@@ -167,7 +167,7 @@ public static class FixMatchRuns
         var full = Path.GetFullPath(path);
         if (!File.Exists(full))
             throw new ArgumentException($"Backbone = \"{path}\": no such file ({full}). Give a safetensors file of the " +
-                $"{profile.ToString().ToLowerInvariant()} profile's backbone (e.g. notebook 01's out/{PicaStudy.NotebookStem}.backbone.safetensors), " +
+                $"{profile.ToString().ToLowerInvariant()} profile's backbone (e.g. notebook 01's out/01-deep-clustering-pica-vs-lsd.backbone.safetensors), " +
                 "or leave Backbone empty to pre-train PICA + L_SD here", nameof(path));
         var loaded = PicaStudy.NewBackbone(profile, seed);
         try { loaded.LoadSafetensors(full); }

@@ -196,9 +196,4 @@ public static class PicaStudy
         }
         finally { torch.set_num_threads(threads); }
     }
-
-    /// <summary>Where notebook 01 saves its example backbone: beside the run's results, or nowhere when run
-    /// interactively. Notebook 02 takes a backbone path as a parameter instead of looking here.</summary>
-    [Obsolete("notebook 02 takes its backbone path as a parameter; notebook 01 saves to RunContext.Current.ArtefactPath(\"backbone.safetensors\")")]
-    public static string? BackbonePath() => RunContext.Current.ArtefactPath("backbone.safetensors");
 }
