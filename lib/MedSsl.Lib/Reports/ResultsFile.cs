@@ -69,7 +69,9 @@ public static class ResultsFile
         {
             document["seeds"] = JsonSerializer.SerializeToNode(seeds.Seeds);
             document["fresh_seeds"] = seeds.Fresh;
-            document["claims"] = JsonSerializer.SerializeToNode(claims.Results);
+            // A claim of one seed has no interval (NaN): written as the JSON string "NaN" rather than failing the save.
+            document["claims"] = JsonSerializer.SerializeToNode(claims.Results,
+                new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals });
         }, path);
         return Save(headline, study, path);
     }
