@@ -1,397 +1,178 @@
-using System.Globalization;
-using System.Text.Json.Serialization;
 using MedSsl.Data;
 using MedSsl.Data.Synthetic;
 using MedSsl.Methods;
-using MedSsl.Metrics;
 using MedSsl.Reports;
-using Plotly.NET;
 using MedSsl.Training;
-using Microsoft.Data.Analysis;
-using TorchSharp;
-using static TorchSharp.torch;
+using static MedSsl.Experiments.InerrantMeasures;
+using static MedSsl.Experiments.InerrantMethods;
 
 namespace MedSsl.Experiments;
 
-/// <summary>The four models compared at every proportion α (Petit et al. 2021, §4.2, Tables 2–4 and 6).</summary>
-public static class InerrantMethods
-{
-    /// <summary>Missing organs taken as background (every label used).</summary>
-    public const string Naive = "naive";
-    /// <summary>Ambiguity maps, no relabeling.</summary>
-    public const string Inerrant0 = "inerrant0";
-    /// <summary>INERRANT⁰ then T relabeling steps ranked by MCP (SMILE's confidence).</summary>
-    public const string Mcp = "inerrant_mcp";
-    /// <summary>INERRANT⁰ then T relabeling steps ranked by the learned confidence (INERRANT).</summary>
-    public const string Learned = "inerrant_learned";
-
-    public static readonly IReadOnlyList<string> All = [Naive, Inerrant0, Mcp, Learned];
-}
-
-/// <summary>Dice of one organ on the completely annotated test volumes (mean over them) for one model.</summary>
-public sealed record InerrantDiceRow(
-    [property: JsonPropertyName("method")] string Method,
-    [property: JsonPropertyName("alpha")] double Alpha,
-    [property: JsonPropertyName("seed")] int Seed,
-    [property: JsonPropertyName("organ")] string Organ,
-    [property: JsonPropertyName("dice")] double Dice);
-
-/// <summary>One confidence measure's failure prediction on the first relabeling step's candidates of one seed (the
-/// pixels INERRANT⁰ predicts as a missing organ; both relabeling variants start from the same candidates).</summary>
-public sealed record InerrantConfidenceSeedRow(double Alpha, int Seed, string Measure, double Auc, double ApSuccess, double ApError);
-
-/// <summary>Pseudo-labels after relabeling step t of one seed, for one variant: how many, precision, recall.</summary>
-public sealed record InerrantRelabelingSeedRow(double Alpha, int Seed, string Method, int Step, double Gamma, long Relabeled, double Precision, double Recall);
-
-/// <summary>Mean Dice over the organs of one trained model.</summary>
-public sealed record InerrantSeedMean(string Method, double Alpha, int Seed, double Dice);
-
-/// <summary>Table 6 row: a measure's mean failure-prediction quality over the seeds at one α.</summary>
-public sealed record InerrantConfidenceRow(
-    [property: JsonPropertyName("alpha")] double Alpha,
-    [property: JsonPropertyName("measure")] string Measure,
-    [property: JsonPropertyName("auc")] double Auc,
-    [property: JsonPropertyName("ap_success")] double ApSuccess,
-    [property: JsonPropertyName("ap_error")] double ApError);
-
-/// <summary>Table 7 row: INERRANT's (learned confidence) pseudo-labels after step t, mean over the seeds.</summary>
-public sealed record InerrantRelabelingRow(
-    [property: JsonPropertyName("alpha")] double Alpha,
-    [property: JsonPropertyName("step")] int Step,
-    [property: JsonPropertyName("precision")] double Precision,
-    [property: JsonPropertyName("recall")] double Recall);
-
-/// <summary>The values results.json reports, under exactly the names issue 14 gives.</summary>
-public sealed record InerrantHeadline(
-    [property: JsonPropertyName("dice")] IReadOnlyList<InerrantDiceRow> Dice,
-    [property: JsonPropertyName("dice_mean")] IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> DiceMean,
-    [property: JsonPropertyName("confidence")] IReadOnlyList<InerrantConfidenceRow> Confidence,
-    [property: JsonPropertyName("relabeling")] IReadOnlyList<InerrantRelabelingRow> Relabeling);
-
 /// <summary>The sizes of one run of the protocol (a profile picks them).</summary>
-public sealed record InerrantProtocol
+public sealed record InerrantScale
 {
-    public required int[] Seeds { get; init; }
-    /// <summary>Proportions of annotated organs, the nested D(10 %) ⊂ D(30 %) ⊂ D(50 %) ⊂ D(70 %) of §4.1.2.</summary>
-    public double[] Alphas { get; init; } = [0.1, 0.3, 0.5, 0.7];
+    public required SeedPlan Seeds { get; init; }
+    /// <summary>Proportions α of annotated organs (nested, §4.1.2), the highest first.</summary>
+    public required double[] Alphas { get; init; }
+    /// <summary>The proportions at which the relabeling variants (and their control) run.</summary>
+    public required double[] RelabelAlphas { get; init; }
+    /// <summary>Whether the one-shot pseudo-label baseline of Table 5 runs beside the relabeling variants.</summary>
+    public bool OneShotBaseline { get; init; } = true;
     public required int TrainVolumes { get; init; }
     public required int TestVolumes { get; init; }
     public required int Depth { get; init; }
     public required int Size { get; init; }
     public required InerrantOptions Options { get; init; }
-}
 
-/// <summary>One slice of the example run for Figures 5 and 6: a training volume whose organ was not annotated, the
-/// slice where that organ is largest, INERRANT⁰'s prediction and both confidences on it at the first relabeling
-/// step, and the organ's pseudo-labels after each step (learned confidence).</summary>
-public sealed class InerrantExample
-{
-    public required string Organ { get; init; }
-    public required string VolumeId { get; init; }
-    public required int Slice { get; init; }
-    public required double Alpha { get; init; }
-    public required float[,] Image { get; init; }
-    /// <summary>The organ's complete mask on the slice (never seen in training).</summary>
-    public required bool[,] Truth { get; init; }
-    /// <summary>Pixels INERRANT⁰ predicts as the organ (the relabeling candidates).</summary>
-    public required bool[,] Predicted { get; init; }
-    public required float[,] Mcp { get; init; }
-    public required float[,] Learned { get; init; }
-    /// <summary>Pixels step 1 relabels when ranked by MCP, and by the learned confidence.</summary>
-    public required bool[,] SelectedMcp { get; init; }
-    public required bool[,] SelectedLearned { get; init; }
-    /// <summary>The organ's pseudo-labels after each step t = 1 … T (learned confidence).</summary>
-    public List<bool[,]> Steps { get; } = [];
-
-    /// <summary>Figure 5: the slice with the organ's true mask; INERRANT⁰'s prediction; MCP and the learned confidence
-    /// drawn from 0.5 (black) to 1 (white) as in the paper; and the pixels step 1 relabels with each, true positives
-    /// in blue (class 1) and false positives in red (class 2).</summary>
-    public GenericChart ConfidenceFigure()
-    {
-        static float[,] Scale(float[,] c) => Map(c, v => Math.Clamp((v - 0.5f) * 2, 0, 1));
-        return Charts.ImageGrid(
-            [Image, Scale(Mcp), Scale(Learned), Image, Image, Image],
-            [Classes(Truth, Truth), null, null, Classes(Predicted, Truth), Classes(SelectedMcp, Truth), Classes(SelectedLearned, Truth)],
-            [$"{Organ} (truth, missing in {VolumeId})", "MCP, 0.5 → 1", "learned confidence, 0.5 → 1",
-             "INERRANT⁰: TP blue, FP red", "relabeled by MCP", "relabeled by learned conf."], columns: 3);
-    }
-
-    /// <summary>Figure 6: the organ's pseudo-labels after each relabeling step (TP blue, FP red), beside its truth.</summary>
-    public GenericChart RelabelingFigure() => Charts.ImageGrid(
-        [Image, .. Steps.Select(_ => Image)],
-        [Classes(Truth, Truth), .. Steps.Select(s => (float[,]?)Classes(s, Truth))],
-        [$"{Organ} (truth)", .. Steps.Select((_, t) => $"after step {t + 1}")], columns: Steps.Count + 1);
-
-    /// <summary>1 where selected and true (TP), 2 where selected and false (FP), 0 elsewhere.</summary>
-    private static float[,] Classes(bool[,] selected, bool[,] truth)
-    {
-        var result = new float[selected.GetLength(0), selected.GetLength(1)];
-        for (var y = 0; y < result.GetLength(0); y++)
-            for (var x = 0; x < result.GetLength(1); x++) result[y, x] = !selected[y, x] ? 0 : truth[y, x] ? 1 : 2;
-        return result;
-    }
-
-    private static float[,] Map(float[,] values, Func<float, float> f)
-    {
-        var result = new float[values.GetLength(0), values.GetLength(1)];
-        for (var y = 0; y < result.GetLength(0); y++)
-            for (var x = 0; x < result.GetLength(1); x++) result[y, x] = f(values[y, x]);
-        return result;
-    }
-}
-
-/// <summary>The protocol's results: the Dice rows (one Study, saved as the CSV beside results.json), the confidence
-/// and relabeling rows per seed, the example for the figures, the tables of the paper and the headline.</summary>
-public sealed class InerrantStudy(InerrantProtocol protocol, Study<InerrantDiceRow> dice, IReadOnlyList<InerrantConfidenceSeedRow> confidence,
-    IReadOnlyList<InerrantRelabelingSeedRow> relabeling, InerrantExample? example, TimeSpan elapsed)
-{
-    public InerrantProtocol Protocol { get; } = protocol;
-    public Study<InerrantDiceRow> Dice { get; } = dice;
-    public IReadOnlyList<InerrantConfidenceSeedRow> Confidence { get; } = confidence;
-    public IReadOnlyList<InerrantRelabelingSeedRow> Relabeling { get; } = relabeling;
-    public InerrantExample? Example { get; } = example;
-    public TimeSpan Elapsed { get; } = elapsed;
-
-    /// <summary>Mean Dice over organs and seeds, per method and α, with the 95 % CI over seeds (Tables 2–4).</summary>
-    public DataFrame DiceSummary => new Study<InerrantSeedMean>("per_seed", PerSeedMeans())
-        .Summarize(r => new { r.Method, r.Alpha }, [("dice", r => r.Dice)]);
-
-    /// <summary>Mean Dice over organs against the proportion of annotated organs, per method, with the 95 % CI over
-    /// seeds (Tables 2–4 as a figure).</summary>
-    public GenericChart DiceFigure() => Charts.MeanWithCi(PerSeedMeans().Select(r => (r.Method, r.Alpha, r.Dice)),
-        "Mean Dice on the completely annotated test volumes", "proportion of annotated organs α", "mean Dice over organs");
-
-    /// <summary>Mean Dice over seeds of every organ (columns) for every method and α (rows), as in Table 9.</summary>
-    public GenericChart PerOrganFigure()
-    {
-        var organs = Dice.Rows.Select(r => r.Organ).Distinct().ToList();
-        var groups = Dice.Rows.GroupBy(r => (r.Alpha, r.Method)).OrderBy(g => g.Key.Alpha)
-            .ThenBy(g => InerrantMethods.All.ToList().IndexOf(g.Key.Method)).ToList();
-        var z = new double[groups.Count, organs.Count];
-        for (var i = 0; i < groups.Count; i++)
-            for (var k = 0; k < organs.Count; k++) z[i, k] = groups[i].Where(r => r.Organ == organs[k]).Average(r => r.Dice);
-        return Charts.Heatmap(z, organs, [.. groups.Select(g => $"α {AlphaKey(g.Key.Alpha)}, {g.Key.Method}")], "Dice per organ (mean over seeds)");
-    }
-
-    /// <summary>Mean Dice over seeds per method, α and organ (Table 9).</summary>
-    public DataFrame DicePerOrgan => Dice.Summarize(r => new { r.Method, r.Alpha, r.Organ }, [("dice", r => r.Dice)]);
-
-    /// <summary>Table 6's layout: per α and measure, mean AUC, AP_success, AP_error over the seeds, with the final
-    /// Dice of the variant that relabels with that measure.</summary>
-    public DataFrame ConfidenceTable
-    {
-        get
+    /// <summary>Quick (CI smoke): 1 seed, α 70 % and 30 %, relabeling at 70 %. Workshop: the same grid over 5 fresh
+    /// seeds, trained longer. Full: the paper's four proportions, relabeling at each, 5 seeds, 48×48 slices. Adam decays
+    /// exponentially as in §4.1.3 but from 3e-3 (the paper: 1e-4): at 1e-4 a few hundred CPU steps leave most organs
+    /// unlearnt. The confidence network fine-tunes its duplicate of the U-Net, the paper's choice (§4.3.1).</summary>
+    public static InerrantScale For(RunProfile profile) => profile.Pick(
+        quick: new InerrantScale
         {
-            var rows = Headline.Confidence;
-            var finalDice = Headline.DiceMean;
-            return new DataFrame(
-                new DoubleDataFrameColumn("alpha", rows.Select(r => r.Alpha)),
-                new StringDataFrameColumn("measure", rows.Select(r => r.Measure)),
-                new DoubleDataFrameColumn("auc", rows.Select(r => r.Auc)),
-                new DoubleDataFrameColumn("ap_success", rows.Select(r => r.ApSuccess)),
-                new DoubleDataFrameColumn("ap_error", rows.Select(r => r.ApError)),
-                new DoubleDataFrameColumn("final_dice", rows.Select(r => finalDice[r.Measure == "mcp" ? InerrantMethods.Mcp : InerrantMethods.Learned][AlphaKey(r.Alpha)])));
-        }
-    }
-
-    /// <summary>Table 7's layout for both variants: per α and step, the share of predicted positives relabeled (γ_t),
-    /// the pseudo-labels' precision and recall (mean over seeds); step 0 is INERRANT⁰ with the final Dice of each step's
-    /// model known only for the last one (the model the Dice rows evaluate).</summary>
-    public DataFrame RelabelingTable => new Study<InerrantRelabelingSeedRow>("relabeling", Relabeling)
-        .Summarize(r => new { r.Alpha, r.Method, r.Step, r.Gamma }, [("precision", r => r.Precision), ("recall", r => r.Recall), ("relabeled", r => r.Relabeled)]);
-
-    public InerrantHeadline Headline
-    {
-        get
+            Seeds = SeedPlan.Evaluation(1), Alphas = [0.7, 0.3], RelabelAlphas = [0.7], TrainVolumes = 6, TestVolumes = 3, Depth = 16, Size = 32,
+            Options = new InerrantOptions { SegmentationSteps = 220, FineTuneSteps = 30, ConfidenceSteps = 40, LearningRate = 3e-3, FinalLearningRate = 3e-4, FineTuneLearningRate = 1e-3 },
+        },
+        workshop: new InerrantScale
         {
-            var diceMean = InerrantMethods.All.Where(m => Dice.Rows.Any(r => r.Method == m)).ToDictionary(m => m,
-                m => (IReadOnlyDictionary<string, double>)Dice.Rows.Where(r => r.Method == m).GroupBy(r => r.Alpha).OrderBy(g => g.Key)
-                    .ToDictionary(g => AlphaKey(g.Key), g => g.Average(r => r.Dice)));
-            var confidence = Confidence.GroupBy(r => (r.Alpha, r.Measure)).OrderBy(g => g.Key.Alpha).ThenBy(g => g.Key.Measure)
-                .Select(g => new InerrantConfidenceRow(g.Key.Alpha, g.Key.Measure, g.Average(r => r.Auc), g.Average(r => r.ApSuccess), g.Average(r => r.ApError)))
-                .ToList();
-            var relabeling = Relabeling.Where(r => r.Method == InerrantMethods.Learned).GroupBy(r => (r.Alpha, r.Step))
-                .OrderBy(g => g.Key.Alpha).ThenBy(g => g.Key.Step)
-                .Select(g => new InerrantRelabelingRow(g.Key.Alpha, g.Key.Step, g.Average(r => r.Precision), g.Average(r => r.Recall))).ToList();
-            return new InerrantHeadline(Dice.Rows, diceMean, confidence, relabeling);
-        }
-    }
-
-    /// <summary>Mean Dice over organs for each (method, α, seed): the unit the claims are tested on.</summary>
-    public IReadOnlyList<InerrantSeedMean> PerSeedMeans() =>
-        [.. Dice.Rows.GroupBy(r => (r.Method, r.Alpha, r.Seed)).Select(g => new InerrantSeedMean(g.Key.Method, g.Key.Alpha, g.Key.Seed, g.Average(r => r.Dice)))];
-
-    /// <summary>results.json (the headline) and the CSV of every Dice row beside it.</summary>
-    public string? Save(string? path = null) => Reports.ResultsFile.Save(Headline, Dice, path);
-
-    /// <summary>α as the key of dice_mean: "0.1", "0.3", ….</summary>
-    public static string AlphaKey(double alpha) => alpha.ToString("0.##", CultureInfo.InvariantCulture);
-}
-
-/// <summary>INERRANT on the synthetic CT volumes (Petit et al. 2021, §4): for every seed, training volumes with nested
-/// partial annotations at each α and completely annotated test volumes; at each α the naive baseline and INERRANT⁰
-/// train from the same initial weights, and both relabeling variants (MCP, learned confidence) continue from that
-/// INERRANT⁰ model, as the paper's procedure allows.</summary>
-public static class InerrantSynthetic
-{
-    /// <summary>The organ drawn in Figures 5 and 6 when it is missing in some training volume (the paper shows the stomach).</summary>
-    public const string ExampleOrgan = "stomach";
-
-    /// <summary>Quick: 1 seed, 6 training and 3 test volumes of 16×32×32, short training, frozen confidence backbone;
-    /// full: 5 seeds, 12 and 6 volumes of 24×48×48, ~10× longer training, the paper's fine-tuned confidence backbone (docs/methods/inerrant.md has its time). Adam decays exponentially as in
-    /// §4.1.3, from 3e-3 instead of 1e-4: at 1e-4 a few hundred CPU steps leave most organs unlearnt.</summary>
-    public static InerrantProtocol Protocol(RunProfile profile) => profile == RunProfile.Quick
-        ? new InerrantProtocol
+            // 450 + 3 × 50 steps instead of quick's 220 + 3 × 30; no one-shot baseline: 5 seeds within 900 CPU-s (one seed
+            // at 500 steps measured 177 CPU-s, so 500 would reach ≈ 905 with the start-up).
+            Seeds = SeedPlan.Evaluation(5), Alphas = [0.7, 0.3], RelabelAlphas = [0.7], OneShotBaseline = false, TrainVolumes = 6, TestVolumes = 3, Depth = 16, Size = 32,
+            Options = new InerrantOptions { SegmentationSteps = 450, FineTuneSteps = 50, ConfidenceSteps = 60, LearningRate = 3e-3, FinalLearningRate = 3e-4, FineTuneLearningRate = 1e-3 },
+        },
+        full: new InerrantScale
         {
-            Seeds = [0], TrainVolumes = 6, TestVolumes = 3, Depth = 16, Size = 32,
-            // The confidence network's U-Net duplicate stays frozen (ConfidNet's configuration): fine-tuning it costs a
-            // full backward pass per step, which the 5-minute budget spends on the segmentation network instead.
-            Options = new InerrantOptions { SegmentationSteps = 220, FineTuneSteps = 30, ConfidenceSteps = 40, LearningRate = 3e-3, FinalLearningRate = 3e-4, FineTuneLearningRate = 1e-3, FineTuneConfidenceBackbone = false },
-        }
-        : new InerrantProtocol
-        {
-            Seeds = [0, 1, 2, 3, 4], TrainVolumes = 12, TestVolumes = 6, Depth = 24, Size = 48,
+            Seeds = SeedPlan.Evaluation(5), Alphas = [0.7, 0.5, 0.3, 0.1], RelabelAlphas = [0.7, 0.5, 0.3, 0.1], TrainVolumes = 12, TestVolumes = 6, Depth = 24, Size = 48,
             Options = new InerrantOptions { SegmentationSteps = 2000, FineTuneSteps = 400, ConfidenceSteps = 400, LearningRate = 3e-3, FinalLearningRate = 3e-4, FineTuneLearningRate = 1e-3 },
-        };
+        });
+}
 
-    public static InerrantStudy RunStudy(RunProfile profile, int exampleSeed = 0, double exampleAlpha = 0.3) =>
-        RunStudy(Protocol(profile), exampleSeed, exampleAlpha);
+/// <summary>
+/// INERRANT's protocol (Petit, Thome &amp; Soler 2021, §4) on synthetic abdominal CT volumes. For every seed: training
+/// volumes, partially annotated at each proportion α with the nested D(10 %) ⊂ … ⊂ D(70 %) of §4.1.2, and completely
+/// annotated test volumes. At each α, from the seed's initial weights and batch order:
+/// <list type="bullet">
+/// <item>the naive baseline (missing organs read as background) and INERRANT⁰ (ambiguity maps, eq. 2) — Tables 2–4;</item>
+/// <item>from that INERRANT⁰ model, T = 3 relabeling steps of Algorithm 2 ranked by MCP (SMILE) and by the learned
+/// confidence (eq. 3) — Table 6; the one-shot pseudo-label baseline of Table 5; and INERRANT⁰ trained on for the same
+/// T fine-tuning phases without pseudo-labels, the control that separates relabeling from extra training (the paper
+/// compares with INERRANT⁰ as trained). All four share the segmenter, the fine-tuning batch order and the step budget;
+/// the confidence network draws its batches from its own random stream.</item>
+/// </list>
+/// Nothing is selected: T, γ_max and the step budgets are fixed in advance and the last step's model is evaluated.
+/// </summary>
+public sealed class InerrantProtocol(InerrantScale scale, int exampleSeed, double exampleAlpha) : Protocol<double, InerrantRun, InerrantRow>
+{
+    // Petit et al. 2021: Table 4 (multi-organ mean DSC) and Table 6 (TCIA pancreas: learned − MCP), as fractions.
+    private static readonly Dictionary<double, double> PaperNaive = new() { [0.7] = 0.6685, [0.5] = 0.4532, [0.3] = 0.1951, [0.1] = 0.0282 };
+    private static readonly Dictionary<double, double> PaperInerrant0 = new() { [0.7] = 0.8419, [0.5] = 0.8125, [0.3] = 0.7658, [0.1] = 0.6769 };
+    private static readonly Dictionary<double, double> PaperInerrant = new() { [0.7] = 0.8536, [0.5] = 0.8443, [0.3] = 0.8260, [0.1] = 0.7349 };
+    private static readonly Dictionary<double, double> PaperAucGain = new() { [0.7] = 0.0164, [0.5] = 0.0127, [0.3] = 0.0151, [0.1] = 0.0153 };
+    private static readonly Dictionary<double, double> PaperApErrorGain = new() { [0.7] = 0.0318, [0.5] = 0.0219, [0.3] = 0.0251, [0.1] = 0.0265 };
+    private static readonly Dictionary<double, double> PaperDiceGain = new() { [0.7] = 0.0155, [0.5] = 0.0041, [0.3] = 0.0138, [0.1] = 0.0153 };
+    // Table 5 (TCIA pancreas): INERRANT − one-shot pseudo-labels [2].
+    private static readonly Dictionary<double, double> PaperOverOneShot = new() { [0.7] = 0.0040, [0.5] = 0.0052, [0.3] = 0.0210, [0.1] = 0.0428 };
 
-    /// <summary>Every seed × α × method; the example figures come from (<paramref name="exampleSeed"/>,
-    /// <paramref name="exampleAlpha"/>) when that pair is in the protocol.</summary>
-    public static InerrantStudy RunStudy(InerrantProtocol protocol, int exampleSeed = 0, double exampleAlpha = 0.3, Trainer? trainer = null)
+    private readonly Dictionary<int, InerrantSeedData> data = [];
+
+    public InerrantScale Scale { get; } = scale;
+    public override string Name => "runs";
+    public override SeedPlan Seeds => Scale.Seeds;
+    public override IReadOnlyList<double> Grid => Scale.Alphas;
+    public override string Describe(double alpha) => $"α {alpha:P0}";
+    public override bool IsExample(int seed, double alpha) => seed == exampleSeed && alpha == exampleAlpha;
+
+    public override void BeginSeed(int seed) => data[seed] = new InerrantSeedData(
+        SyntheticCt.Make(Scale.TrainVolumes, seed, Scale.Depth, Scale.Size),
+        SyntheticCt.Make(Scale.TestVolumes, 1_000_003 + seed, Scale.Depth, Scale.Size));
+
+    public override void EndSeed(int seed) => data.Remove(seed);
+
+    public override InerrantRun Train(int seed, double alpha, Trainer trainer)
     {
-        var started = DateTime.UtcNow;
-        var dice = new List<InerrantDiceRow>();
-        var confidence = new List<InerrantConfidenceSeedRow>();
-        var relabeling = new List<InerrantRelabelingSeedRow>();
-        InerrantExample? example = null;
-        var owned = trainer is null;
-        trainer ??= new Trainer();
+        var run = new InerrantRun(seed, alpha, data[seed]);
         try
         {
-            foreach (var seed in protocol.Seeds)
+            var partial = run.Data.Train.WithLabelledProportion(alpha, seed);
+            var options = Scale.Options with { Seed = seed };
+            run.FitInitial(Naive, partial, ambiguityMaps: false, options, trainer);
+            var inerrant0 = run.FitInitial(Inerrant0, partial, ambiguityMaps: true, options, trainer);
+            if (!Scale.RelabelAlphas.Contains(alpha)) return run;
+            run.Continue(Inerrant0Long, inerrant0, partial, (m, set, after) => { m.FineTuneWithoutRelabeling(set, trainer, after); return []; });
+            if (Scale.OneShotBaseline) run.Continue(OneShot, inerrant0, partial, (m, set, after) => m.RelabelOnce(set, trainer, after));
+            run.Continue(Mcp, inerrant0, partial, (m, set, after) => m.Relabel(set, trainer, ConfidenceMeasure.Mcp, afterFineTune: after));
+            run.Continue(Learned, inerrant0, partial, (m, set, after) => m.Relabel(set, trainer, ConfidenceMeasure.Learned,
+                IsExample(seed, alpha) ? InerrantFigures.ExampleCapture(m, set, alpha, e => run.Example = e) : null, after));
+            return run;
+        }
+        catch
+        {
+            run.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The final models' test Dice per organ and its mean over organs, and the rows measured during training.</summary>
+    public override IEnumerable<InerrantRow> Evaluate(int seed, double alpha, InerrantRun run)
+    {
+        var organs = run.Data.Test.OrganNames;
+        foreach (var (method, model) in run.Models)
+        {
+            var dice = InerrantStudy.OrganDice(model, run.Data.Test);
+            for (var k = 0; k < organs.Count; k++) yield return new InerrantRow(seed, alpha, method, Dice, organs[k], 0, dice[k]);
+            yield return new InerrantRow(seed, alpha, method, Dice, InerrantRow.AllOrgans, 0, dice.Average());
+        }
+        foreach (var row in run.TrainingRows) yield return row;
+    }
+
+    public override IEnumerable<Claim<InerrantRow>> Claims
+    {
+        get
+        {
+            double high = Scale.Alphas.Max(), low = Scale.Alphas.Min();
+            const string Table4 = "Petit et al. 2021, §4.2.3, Table 4";
+            yield return new($"Naive collapses as annotations get scarcer: its Dice at α = {low:P0} is below α = {high:P0}", Table4, "mean Dice (test)",
+                r => r.Value, r => r.Alpha == low && r.Is(Naive, Dice), r => r.Alpha == high && r.Is(Naive, Dice), ClaimDirection.Lower)
+                { PaperDifference = PaperNaive[low] - PaperNaive[high] };
+            foreach (var alpha in Scale.Alphas)
+                yield return Compare($"INERRANT⁰ beats naive at α = {alpha:P0}", Table4, alpha, Inerrant0, Naive, Dice,
+                    PaperInerrant0[alpha] - PaperNaive[alpha]);
+            foreach (var alpha in Scale.RelabelAlphas)
             {
-                var train = SyntheticCt.Make(protocol.TrainVolumes, seed, protocol.Depth, protocol.Size);
-                var test = SyntheticCt.Make(protocol.TestVolumes, 1_000_003 + seed, protocol.Depth, protocol.Size);
-                var options = protocol.Options with { Seed = seed };
-                foreach (var alpha in protocol.Alphas)
-                {
-                    var partial = train.WithLabelledProportion(alpha, seed);
-                    var tag = $"seed {seed}, α {alpha:P0}";
-                    using (var naiveSet = InerrantTrainingSet.From(partial, ambiguityMaps: false))
-                    using (var naive = Inerrant.Create(train.OrganNames.Count, options))
-                    {
-                        naive.FitInitial(naiveSet, trainer, $"naive, {tag}");
-                        dice.AddRange(Evaluate(naive, test, InerrantMethods.Naive, alpha, seed));
-                    }
-                    using var set = InerrantTrainingSet.From(partial, ambiguityMaps: true);
-                    using var inerrant0 = Inerrant.Create(train.OrganNames.Count, options);
-                    inerrant0.FitInitial(set, trainer, $"INERRANT⁰, {tag}");
-                    dice.AddRange(Evaluate(inerrant0, test, InerrantMethods.Inerrant0, alpha, seed));
-                    foreach (var measure in new[] { ConfidenceMeasure.Mcp, ConfidenceMeasure.Learned })
-                    {
-                        var method = measure == ConfidenceMeasure.Mcp ? InerrantMethods.Mcp : InerrantMethods.Learned;
-                        using var variantSet = set.WithoutPseudoLabels();
-                        using var variant = inerrant0.Copy();
-                        var capture = measure == ConfidenceMeasure.Learned && seed == exampleSeed && Math.Abs(alpha - exampleAlpha) < 1e-9
-                            ? ExampleCapture(variant, variantSet, alpha, e => example = e) : null;
-                        var rounds = variant.Relabel(variantSet, trainer, measure, capture);
-                        relabeling.AddRange(rounds.Select(r => new InerrantRelabelingSeedRow(alpha, seed, method, r.Step, r.Gamma, r.Relabeled, r.Precision, r.Recall)));
-                        if (measure == ConfidenceMeasure.Learned && rounds[0] is { Mcp: { } mcp, Learned: { } learned })
-                        {
-                            confidence.Add(new InerrantConfidenceSeedRow(alpha, seed, "mcp", mcp.Auc, mcp.ApSuccess, mcp.ApError));
-                            confidence.Add(new InerrantConfidenceSeedRow(alpha, seed, "learned", learned.Auc, learned.ApSuccess, learned.ApError));
-                        }
-                        dice.AddRange(Evaluate(variant, test, method, alpha, seed));
-                    }
-                }
+                var step = Scale.Options.RelabelingSteps;
+                yield return Compare($"Relabeling (learned confidence) beats INERRANT⁰ trained as long, α = {alpha:P0}", Table4 + " (against INERRANT⁰ as trained)",
+                    alpha, Learned, Inerrant0Long, Dice, PaperInerrant[alpha] - PaperInerrant0[alpha]);
+                yield return Compare($"The learned confidence ranks step 1's candidates better than MCP (AUC), α = {alpha:P0}", "Petit et al. 2021, §4.3.1, Table 6",
+                    alpha, Learned, Mcp, Auc, PaperAucGain[alpha], step: 1);
+                yield return Compare($"The learned confidence detects errors better than MCP (AP_error), α = {alpha:P0}", "Petit et al. 2021, §4.3.1, Table 6",
+                    alpha, Learned, Mcp, ApError, PaperApErrorGain[alpha], step: 1);
+                yield return Compare($"Step 1's pseudo-labels are more precise with the learned confidence than with MCP, α = {alpha:P0}", "Petit et al. 2021, §4.3.1, Figure 5",
+                    alpha, Learned, Mcp, Precision, null, step: 1);
+                yield return Compare($"Relabeling with the learned confidence ends with a higher Dice than with MCP, α = {alpha:P0}", "Petit et al. 2021, §4.3.1, Table 6 (final DSC)",
+                    alpha, Learned, Mcp, Dice, PaperDiceGain[alpha]);
+                if (Scale.OneShotBaseline)
+                    yield return Compare($"Curriculum relabeling (learned confidence) beats one-shot pseudo-labels, α = {alpha:P0}", "Petit et al. 2021, §4.2.4, Table 5",
+                        alpha, Learned, OneShot, Dice, PaperOverOneShot[alpha]);
+                yield return new($"The confidence network learns: its loss (eq. 3) falls during the first confidence training, α = {alpha:P0}",
+                    "Corbière et al. 2019 (TCP regression); Petit et al. 2021, §3.2.2, eq. 3", "confidence loss, last vs first tenth of the steps",
+                    r => r.Value, r => r.Alpha == alpha && r.Is(Learned, ConfidenceLossEnd, 1), r => r.Alpha == alpha && r.Is(Learned, ConfidenceLossStart, 1),
+                    ClaimDirection.Lower);
             }
         }
-        finally { if (owned) trainer.Dispose(); }
-        return new InerrantStudy(protocol, new Study<InerrantDiceRow>("dice", dice), confidence, relabeling, example, DateTime.UtcNow - started);
     }
 
-    /// <summary>Dice per organ on each test volume (3-D, the class map of §3.1.1), averaged over the test volumes.</summary>
-    public static IEnumerable<InerrantDiceRow> Evaluate(Inerrant model, VolumeDataset test, string method, double alpha, int seed)
-    {
-        var organs = test.OrganNames.Count;
-        var sums = new double[organs];
-        for (var v = 0; v < test.Count; v++)
-        {
-            var predicted = PredictVolume(model, test, v);
-            for (var k = 0; k < organs; k++) sums[k] += Segmentation.Dice(predicted, test[v].Mask, (byte)(k + 1));
-        }
-        return Enumerable.Range(0, organs).Select(k => new InerrantDiceRow(method, alpha, seed, test.OrganNames[k], sums[k] / test.Count));
-    }
+    private static Claim<InerrantRow> Compare(string text, string source, double alpha, string treatment, string control, string measure,
+        double? paper, int step = 0) =>
+        new(text, source, MeasureName(measure), r => r.Value, r => r.Alpha == alpha && r.Is(treatment, measure, step),
+            r => r.Alpha == alpha && r.Is(control, measure, step)) { PaperDifference = paper };
 
-    /// <summary>The predicted label map of a whole volume, slice-major like <see cref="CtVolume.Mask"/>.</summary>
-    public static byte[] PredictVolume(Inerrant model, VolumeDataset data, int volume)
+    private static string MeasureName(string measure) => measure switch
     {
-        using var scope = torch.NewDisposeScope();
-        var (images, _, _) = data.Slices([.. Enumerable.Range(0, data[volume].Depth).Select(s => (volume, s))]);
-        using var classes = Inerrant.ClassMap(model.Predict(images));
-        return [.. classes.data<long>().ToArray().Select(c => (byte)c)];
-    }
-
-    /// <summary>Captures the figures' slice: the first training volume missing <see cref="ExampleOrgan"/> (or any organ),
-    /// at its slice with the most pixels of that organ.</summary>
-    private static Action<int, InerrantTrainingSet> ExampleCapture(Inerrant model, InerrantTrainingSet set, double alpha, Action<InerrantExample> done)
-    {
-        var organNames = set.Data.OrganNames;
-        var pairs = Enumerable.Range(0, set.Data.Count).SelectMany(v => set.MissingOrgans(v).Select(k => (Volume: v, Organ: k))).ToList();
-        if (pairs.Count == 0) return (_, _) => { };
-        var (volume, organ) = pairs.FirstOrDefault(p => organNames[p.Organ] == ExampleOrgan, pairs[0]);
-        var (first, depth) = set.SlicesOf(volume);
-        int h = (int)set.Images.size(2), w = (int)set.Images.size(3), plane = h * w;
-        var slice = Enumerable.Range(0, depth).MaxBy(s => Enumerable.Range(0, plane).Count(p => set.Complete[(first + s) * plane + p] == organ + 1));
-        InerrantExample? example = null;
-        return (step, current) =>
-        {
-            using var scope = torch.NewDisposeScope();
-            if (step == 1)
-            {
-                // The state step 1 ranked: INERRANT⁰'s prediction and both confidences on the chosen slice.
-                var image = current.Images.narrow(0, first + slice, 1);
-                var volumeImages = current.Images.narrow(0, first, depth);
-                var probabilities = model.Predict(volumeImages);
-                var classes = Inerrant.ClassMap(probabilities);
-                var known = current.Known.narrow(0, first, depth);
-                var mcp = Inerrant.MaximumClassProbability(probabilities);
-                var learned = model.PredictConfidence(volumeImages);
-                var byMcp = Inerrant.SelectPseudoLabels(classes, mcp, known, [organ], Inerrant.Gamma(1, model.Options.RelabelingSteps, model.Options.GammaMax));
-                example = new InerrantExample
-                {
-                    Organ = organNames[organ], VolumeId = set.Data[volume].Id, Slice = slice, Alpha = alpha,
-                    Image = Plane(image[0, 0], h, w, v => v),
-                    Truth = Plane(torch.tensor(set.Complete.AsSpan((first + slice) * plane, plane).ToArray()).reshape(h, w).eq(organ + 1), h, w),
-                    Predicted = Plane(classes[slice].eq(organ + 1), h, w),
-                    Mcp = Plane(mcp[slice, organ], h, w, v => v),
-                    Learned = Plane(learned[slice, organ], h, w, v => v),
-                    SelectedMcp = Plane(byMcp[slice, organ], h, w),
-                    SelectedLearned = Plane(current.Relabeled[first + slice, organ].gt(0), h, w),
-                };
-                done(example);
-            }
-            example?.Steps.Add(Plane(current.Relabeled[first + slice, organ].gt(0), h, w));
-        };
-    }
-
-    private static float[,] Plane(Tensor map, int h, int w, Func<float, float> f)
-    {
-        var values = map.to(ScalarType.Float32).contiguous().data<float>().ToArray();
-        var result = new float[h, w];
-        for (var y = 0; y < h; y++)
-            for (var x = 0; x < w; x++) result[y, x] = f(values[y * w + x]);
-        return result;
-    }
-
-    private static bool[,] Plane(Tensor mask, int h, int w)
-    {
-        var values = mask.to(ScalarType.Bool).contiguous().data<bool>().ToArray();
-        var result = new bool[h, w];
-        for (var y = 0; y < h; y++)
-            for (var x = 0; x < w; x++) result[y, x] = values[y * w + x];
-        return result;
-    }
+        Dice => "mean Dice over organs (test)",
+        Auc => "failure-prediction AUC on step 1's candidates",
+        ApError => "AP_error on step 1's candidates",
+        Precision => "precision of step 1's pseudo-labels",
+        _ => measure,
+    };
 }

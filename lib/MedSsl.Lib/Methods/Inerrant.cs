@@ -34,8 +34,18 @@ public sealed record InerrantOptions
     public double FineTuneLearningRate { get; init; } = 1e-4;
     /// <summary>Steps of each confidence-network training (Algorithm 2 retrains it before every relabeling).</summary>
     public int ConfidenceSteps { get; init; } = 200;
-    /// <summary>Adam's rate for the confidence network (ConfidNet's selfconfid configuration: 1e-4).</summary>
-    public double ConfidenceLearningRate { get; init; } = 1e-4;
+    /// <summary>Adam's rate for the confidence network at the start of each confidence training, decaying exponentially to
+    /// <see cref="ConfidenceFinalLearningRate"/> as the segmentation network's does (§4.1.3). ConfidNet trains its head at
+    /// 1e-4 for 500 epochs (Corbière et al. 2019, selfconfid configuration); a CPU budget gives it a few hundred steps, and
+    /// at 1e-4 forty steps moved the mean confidence from 0.515 to 0.527 — untrained. Raised tenfold, as the segmentation
+    /// rate is raised for the same reason (ten times less than that rate: the duplicate starts from trained weights).</summary>
+    public double ConfidenceLearningRate { get; init; } = 1e-3;
+    public double ConfidenceFinalLearningRate { get; init; } = 1e-4;
+    /// <summary>The confidence head's initial output ĉ (its last bias is log(π/(1 − π)), Lin et al. 2017, §4.1): on the
+    /// known labels TCP is close to 1 almost everywhere (the segmentation network fits its training labels), and from 0.5
+    /// the first few hundred steps would go into moving the bias there instead of ranking pixels. Null keeps PyTorch's
+    /// default initialisation.</summary>
+    public double? ConfidencePrior { get; init; } = 0.9;
     /// <summary>The sigmoid outputs' initial value π (the last convolution's bias is log(π/(1 − π)), Lin et al. 2017,
     /// §4.1): organs cover ~1 % of the pixels, and from 0.5 Adam needs thousands of steps to move the bias there — more
     /// than 2 CPU cores afford. Null keeps PyTorch's default initialisation.</summary>
@@ -54,7 +64,12 @@ public sealed record InerrantOptions
 /// and how well each confidence ranked this step's candidates — pixels predicted as a missing organ and not yet
 /// relabeled — into correct and wrong (Table 6); null where the candidates were all correct or all wrong.</summary>
 public sealed record RelabelingRound(int Step, double Gamma, long Relabeled, double Precision, double Recall,
-    double? ConfidenceLoss, FailurePrediction? Mcp, FailurePrediction? Learned);
+    double? ConfidenceLoss, FailurePrediction? Mcp, FailurePrediction? Learned)
+{
+    /// <summary>The confidence network's loss (eq. 3) at each step of this round's confidence training (learned measure
+    /// only; empty otherwise): whether it learned.</summary>
+    public IReadOnlyList<double> ConfidenceLosses { get; init; } = [];
+}
 
 /// <summary>INERRANT (Petit et al. 2021): K sigmoid classifiers on a U-Net trained with the ambiguity maps of eq. 2 on
 /// partially annotated volumes (INERRANT⁰), then T steps of Algorithm 2 — train the confidence network (eq. 3),
@@ -66,6 +81,7 @@ public sealed class Inerrant : ITrainingMethod<InerrantBatch>, IDisposable
 
     private readonly InerrantOptions options;
     private readonly Generator generator;
+    private readonly Generator confidenceGenerator;
     private readonly optim.Optimizer segmentationOptimizer;
     private optim.Optimizer? confidenceOptimizer;
     private Phase phase = Phase.Segmentation;
@@ -78,7 +94,10 @@ public sealed class Inerrant : ITrainingMethod<InerrantBatch>, IDisposable
         if (this.options.GammaMax is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(options), "γ_max is a proportion in (0, 1]");
         Segmentation = segmentation;
         Organs = organs;
-        generator = new SeededRandom(this.options.Seed).TorchGenerator();
+        generator = new SeededRandom(this.options.Seed, RandomStreams.BatchOrder).TorchGenerator();
+        // The confidence network's batches come from their own stream: the relabeling variants (MCP, learned confidence,
+        // the control without relabeling) then fine-tune the segmentation network on the same batch order.
+        confidenceGenerator = new SeededRandom(this.options.Seed, RandomStreams.ConfidenceTraining).TorchGenerator();
         segmentationOptimizer = optim.Adam(segmentation.parameters(), lr: this.options.LearningRate);
     }
 
@@ -268,25 +287,34 @@ public sealed class Inerrant : ITrainingMethod<InerrantBatch>, IDisposable
     /// <summary>Trains the confidence network (eq. 3) on the current segmentation network's TCP over the annotated
     /// labels (pseudo-labels are not ground truth): its U-Net duplicate is first reset to the segmentation network's
     /// weights (§3.2.2). Returns the mean loss.</summary>
-    public double FitConfidence(InerrantTrainingSet set, Trainer trainer, string name = "confidence")
+    public double FitConfidence(InerrantTrainingSet set, Trainer trainer, string name = "confidence") =>
+        FitConfidenceCurve(set, trainer, name).Average();
+
+    /// <summary><see cref="FitConfidence"/>, returning the loss of every step (the curve that shows whether it learned).</summary>
+    public IReadOnlyList<double> FitConfidenceCurve(InerrantTrainingSet set, Trainer trainer, string name = "confidence")
     {
+        if (options.ConfidenceSteps < 1) throw new InvalidOperationException("the learned confidence needs ConfidenceSteps ≥ 1");
         if (Confidence is null)
         {
             torch.manual_seed(options.Seed + 1);   // the head's initial weights, apart from the U-Net's
             Confidence = new ConfidenceNetwork(new UNet(1, Organs, options.Widths), Organs, options.ConfidenceHidden,
                 options.ConfidenceLayers, options.FineTuneConfidenceBackbone);
+            if (options.ConfidencePrior is { } prior) Confidence.SetOutputBias(Math.Log(prior / (1 - prior)));
         }
         Confidence.CopyBackboneFrom(Segmentation);
         confidenceOptimizer?.Dispose();
-        confidenceOptimizer = optim.Adam(Confidence.TrainableParameters(), lr: options.ConfidenceLearningRate);
+        var (start, end, steps) = (options.ConfidenceLearningRate, options.ConfidenceFinalLearningRate, options.ConfidenceSteps);
+        confidenceOptimizer = optim.Adam(Confidence.TrainableParameters(), lr: start);
         phase = Phase.Confidence;
+        var before = trainer.History.Count;
         try
         {
             // the segmentation network only feeds the confidence network here: frozen, in eval mode
-            return Segmentation.InEvalMode(() =>
-                trainer.Run(this, set.Batches(options.BatchSize, generator, withPseudoLabels: false), name, options.ConfidenceSteps).MeanLosses["confidence_mse"]);
+            Segmentation.InEvalMode(() => trainer.Run(this, set.Batches(options.BatchSize, confidenceGenerator, withPseudoLabels: false), name, steps,
+                afterStep: step => SetLearningRate(confidenceOptimizer, Schedules.Exponential(step, steps, start, end))));
         }
         finally { phase = Phase.Segmentation; }
+        return [.. trainer.History.Skip(before).Select(r => r.Losses["confidence_mse"])];
     }
 
     /// <summary>Algorithm 2 for t = 1 … T: (learned measure) train the confidence network; rank each volume's
@@ -294,22 +322,55 @@ public sealed class Inerrant : ITrainingMethod<InerrantBatch>, IDisposable
     /// network on the augmented set. <paramref name="afterSelection"/> sees the set and this model after each step's
     /// selection, before the fine-tuning (for figures).</summary>
     public IReadOnlyList<RelabelingRound> Relabel(InerrantTrainingSet set, Trainer trainer, ConfidenceMeasure measure,
-        Action<int, InerrantTrainingSet>? afterSelection = null)
+        Action<int, InerrantTrainingSet>? afterSelection = null, Action<int>? afterFineTune = null)
     {
         var rounds = new List<RelabelingRound>();
         var steps = options.RelabelingSteps;
         for (var t = 1; t <= steps; t++)
         {
-            double? confidenceLoss = measure == ConfidenceMeasure.Learned ? FitConfidence(set, trainer, $"confidence {t}/{steps}") : null;
+            var losses = measure == ConfidenceMeasure.Learned ? FitConfidenceCurve(set, trainer, $"confidence {t}/{steps}") : [];
             var gamma = Gamma(t, steps, options.GammaMax);
             var (mcp, learned) = SelectAndScore(set, measure, gamma);
             var (precision, recall, relabeled) = set.RelabelingQuality();
             afterSelection?.Invoke(t, set);
-            FitSegmentation(set, trainer, options.FineTuneSteps, options.FineTuneLearningRate, options.FinalLearningRate, $"fine-tune {t}/{steps}");
-            rounds.Add(new RelabelingRound(t, gamma, relabeled, precision, recall, confidenceLoss, mcp, learned));
+            FineTune(set, trainer, t);
+            afterFineTune?.Invoke(t);
+            rounds.Add(new RelabelingRound(t, gamma, relabeled, precision, recall, losses.Count > 0 ? losses.Average() : null, mcp, learned)
+                { ConfidenceLosses = losses });
         }
         return rounds;
     }
+
+    /// <summary>The control for the relabeling variants: the same T fine-tuning phases (steps, schedule, batch order)
+    /// on the partial labels alone, so that INERRANT⁰ trained this long is what relabeling must beat, not INERRANT⁰
+    /// trained T × <see cref="InerrantOptions.FineTuneSteps"/> steps less.</summary>
+    public void FineTuneWithoutRelabeling(InerrantTrainingSet set, Trainer trainer, Action<int>? afterFineTune = null)
+    {
+        for (var t = 1; t <= options.RelabelingSteps; t++)
+        {
+            FineTune(set, trainer, t);
+            afterFineTune?.Invoke(t);
+        }
+    }
+
+    /// <summary>The one-shot pseudo-label baseline (Bai et al. 2017, reference [2] of Petit et al. 2021, Table 5): every
+    /// pixel predicted as a missing organ becomes a positive at once (γ = 1), then the same T fine-tuning phases.</summary>
+    public IReadOnlyList<RelabelingRound> RelabelOnce(InerrantTrainingSet set, Trainer trainer, Action<int>? afterFineTune = null)
+    {
+        var rounds = new List<RelabelingRound>();
+        for (var t = 1; t <= options.RelabelingSteps; t++)
+        {
+            var (mcp, _) = t == 1 ? SelectAndScore(set, ConfidenceMeasure.Mcp, 1.0) : (null, null);
+            var (precision, recall, relabeled) = set.RelabelingQuality();
+            FineTune(set, trainer, t);
+            afterFineTune?.Invoke(t);
+            rounds.Add(new RelabelingRound(t, 1.0, relabeled, precision, recall, null, mcp, null));
+        }
+        return rounds;
+    }
+
+    private void FineTune(InerrantTrainingSet set, Trainer trainer, int t) =>
+        FitSegmentation(set, trainer, options.FineTuneSteps, options.FineTuneLearningRate, options.FinalLearningRate, $"fine-tune {t}/{options.RelabelingSteps}");
 
     /// <summary>One selection over every volume with missing organs, and the failure-prediction quality of MCP (and of
     /// the learned confidence, when it is the measure) on the candidates not yet relabeled (Table 6).</summary>
@@ -382,6 +443,7 @@ public sealed class Inerrant : ITrainingMethod<InerrantBatch>, IDisposable
         segmentationOptimizer.Dispose();
         confidenceOptimizer?.Dispose();
         generator.Dispose();
+        confidenceGenerator.Dispose();
         Confidence?.Dispose();
         Segmentation.Dispose();
     }

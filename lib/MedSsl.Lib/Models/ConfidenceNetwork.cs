@@ -49,6 +49,13 @@ public sealed class ConfidenceNetwork : nn.Module<Tensor, Tensor>
     /// <summary>The parameters an optimizer should update: the head's, plus the duplicate's when it is fine-tuned.</summary>
     public IEnumerable<Parameter> TrainableParameters() => FineTuneBackbone ? parameters() : head.parameters();
 
+    /// <summary>Sets the bias of the last 1×1 convolution, i.e. the initial confidence logit of every pixel and organ.</summary>
+    public void SetOutputBias(double value)
+    {
+        using var noGrad = torch.no_grad();
+        ((Conv2d)head.children().Last()).bias!.fill_(value);
+    }
+
     /// <summary>Copies the segmentation network's weights and batch-norm statistics into the duplicate (Algorithm 2
     /// retrains the confidence network from the current segmentation model at every relabeling step).</summary>
     public void CopyBackboneFrom(UNet segmentation)
