@@ -70,11 +70,18 @@ public static partial class Nifti
         CompressedFile.Skip(stream, voxOffset - HeaderSize, path, "the header extension");
         var raw = CompressedFile.ReadExactly(stream, voxels * size, path, what);
         CompressedFile.Finish(stream, path);
-        var data = new float[voxels];
-        var span = raw.AsSpan();
-        for (long v = 0; v < voxels; v++)
+        var data = DecodeVoxels(raw, voxels, size, type, little, slope, inter);
+        return new NiftiVolume(dims[0], dims[1], dims[2], spacing, affine, qformCode, sformCode, type, data);
+    }
+
+    /// <summary>Stored voxel values of <paramref name="type"/> in the file's byte order, scaled to physical values
+    /// (slope · stored + intercept): the one decoding loop of NIfTI-1 and NIfTI-2, 3-D and 4-D.</summary>
+    private static float[] DecodeVoxels(byte[] raw, long count, int size, NiftiDataType type, bool little, double slope, double inter)
+    {
+        var data = new float[count];
+        for (long v = 0; v < count; v++)
         {
-            var at = span.Slice((int)(v * size), size);
+            var at = raw.AsSpan((int)(v * size), size);
             double stored = type switch
             {
                 NiftiDataType.UInt8 => at[0],
@@ -87,7 +94,7 @@ public static partial class Nifti
             };
             data[v] = (float)(slope * stored + inter);
         }
-        return new NiftiVolume(dims[0], dims[1], dims[2], spacing, affine, qformCode, sformCode, type, data);
+        return data;
     }
 
     private static double[,] Sform(Func<int, float> f32)

@@ -115,22 +115,7 @@ public static partial class Nifti
         CompressedFile.Skip(stream, voxOffset - size, path, "the header extension");
         var count = (long)voxels;
         var raw = CompressedFile.ReadExactly(stream, count * bytes, path, $"{string.Join('×', dims)} voxels of {type}");
-        var data = new float[count];
-        for (long i = 0; i < count; i++)
-        {
-            var at = raw.AsSpan((int)(i * bytes), bytes);
-            double stored = type switch
-            {
-                NiftiDataType.UInt8 => at[0],
-                NiftiDataType.Int8 => (sbyte)at[0],
-                NiftiDataType.Int16 => little ? BinaryPrimitives.ReadInt16LittleEndian(at) : BinaryPrimitives.ReadInt16BigEndian(at),
-                NiftiDataType.UInt16 => little ? BinaryPrimitives.ReadUInt16LittleEndian(at) : BinaryPrimitives.ReadUInt16BigEndian(at),
-                NiftiDataType.Int32 => little ? BinaryPrimitives.ReadInt32LittleEndian(at) : BinaryPrimitives.ReadInt32BigEndian(at),
-                NiftiDataType.Float32 => little ? BinaryPrimitives.ReadSingleLittleEndian(at) : BinaryPrimitives.ReadSingleBigEndian(at),
-                _ => little ? BinaryPrimitives.ReadDoubleLittleEndian(at) : BinaryPrimitives.ReadDoubleBigEndian(at),
-            };
-            data[i] = (float)(slope * stored + inter);
-        }
+        var data = DecodeVoxels(raw, count, bytes, type, little, slope, inter);
         return new NiftiImage(v2 ? 2 : 1, (int)dims[0], (int)dims[1], (int)dims[2], (int)dims[3], spacing, affine, qform, sform, type, data);
     }
 
