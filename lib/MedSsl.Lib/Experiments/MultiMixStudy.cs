@@ -13,32 +13,22 @@ namespace MedSsl.Experiments;
 
 /// <summary>The notebook's entry point: <see cref="MultiMixProtocol"/> run by <see cref="ProtocolRunner"/>, with
 /// Tables 2–3, the mechanism table, the claims and the example seed's models for the figures (Figs. 3, 6, 8–10, ROC).</summary>
-public sealed class MultiMixStudy : IDisposable
+public sealed class MultiMixStudy : ProtocolStudy<MultiMixSetting, MultiMixRun, MultiMixRow>
 {
-    private readonly ProtocolResult<MultiMixSetting, MultiMixRun, MultiMixRow> result;
-
-    private MultiMixStudy(MultiMixSettings settings, ProtocolResult<MultiMixSetting, MultiMixRun, MultiMixRow> result, int exampleSeed)
+    private MultiMixStudy(MultiMixSettings settings, ProtocolResult<MultiMixSetting, MultiMixRun, MultiMixRow> result, int exampleSeed) : base(result)
     {
-        (Settings, this.result, ExampleSeed) = (settings, result, exampleSeed);
+        (Settings, ExampleSeed) = (settings, exampleSeed);
         Example = result.Examples.ToDictionary(e => e.Setting.Model, e => e.Run);
     }
 
     public MultiMixSettings Settings { get; }
     public int ExampleSeed { get; }
-    public IReadOnlyList<MultiMixRow> Rows => result.Rows;
-    public SeedPlan Seeds => result.Seeds;
-    public ClaimTable Claims => result.Claims;
     /// <summary>The example seed's models at the fewest counts, with that seed's data.</summary>
     public IReadOnlyDictionary<MultiMixModel, MultiMixRun> Example { get; }
 
     /// <summary>Runs the protocol; <paramref name="exampleSeed"/> (one of the profile's seeds) keeps its models for the figures.</summary>
-    public static MultiMixStudy RunStudy(MultiMixSettings settings, int exampleSeed)
-    {
-        if (!settings.Seeds.Seeds.Contains(exampleSeed))
-            throw new ArgumentException($"Seed {exampleSeed} is not one of this profile's seeds ({string.Join(", ", settings.Seeds.Seeds)}): " +
-                "the figures show a run the protocol trains", nameof(exampleSeed));
-        return new MultiMixStudy(settings, ProtocolRunner.Run(new MultiMixProtocol(settings, exampleSeed)), exampleSeed);
-    }
+    public static MultiMixStudy RunStudy(MultiMixSettings settings, int exampleSeed) =>
+        new(settings, ProtocolRunner.Run(new MultiMixProtocol(settings, settings.Seeds.RequireExample(exampleSeed))), exampleSeed);
 
     public static MultiMixStudy RunStudy(RunProfile profile, int exampleSeed = SeedPlan.FirstFresh) => RunStudy(MultiMixSettings.For(profile), exampleSeed);
 
@@ -100,25 +90,17 @@ public sealed class MultiMixStudy : IDisposable
             using var scope = torch.NewDisposeScope();
             var (x, reference) = (set.Images([i]), set.Masks([i]));
             var saliency = multiMix.Saliency(x);
-            images.AddRange([set.Image(i), Plane(saliency / saliency.max().clamp_min(1e-12))]);
+            images.AddRange([set.Image(i), Charts.Plane(saliency / saliency.max().clamp_min(1e-12))]);
             masks.AddRange([set.MaskImage(i), null]);
             titles.AddRange([$"{domain} #{i} {ChestXraySet.ClassNames[set.Classes[i]]}: reference", $"MultiMix p(pneumonia) {multiMix.Predict(x)[0, 1].ToDouble():F2}: saliency"]);
             foreach (var m in models)
             {
                 var predicted = Example[m].Method.PredictMasks(x).ge(0.5).to(torch.float32);
                 var dice = (2 * (predicted * reference).sum() / (predicted.sum() + reference.sum())).ToDouble();
-                images.Add(set.Image(i)); masks.Add(Plane(predicted)); titles.Add($"{MultiMixRuns.Name(m)}: Dice {dice:F2}");
+                images.Add(set.Image(i)); masks.Add(Charts.Plane(predicted)); titles.Add($"{MultiMixRuns.Name(m)}: Dice {dice:F2}");
             }
         }
         return (images, masks, titles);
-    }
-
-    private static float[,] Plane(torch.Tensor image)
-    {
-        var (size, values) = ((int)image.size(-1), image.data<float>().ToArray());
-        var plane = new float[size, size];
-        for (var k = 0; k < values.Length; k++) plane[k / size, k % size] = values[k];
-        return plane;
     }
 
     /// <summary>"What this run shows": the claims' sentences, then the mechanisms in numbers.</summary>
@@ -140,13 +122,11 @@ public sealed class MultiMixStudy : IDisposable
     }
 
     /// <summary>results.json: every run's accuracy, AUC and Dice (null where not measured), the seeds and the claims; the CSV of all rows.</summary>
-    public string? Save() => result.Save(new
+    public string? Save() => Result.Save(new
     {
         runs = Rows.Select(r => new { model = r.Model, labelled_masks = r.LabelledMasks, labelled_labels = r.LabelledLabels, domain = r.Domain,
             seed = r.Seed, accuracy = Nullable(r.Accuracy), auc = Nullable(r.Auc), dice = Nullable(r.Dice) }).ToArray(),
     });
 
     private static double? Nullable(double v) => double.IsNaN(v) ? null : v;
-
-    public void Dispose() => result.Dispose();
 }

@@ -25,6 +25,11 @@ public sealed record SeedPlan(IReadOnlyList<int> Seeds, bool Fresh)
         ? $"{Count} fresh evaluation seeds ({Seeds[0]}–{Seeds[^1]}); the settings were fixed beforehand on exploration seeds 0, 1, … and not changed for these"
         : $"{Count} exploration seeds ({Seeds[0]}–{Seeds[^1]}): the seeds settings are chosen on, not the evaluation seeds";
 
+    /// <summary><paramref name="seed"/> if it is one of the plan's seeds (the example run a notebook's figures show is
+    /// one the protocol trains), else a named error.</summary>
+    public int RequireExample(int seed) => Seeds.Contains(seed) ? seed
+        : throw new ArgumentException($"Seed {seed} is not one of this profile's seeds ({Seeds[0]}–{Seeds[^1]}): the figures show a run the protocol trains", nameof(seed));
+
     private static int Positive(int count) => count > 0 ? count : throw new ArgumentOutOfRangeException(nameof(count), count, "a protocol needs at least one seed");
 }
 
@@ -170,5 +175,22 @@ public sealed class ProtocolResult<TSetting, TRun, TRow>(Study<TRow> study, Seed
     public void Dispose()
     {
         foreach (var example in Examples) example.Run.Dispose();
+    }
+}
+
+/// <summary>What a notebook holds after a protocol ran: its rows, seeds and claims, the example runs for the figures, and
+/// results.json. Each method's study adds its tables, figures and summary.</summary>
+public abstract class ProtocolStudy<TSetting, TRun, TRow>(ProtocolResult<TSetting, TRun, TRow> result) : IDisposable
+    where TSetting : notnull where TRun : IDisposable where TRow : ISeededRow
+{
+    protected ProtocolResult<TSetting, TRun, TRow> Result { get; } = result;
+    public IReadOnlyList<TRow> Rows => Result.Rows;
+    public SeedPlan Seeds => Result.Seeds;
+    public ClaimTable Claims => Result.Claims;
+
+    public void Dispose()
+    {
+        Result.Dispose();
+        GC.SuppressFinalize(this);
     }
 }

@@ -9,6 +9,19 @@ public static partial class Charts
 {
     private const int ImageCellPixels = 220;
 
+    /// <summary>An image tensor ([H, W], or any leading dimensions of size 1) as the [row, column] array the image
+    /// charts draw.</summary>
+    public static float[,] Plane(TorchSharp.torch.Tensor image)
+    {
+        var (height, width) = ((int)image.size(-2), (int)image.size(-1));
+        if (image.numel() != (long)height * width)
+            throw new ArgumentException($"Plane takes one image, not a tensor of shape [{string.Join(", ", image.shape)}]", nameof(image));
+        var values = image.to(TorchSharp.torch.ScalarType.Float32).contiguous().data<float>().ToArray();
+        var plane = new float[height, width];
+        Buffer.BlockCopy(values, 0, plane, 0, values.Length * sizeof(float));
+        return plane;
+    }
+
     /// <summary>Grey images ([row, column], row 0 at the top, values in [0, 1]) in a grid of subplots, each optionally
     /// with an integer class mask drawn over it half-transparently: class 0 is left clear, classes 1, 2, … get distinct
     /// colours.</summary>

@@ -68,6 +68,6 @@ public class MultiMixProtocolTests
     public void The_example_seed_must_be_one_of_the_plan()
     {
         var error = Assert.Throws<ArgumentException>(() => MultiMixStudy.RunStudy(MultiMixSettings.For(RunProfile.Quick), 0));
-        Assert.Contains("Seed 0 is not one of this profile's seeds (1000, 1001)", error.Message);
+        Assert.Contains("Seed 0 is not one of this profile's seeds (1000–1001)", error.Message);
     }
 }

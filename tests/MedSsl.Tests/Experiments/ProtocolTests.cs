@@ -205,6 +205,9 @@ public class ProtocolTests : IDisposable
         Assert.Contains("\"workshop\"", Assert.Throws<ArgumentException>(() => RunProfiles.Parse("medium")).Message);
         Assert.Contains("fresh evaluation seeds (1000–1004)", SeedPlan.Evaluation(5).Description);
         Assert.Throws<ArgumentOutOfRangeException>(() => SeedPlan.Exploration(0));
+        Assert.Equal(1003, SeedPlan.Evaluation(5).RequireExample(1003));
+        Assert.Contains("Seed 7 is not one of this profile's seeds (1000–1004)",
+            Assert.Throws<ArgumentException>(() => SeedPlan.Evaluation(5).RequireExample(7)).Message);
     }
 
     [Fact]

@@ -16,6 +16,16 @@ public sealed class ChartsTests
     private static string Text(JsonNode? node) => node!.GetValue<string>();
 
     [Fact]
+    public void Plane_lays_an_image_tensor_out_row_by_row_and_refuses_a_batch()
+    {
+        using var image = torch.arange(6, dtype: torch.float64).reshape(1, 1, 2, 3);
+        Assert.Equal(new float[,] { { 0, 1, 2 }, { 3, 4, 5 } }, Charts.Plane(image));
+        Assert.Equal(new float[,] { { 0, 3 }, { 1, 4 }, { 2, 5 } }, Charts.Plane(image[0, 0].t()));
+        using var batch = torch.zeros(2, 1, 2, 3);
+        Assert.Contains("one image", Assert.Throws<ArgumentException>(() => Charts.Plane(batch)).Message);
+    }
+
+    [Fact]
     public void Scatter_draws_a_trace_per_group_and_highlighted_points_last_as_large_outlined_markers()
     {
         var figure = Figure(Charts.Scatter([0.0, 1, 2, 3, 4], [10.0, 11, 12, 13, 14], ["b", "a", "b", "a", "b"], "toy",
