@@ -105,8 +105,9 @@ internal sealed class S4miSeed : IDisposable
         var tuning = new MultiLabelFineTuning(new BackboneWithHead(start, nn.Linear(FeatureDim(setting.Backbone), SyntheticSkinLesions.FindingNames.Count)),
             new FineTuningOptions { LearningRate = s.FineTuneLearningRate, Augment = new WeakAugment(), Seed = Seed });
         using var generator = new SeededRandom(Seed, RandomStreams.BatchOrder).TorchGenerator();
-        var epochs = s.FineTuneSteps / Batches.PerEpoch(x.size(0), s.BatchSize) + 1;
-        trainer.Run(tuning, Batches.Shuffled(x, y, s.BatchSize, generator, epochs), "fine-tuning", s.FineTuneSteps);
+        var steps = setting.Backbone == "vit" ? s.VitFineTuneSteps : s.FineTuneSteps;
+        var epochs = steps / Batches.PerEpoch(x.size(0), s.BatchSize) + 1;
+        trainer.Run(tuning, Batches.Shuffled(x, y, s.BatchSize, generator, epochs), "fine-tuning", steps);
         return new S4miClassifier(tuning, spread);
     }
 
