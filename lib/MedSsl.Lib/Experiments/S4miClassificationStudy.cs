@@ -1,4 +1,5 @@
 using MedSsl.Data;
+using MedSsl.Reports;
 using MedSsl.Training;
 
 namespace MedSsl.Experiments;

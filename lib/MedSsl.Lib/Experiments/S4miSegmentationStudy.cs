@@ -1,6 +1,7 @@
 using MedSsl.Data;
 using MedSsl.Data.Synthetic;
 using MedSsl.Methods;
+using MedSsl.Reports;
 using MedSsl.Training;
 
 namespace MedSsl.Experiments;
@@ -164,4 +165,18 @@ public sealed record S4miSegmentationSettings
         quick: new S4miSegmentationSettings { Fractions = [0.1, 1.0], CrossTeachingFractions = [0.1], AblationFractions = [0.1], Seeds = 2, Steps = 60, Picie = new PicieOptions { Rounds = 2, StepsPerRound = 15 } },
         workshop: new S4miSegmentationSettings { Fractions = [0.1, 0.5, 1.0], CrossTeachingFractions = [0.1, 0.5], AblationFractions = [0.1], Seeds = 5, Steps = 200, Picie = new PicieOptions { Rounds = 5, StepsPerRound = 20 } },
         full: new S4miSegmentationSettings());
+}
+
+/// <summary>The notebook's entry point: the protocol run on the shared runner.</summary>
+public static class S4miSegmentation
+{
+    /// <summary>Runs the protocol; <paramref name="exampleSeed"/> (one of the plan's seeds) is the run whose masks are drawn.</summary>
+    public static S4miSegmentationStudy RunStudy(RunProfile profile, int exampleSeed = SeedPlan.FirstFresh, S4miSegmentationSettings? settings = null)
+    {
+        var protocol = new S4miSegmentationProtocol(settings ?? S4miSegmentationSettings.For(profile)) { ExampleSeed = exampleSeed };
+        if (!protocol.Seeds.Seeds.Contains(exampleSeed))
+            throw new ArgumentException($"Seed {exampleSeed} is not one of this profile's seeds ({protocol.Seeds.Seeds[0]}–{protocol.Seeds.Seeds[^1]}): " +
+                "the example drawn must be one of the evaluated runs", nameof(exampleSeed));
+        return new S4miSegmentationStudy(protocol, ProtocolRunner.Run(protocol));
+    }
 }
