@@ -48,20 +48,19 @@ internal sealed class S4miSeed : IDisposable
         var train = data.Images.IndicesOf(DataSplit.Labelled);
         order = new SeededRandom(seed, RandomStreams.LabelledSubset).Permutation(train.Length);
         var validation = data.Images.IndicesOf(DataSplit.Validation);
-        Test = data.Images.IndicesOf(DataSplit.Test);
+        var test = data.Images.IndicesOf(DataSplit.Test);
         (xTrain, yTrain) = data.Images.Batch(train);
         xValidation = data.Images.Batch(validation).Images;
-        xTest = data.Images.Batch(Test).Images;
-        testMasks = data.MaskBatch(Test);
+        xTest = data.Images.Batch(test).Images;
+        testMasks = data.MaskBatch(test);
         foreach (var t in new[] { xTrain, yTrain, xValidation, xTest, testMasks }) t.DetachFromDisposeScope();
         validationTruth = data.Images.Subset(validation).LabelMatrix();
-        testTruth = data.Images.Subset(Test).LabelMatrix();
+        testTruth = data.Images.Subset(test).LabelMatrix();
         var weights = new SeededRandom(seed, RandomStreams.InitialWeights);
         foreach (var name in new[] { "cnn", "vit", "dino head", "cass head", "classifier head" }) weightSeeds[name] = (long)(weights.NextUInt64() >> 1);
     }
 
     public int Seed { get; }
-    public int[] Test { get; }
 
     /// <summary>A fresh copy of the seed's initial weights of <paramref name="backbone"/>: the supervised arm's start,
     /// and the start of DINO's student and of CASS's network of that architecture.</summary>
@@ -220,17 +219,15 @@ internal sealed class S4miSeed : IDisposable
         return copy;
     }
 
-    private double[,] FeatureArray(nn.Module<Tensor, Tensor> backbone)
-    {
-        using var scope = torch.NewDisposeScope();
-        return ToArray(backbone.Evaluate(() => backbone.call(xTest)));
-    }
+    /// <summary>The backbone's features of the test images, and their embedding spread (see <see cref="S4miClassificationRow"/>).</summary>
+    private double[,] FeatureArray(nn.Module<Tensor, Tensor> backbone) => TestFeatures(backbone, ToArray);
 
-    /// <summary>The backbone's embedding spread on the test images (see <see cref="S4miClassificationRow"/>).</summary>
-    private double Spread(nn.Module<Tensor, Tensor> backbone)
+    private double Spread(nn.Module<Tensor, Tensor> backbone) => TestFeatures(backbone, S4miClassification.EmbeddingSpread);
+
+    private T TestFeatures<T>(nn.Module<Tensor, Tensor> backbone, Func<Tensor, T> use)
     {
         using var scope = torch.NewDisposeScope();
-        return S4miClassification.EmbeddingSpread(backbone.Evaluate(() => backbone.call(xTest)));
+        return use(backbone.Evaluate(() => backbone.call(xTest)));
     }
 
     private static double[,] ToArray(Tensor t)
