@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.Json.Serialization;
 using MedSsl.Data;
 using MedSsl.Data.Augmentation;
 using MedSsl.Data.Synthetic;
@@ -8,7 +6,6 @@ using MedSsl.Metrics;
 using MedSsl.Models;
 using MedSsl.Reports;
 using MedSsl.Training;
-using Microsoft.Data.Analysis;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -51,20 +48,19 @@ internal sealed class S4miSeed : IDisposable
         var train = data.Images.IndicesOf(DataSplit.Labelled);
         order = new SeededRandom(seed, RandomStreams.LabelledSubset).Permutation(train.Length);
         var validation = data.Images.IndicesOf(DataSplit.Validation);
-        Test = data.Images.IndicesOf(DataSplit.Test);
+        var test = data.Images.IndicesOf(DataSplit.Test);
         (xTrain, yTrain) = data.Images.Batch(train);
         xValidation = data.Images.Batch(validation).Images;
-        xTest = data.Images.Batch(Test).Images;
-        testMasks = data.MaskBatch(Test);
+        xTest = data.Images.Batch(test).Images;
+        testMasks = data.MaskBatch(test);
         foreach (var t in new[] { xTrain, yTrain, xValidation, xTest, testMasks }) t.DetachFromDisposeScope();
         validationTruth = data.Images.Subset(validation).LabelMatrix();
-        testTruth = data.Images.Subset(Test).LabelMatrix();
+        testTruth = data.Images.Subset(test).LabelMatrix();
         var weights = new SeededRandom(seed, RandomStreams.InitialWeights);
         foreach (var name in new[] { "cnn", "vit", "dino head", "cass head", "classifier head" }) weightSeeds[name] = (long)(weights.NextUInt64() >> 1);
     }
 
     public int Seed { get; }
-    public int[] Test { get; }
 
     /// <summary>A fresh copy of the seed's initial weights of <paramref name="backbone"/>: the supervised arm's start,
     /// and the start of DINO's student and of CASS's network of that architecture.</summary>
@@ -105,8 +101,9 @@ internal sealed class S4miSeed : IDisposable
         var tuning = new MultiLabelFineTuning(new BackboneWithHead(start, nn.Linear(FeatureDim(setting.Backbone), SyntheticSkinLesions.FindingNames.Count)),
             new FineTuningOptions { LearningRate = s.FineTuneLearningRate, Augment = new WeakAugment(), Seed = Seed });
         using var generator = new SeededRandom(Seed, RandomStreams.BatchOrder).TorchGenerator();
-        var epochs = s.FineTuneSteps / Batches.PerEpoch(x.size(0), s.BatchSize) + 1;
-        trainer.Run(tuning, Batches.Shuffled(x, y, s.BatchSize, generator, epochs), "fine-tuning", s.FineTuneSteps);
+        var steps = setting.Backbone == "vit" ? s.VitFineTuneSteps : s.FineTuneSteps;
+        var epochs = steps / Batches.PerEpoch(x.size(0), s.BatchSize) + 1;
+        trainer.Run(tuning, Batches.Shuffled(x, y, s.BatchSize, generator, epochs), "fine-tuning", steps);
         return new S4miClassifier(tuning, spread);
     }
 
@@ -119,7 +116,7 @@ internal sealed class S4miSeed : IDisposable
         var f1 = MultiLabelReport.Compute(testTruth, thresholds.Predict(ToArray(tuning.Predict(xTest)))).WeightedF1;
         var maps = Saliency.Map(tuning.Classifier, xTest);
         var onLesion = Saliency.FractionOnMask(maps, testMasks);
-        if (keepMaps) saliency[$"{setting.Backbone} {setting.Method}"] = [.. Enumerable.Range(0, s.ExampleImages).Select(k => (Scaled(maps[k]), onLesion[k]))];
+        if (keepMaps) saliency[$"{setting.Backbone} {setting.Method}"] = [.. Enumerable.Range(0, s.ExampleImages).Select(k => (S4miFigures.Scaled(maps[k]), onLesion[k]))];
         return (f1, onLesion.Average());
     }
 
@@ -193,13 +190,13 @@ internal sealed class S4miSeed : IDisposable
     public S4miExample MakeExample()
     {
         using var scope = torch.NewDisposeScope();
-        var luminance = (xTest[.., 0] * 0.299 + xTest[.., 1] * 0.587 + xTest[.., 2] * 0.114).to(ScalarType.Float32);
+        var luminance = S4miFigures.Luminance(xTest);
         var masks = testMasks.to(ScalarType.Float32);
         return new S4miExample
         {
             Seed = Seed,
-            Images = [.. Enumerable.Range(0, s.ExampleImages).Select(k => Grid(luminance[k]))],
-            LesionMasks = [.. Enumerable.Range(0, s.ExampleImages).Select(k => Grid(masks[k]))],
+            Images = [.. Enumerable.Range(0, s.ExampleImages).Select(k => S4miFigures.Plane(luminance[k]))],
+            LesionMasks = [.. Enumerable.Range(0, s.ExampleImages).Select(k => S4miFigures.Plane(masks[k]))],
             SaliencyMaps = new Dictionary<string, IReadOnlyList<(float[,], double)>>(saliency),
             Features = new Dictionary<string, double[,]>(features),
             PretrainingCurves = new Dictionary<string, IReadOnlyList<(double, double)>>(curves),
@@ -222,27 +219,15 @@ internal sealed class S4miSeed : IDisposable
         return copy;
     }
 
-    private double[,] FeatureArray(nn.Module<Tensor, Tensor> backbone)
+    /// <summary>The backbone's features of the test images, and their embedding spread (see <see cref="S4miClassificationRow"/>).</summary>
+    private double[,] FeatureArray(nn.Module<Tensor, Tensor> backbone) => TestFeatures(backbone, ToArray);
+
+    private double Spread(nn.Module<Tensor, Tensor> backbone) => TestFeatures(backbone, S4miClassification.EmbeddingSpread);
+
+    private T TestFeatures<T>(nn.Module<Tensor, Tensor> backbone, Func<Tensor, T> use)
     {
         using var scope = torch.NewDisposeScope();
-        return ToArray(backbone.Evaluate(() => backbone.call(xTest)));
-    }
-
-    /// <summary>The backbone's embedding spread on the test images (see <see cref="S4miClassificationRow"/>).</summary>
-    private double Spread(nn.Module<Tensor, Tensor> backbone)
-    {
-        using var scope = torch.NewDisposeScope();
-        return S4miClassification.EmbeddingSpread(backbone.Evaluate(() => backbone.call(xTest)));
-    }
-
-    internal static float[,] Scaled(Tensor map) => Grid((map / map.max().clamp_min(1e-12)).to(ScalarType.Float32));
-
-    /// <summary>A 2-D float tensor as an array (row-major copy).</summary>
-    internal static float[,] Grid(Tensor image)
-    {
-        var grid = new float[image.size(0), image.size(1)];
-        Buffer.BlockCopy(image.contiguous().data<float>().ToArray(), 0, grid, 0, grid.Length * sizeof(float));
-        return grid;
+        return use(backbone.Evaluate(() => backbone.call(xTest)));
     }
 
     private static double[,] ToArray(Tensor t)
@@ -259,154 +244,6 @@ internal sealed class S4miSeed : IDisposable
     }
 }
 
-/// <summary>What the example seed keeps for figures: the saliency maps of a few test images under every 100 %-label
-/// classifier beside the lesion mask, the starting backbones' features of all test images with their labels, and the
-/// pre-trainings' collapse diagnostics step by step.</summary>
-public sealed class S4miExample
-{
-    public required int Seed { get; init; }
-    /// <summary>Luminance of each kept test image [H, W] and its lesion mask (1 on the lesion).</summary>
-    public required IReadOnlyList<float[,]> Images { get; init; }
-    public required IReadOnlyList<float[,]> LesionMasks { get; init; }
-    /// <summary>Saliency maps scaled to [0, 1] per image, by "backbone method", each with its fraction on the lesion.</summary>
-    public required IReadOnlyDictionary<string, IReadOnlyList<(float[,] Map, double OnLesion)>> SaliencyMaps { get; init; }
-    /// <summary>Backbone features of the test images [n, D] by "backbone method" (method "random init" = untrained).</summary>
-    public required IReadOnlyDictionary<string, double[,]> Features { get; init; }
-    /// <summary>Per pre-training, its collapse diagnostic at each step (DINO: teacher entropy ÷ log K; CASS: output spread × √K).</summary>
-    public required IReadOnlyDictionary<string, IReadOnlyList<(double Step, double Value)>> PretrainingCurves { get; init; }
-    /// <summary>The test images' findings [n, 4].</summary>
-    public required bool[,] TestLabels { get; init; }
-    /// <summary>Mean lesion area as a fraction of the image over the test images: the saliency-on-lesion of a map that
-    /// ignores the lesion.</summary>
-    public required double LesionAreaFraction { get; init; }
-
-    /// <summary>The image grid of Fig. 2's idea: per kept image, the image with its lesion outlined, then each
-    /// classifier's map with the lesion overlaid; titles give the map's fraction on the lesion.</summary>
-    public (IReadOnlyList<float[,]> Images, IReadOnlyList<float[,]?> Masks, IReadOnlyList<string> Titles, int Columns) SaliencyGrid()
-    {
-        var images = new List<float[,]>();
-        var masks = new List<float[,]?>();
-        var titles = new List<string>();
-        for (var k = 0; k < Images.Count; k++)
-        {
-            images.Add(Images[k]);
-            masks.Add(LesionMasks[k]);
-            titles.Add("image + lesion");
-            foreach (var (name, maps) in SaliencyMaps)
-            {
-                images.Add(maps[k].Map);
-                masks.Add(LesionMasks[k]);
-                titles.Add($"{name}: {maps[k].OnLesion:P0}");
-            }
-        }
-        return (images, masks, titles, SaliencyMaps.Count + 1);
-    }
-
-    /// <summary>"present" / "absent" per test image for one finding, to colour an embedding.</summary>
-    public string[] FindingLabels(int finding) =>
-        [.. Enumerable.Range(0, TestLabels.GetLength(0)).Select(i => $"{SyntheticSkinLesions.FindingNames[finding]} {(TestLabels[i, finding] ? "present" : "absent")}")];
-}
-
-/// <summary>A row of results.json's <c>f1</c>.</summary>
-public sealed record S4miF1Entry(
-    [property: JsonPropertyName("backbone")] string Backbone,
-    [property: JsonPropertyName("method")] string Method,
-    [property: JsonPropertyName("label_fraction")] double LabelFraction,
-    [property: JsonPropertyName("seed")] int Seed,
-    [property: JsonPropertyName("f1")] double F1);
-
-/// <summary>The values results.json reports besides the claims: every F1 (the floor's too), CASS − DINO as the mean
-/// over backbones, label fractions and seeds of the paired difference, and the floor's mean F1.</summary>
-public sealed record S4miClassificationHeadline(
-    [property: JsonPropertyName("f1")] S4miF1Entry[] F1,
-    [property: JsonPropertyName("cass_minus_dino")] double CassMinusDino,
-    [property: JsonPropertyName("all_positive_f1")] double AllPositiveF1);
-
-/// <summary>The notebook's view of a run of <see cref="S4miClassificationProtocol"/>.</summary>
-public sealed class S4miClassificationResults(ProtocolResult<S4miClassificationSetting, S4miClassifier, S4miClassificationRow> result,
-    S4miExample example, S4miClassificationSettings settings) : IDisposable
-{
-    private static readonly string Floor = S4miClassificationProtocol.Floor;
-
-    public IReadOnlyList<S4miClassificationRow> Rows => result.Rows;
-    public ClaimTable Claims => result.Claims;
-    public SeedPlan Seeds => result.Seeds;
-    public S4miExample Example { get; } = example;
-    public S4miClassificationSettings Settings { get; } = settings;
-    /// <summary>The kept 100 %-label classifiers of the example seed.</summary>
-    public IReadOnlyList<(int Seed, S4miClassificationSetting Setting, S4miClassifier Run)> Examples => result.Examples;
-
-    /// <summary>The floor: mean test F1 of calling every finding present.</summary>
-    public double AllPositiveF1 => Rows.Where(r => r.Method == Floor).Average(r => r.F1);
-
-    /// <summary>Table 1's layout: F1 and saliency on the lesion, mean with 95 % CI over seeds per backbone × method ×
-    /// fraction (the floor, which has no saliency, is in <see cref="F1Curves"/> and <see cref="AllPositiveF1"/>).</summary>
-    public DataFrame Summary => new Study<S4miClassificationRow>("summary", [.. Rows.Where(r => r.Method != Floor)])
-        .Summarize(r => new { r.Backbone, r.Method, r.LabelFraction }, [("f1", r => r.F1), ("saliency_on_lesion", r => r.SaliencyOnLesion)]);
-
-    /// <summary>The collapse diagnostics, mean with 95 % CI over seeds: every starting backbone's embedding spread, DINO's
-    /// teacher entropy ÷ log K and CASS's output spread × √K (one value per seed and backbone).</summary>
-    public DataFrame Collapse
-    {
-        get
-        {
-            var low = Settings.LabelFractions.Min();
-            var values = Rows.Where(r => r.Method != Floor && r.LabelFraction == low).SelectMany(r => new[]
-            {
-                (r.Backbone, r.Method, Measure: "embedding spread (test features)", Value: r.EmbeddingSpread),
-                (r.Backbone, r.Method, Measure: "teacher entropy ÷ log K", Value: r.TeacherEntropy),
-                (r.Backbone, r.Method, Measure: "CASS output spread × √K", Value: r.CassOutputSpread),
-            }).Where(v => !double.IsNaN(v.Value)).ToList();
-            return new Study<(string Backbone, string Method, string Measure, double Value)>("collapse", values)
-                .Summarize(v => new { v.Measure, v.Backbone, v.Method }, [("value", v => v.Value)]);
-        }
-    }
-
-    /// <summary>F1 against the label fraction per arm, the floor drawn as its own band.</summary>
-    public IEnumerable<(string Series, double X, double Value)> F1Curves =>
-        Rows.Where(r => r.Method != Floor).Select(r => ($"{r.Backbone} {r.Method}", r.LabelFraction, r.F1))
-            .Concat(from r in Rows where r.Method == Floor from x in Settings.LabelFractions select ("all positive (floor)", x, r.F1));
-
-    /// <summary>"What this run shows": the floor, the random-init baselines at the smallest and largest fraction, the
-    /// pre-trainings' collapse diagnostics, then one sentence per claim — all computed from the rows.</summary>
-    public string Findings
-    {
-        get
-        {
-            var (low, high) = (Settings.LabelFractions.Min(), Settings.LabelFractions.Max());
-            double Mean(Func<S4miClassificationRow, bool> select, Func<S4miClassificationRow, double> value) => Rows.Where(select).Average(value);
-            string F1(string b, string m, double f) => Mean(r => r.Backbone == b && r.Method == m && r.LabelFraction == f, r => r.F1).ToString("F3", CultureInfo.InvariantCulture);
-            string Spread(string b, string m) => Mean(r => r.Backbone == b && r.Method == m && r.LabelFraction == low, r => r.EmbeddingSpread).ToString("F2", CultureInfo.InvariantCulture);
-            List<string> lines =
-            [
-                $"Over {Seeds.Count} seeds, calling every finding present scores F1 {AllPositiveF1.ToString("F3", CultureInfo.InvariantCulture)} (the floor).",
-                .. S4miClassificationProtocol.Backbones.Select(b =>
-                    $"{b.ToUpperInvariant()} from random weights: F1 {F1(b, "supervised", low)} with {low:P0} of the labels, {F1(b, "supervised", high)} with {high:P0}; " +
-                    $"DINO {F1(b, "dino", low)}, CASS {F1(b, "cass", low)} at {low:P0}."),
-                $"Collapse diagnostics: DINO's teacher entropy ÷ log K {Mean(r => r.Method == "dino" && r.LabelFraction == low, r => r.TeacherEntropy).ToString("F2", CultureInfo.InvariantCulture)}, " +
-                $"CASS's output spread × √K {Mean(r => r.Method == "cass" && r.LabelFraction == low, r => r.CassOutputSpread).ToString("F2", CultureInfo.InvariantCulture)} (0 = collapsed); " +
-                "embedding spread (random init / DINO / CASS): " +
-                string.Join("; ", S4miClassificationProtocol.Backbones.Select(b => $"{b} {Spread(b, "supervised")} / {Spread(b, "dino")} / {Spread(b, "cass")}")) + ".",
-                "",
-                Claims.Summary,
-            ];
-            return string.Join(Environment.NewLine, lines);
-        }
-    }
-
-    public S4miClassificationHeadline Headline => new(
-        [.. Rows.Select(r => new S4miF1Entry(r.Backbone, r.Method, r.LabelFraction, r.Seed, r.F1))],
-        (from c in Rows where c.Method == "cass"
-         join d in Rows.Where(d => d.Method == "dino") on (c.Backbone, c.LabelFraction, c.Seed) equals (d.Backbone, d.LabelFraction, d.Seed)
-         select c.F1 - d.F1).Average(),
-        AllPositiveF1);
-
-    /// <summary>results.json (the headline, seeds, claims) and the CSV of all rows beside it.</summary>
-    public string? Save() => result.Save(Headline);
-
-    public void Dispose() => result.Dispose();
-}
-
 /// <summary>S4MI's classification study (<see cref="S4miClassificationProtocol"/>) as the notebook calls it.</summary>
 public static class S4miClassification
 {
@@ -421,20 +258,6 @@ public static class S4miClassification
         var protocol = new S4miClassificationProtocol(settings, settings.Seeds, exampleSeed);
         var result = ProtocolRunner.Run(protocol);
         return new S4miClassificationResults(result, protocol.Example!, settings);
-    }
-
-    /// <summary>The first <paramref name="count"/> images of a set for <see cref="Charts.ImageGrid"/>: luminance, lesion
-    /// mask, and the findings as titles.</summary>
-    public static (IReadOnlyList<float[,]> Images, IReadOnlyList<float[,]?> Masks, IReadOnlyList<string> Titles) Preview(LesionDataset data, int count)
-    {
-        using var scope = torch.NewDisposeScope();
-        var indices = Enumerable.Range(0, Math.Min(count, data.Count)).ToArray();
-        var (x, _) = data.Images.Batch(indices);
-        var luminance = (x[.., 0] * 0.299 + x[.., 1] * 0.587 + x[.., 2] * 0.114).to(ScalarType.Float32);
-        var masks = data.MaskBatch(indices).to(ScalarType.Float32);
-        var titles = indices.Select(i => string.Join(", ", SyntheticSkinLesions.FindingNames.Where((_, f) => data.Images.HasLabel(i, f))))
-            .Select(t => t.Length == 0 ? "no finding" : t).ToList();
-        return ([.. indices.Select(k => S4miSeed.Grid(luminance[k]))], [.. indices.Select(k => (float[,]?)S4miSeed.Grid(masks[k]))], titles);
     }
 
     /// <summary>Std over images of the ℓ2-normalised features [N, D], mean over dimensions, × √D: about 1 for features

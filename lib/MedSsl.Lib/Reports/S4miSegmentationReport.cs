@@ -2,10 +2,10 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Serialization;
 using MedSsl.Data;
-using MedSsl.Training;
+using MedSsl.Experiments;
 using TorchSharp;
 
-namespace MedSsl.Experiments;
+namespace MedSsl.Reports;
 
 /// <summary>A row of results.json's <c>iou</c>.</summary>
 public sealed record SegmentationIou(
@@ -21,22 +21,6 @@ public sealed record SegmentationIou(
 public sealed record S4miSegmentationHeadline(
     [property: JsonPropertyName("iou")] SegmentationIou[] Iou,
     [property: JsonPropertyName("cross_teaching_minus_supervised")] IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> CrossTeachingMinusSupervised);
-
-/// <summary>The notebook's entry point: the protocol run on the shared runner.</summary>
-public static class S4miSegmentation
-{
-    public static S4miSegmentationSettings Settings(RunProfile profile) => S4miSegmentationSettings.For(profile);
-
-    /// <summary>Runs the protocol; <paramref name="exampleSeed"/> (one of the plan's seeds) is the run whose masks are drawn.</summary>
-    public static S4miSegmentationStudy RunStudy(RunProfile profile, int exampleSeed = SeedPlan.FirstFresh, S4miSegmentationSettings? settings = null)
-    {
-        var protocol = new S4miSegmentationProtocol(settings ?? Settings(profile)) { ExampleSeed = exampleSeed };
-        if (!protocol.Seeds.Seeds.Contains(exampleSeed))
-            throw new ArgumentException($"Seed {exampleSeed} is not one of this profile's seeds ({protocol.Seeds.Seeds[0]}–{protocol.Seeds.Seeds[^1]}): " +
-                "the example drawn must be one of the evaluated runs", nameof(exampleSeed));
-        return new S4miSegmentationStudy(protocol, ProtocolRunner.Run(protocol));
-    }
-}
 
 /// <summary>The protocol's results: every row, the claims, summaries with 95 % CIs, Fig. 5's curve, and the example
 /// seed's predicted masks.</summary>
@@ -82,15 +66,13 @@ public sealed class S4miSegmentationStudy(S4miSegmentationProtocol protocol, Pro
         using var scope = torch.NewDisposeScope();
         var shown = data.Set.Images.IndicesOf(DataSplit.Test).Take(4).ToArray();
         var images = data.Set.Images.Batch(shown).Images;
-        var grey = (images * torch.tensor(new[] { 0.299f, 0.587f, 0.114f }).view(1, 3, 1, 1)).sum(1);   // ITU-R 601 luma
+        var grey = S4miFigures.Luminance(images);
         var masks = new List<(string, torch.Tensor)> { ("true lesion", data.Set.MaskBatch(shown)) };
         foreach (var (_, setting, run) in result.Examples)
             foreach (var (network, predict) in run.Networks)
                 masks.Add(($"{protocol.Describe(setting)} ({network})", SegmentationRuns.Hard(predict, images)));
-        var grid = new List<(string, float[,], float[,])>();
-        for (var k = 0; k < shown.Length; k++)
-            foreach (var (title, m) in masks) grid.Add(($"{title}, {data.Set.Images.ExamId(shown[k])}", Plane(grey[k]), Plane(m[k])));
-        return grid;
+        return [.. from k in Enumerable.Range(0, shown.Length) from m in masks
+                   select ($"{m.Item1}, {data.Set.Images.ExamId(shown[k])}", S4miFigures.Plane(grey[k]), S4miFigures.Plane(m.Item2[k]))];
     }
 
     /// <summary>"What this run shows": the claims' sentences and the mechanism's numbers, computed from the rows.</summary>
@@ -115,12 +97,4 @@ public sealed class S4miSegmentationStudy(S4miSegmentationProtocol protocol, Pro
     }
 
     public void Dispose() => result.Dispose();
-
-    /// <summary>A map [H, W] as the image grid's rows and columns.</summary>
-    private static float[,] Plane(torch.Tensor map)
-    {
-        var result = new float[map.size(0), map.size(1)];
-        Buffer.BlockCopy(map.to(torch.ScalarType.Float32).contiguous().data<float>().ToArray(), 0, result, 0, result.Length * sizeof(float));
-        return result;
-    }
 }
