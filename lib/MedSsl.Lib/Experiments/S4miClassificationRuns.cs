@@ -195,8 +195,8 @@ internal sealed class S4miSeed : IDisposable
         return new S4miExample
         {
             Seed = Seed,
-            Images = [.. Enumerable.Range(0, s.ExampleImages).Select(k => S4miFigures.Plane(luminance[k]))],
-            LesionMasks = [.. Enumerable.Range(0, s.ExampleImages).Select(k => S4miFigures.Plane(masks[k]))],
+            Images = [.. Enumerable.Range(0, s.ExampleImages).Select(k => Charts.Plane(luminance[k]))],
+            LesionMasks = [.. Enumerable.Range(0, s.ExampleImages).Select(k => Charts.Plane(masks[k]))],
             SaliencyMaps = new Dictionary<string, IReadOnlyList<(float[,], double)>>(saliency),
             Features = new Dictionary<string, double[,]>(features),
             PretrainingCurves = new Dictionary<string, IReadOnlyList<(double, double)>>(curves),

@@ -8,16 +8,8 @@ namespace MedSsl.Reports;
 /// <summary>Image helpers of the S4MI notebooks (05, 06): tensors as the arrays <see cref="Charts.ImageGrid"/> draws.</summary>
 public static class S4miFigures
 {
-    /// <summary>A 2-D tensor [H, W] as a float array (row-major copy).</summary>
-    public static float[,] Plane(Tensor map)
-    {
-        var result = new float[map.size(0), map.size(1)];
-        Buffer.BlockCopy(map.to(ScalarType.Float32).contiguous().data<float>().ToArray(), 0, result, 0, result.Length * sizeof(float));
-        return result;
-    }
-
     /// <summary>A map scaled to [0, 1] by its maximum.</summary>
-    public static float[,] Scaled(Tensor map) => Plane(map / map.max().clamp_min(1e-12));
+    public static float[,] Scaled(Tensor map) => Charts.Plane(map / map.max().clamp_min(1e-12));
 
     /// <summary>ITU-R 601 luma [N, H, W] of RGB images [N, 3, H, W].</summary>
     public static Tensor Luminance(Tensor images) => images[.., 0] * 0.299 + images[.., 1] * 0.587 + images[.., 2] * 0.114;
@@ -31,7 +23,7 @@ public static class S4miFigures
         var masks = data.MaskBatch(indices);
         var titles = indices.Select(i => string.Join(", ", SyntheticSkinLesions.FindingNames.Where((_, f) => data.Images.HasLabel(i, f))))
             .Select(t => t.Length == 0 ? "no finding" : t).ToList();
-        return ([.. indices.Select(k => Plane(luminance[k]))], [.. indices.Select(k => (float[,]?)Plane(masks[k]))], titles);
+        return ([.. indices.Select(k => Charts.Plane(luminance[k]))], [.. indices.Select(k => (float[,]?)Charts.Plane(masks[k]))], titles);
     }
 }
 

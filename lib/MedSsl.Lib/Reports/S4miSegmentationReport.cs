@@ -72,7 +72,7 @@ public sealed class S4miSegmentationStudy(S4miSegmentationProtocol protocol, Pro
             foreach (var (network, predict) in run.Networks)
                 masks.Add(($"{protocol.Describe(setting)} ({network})", SegmentationRuns.Hard(predict, images)));
         return [.. from k in Enumerable.Range(0, shown.Length) from m in masks
-                   select ($"{m.Item1}, {data.Set.Images.ExamId(shown[k])}", S4miFigures.Plane(grey[k]), S4miFigures.Plane(m.Item2[k]))];
+                   select ($"{m.Item1}, {data.Set.Images.ExamId(shown[k])}", Charts.Plane(grey[k]), Charts.Plane(m.Item2[k]))];
     }
 
     /// <summary>"What this run shows": the claims' sentences and the mechanism's numbers, computed from the rows.</summary>
