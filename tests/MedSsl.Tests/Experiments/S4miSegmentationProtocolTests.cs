@@ -51,7 +51,7 @@ public class S4miSegmentationProtocolTests
     public void Luminance_and_plane_copy_hand_values()
     {
         using var rgb = tensor(new float[] { 1, 0, 0, 0, /* G */ 0, 1, 0, 0, /* B */ 0, 0, 1, 0 }).view(1, 3, 2, 2);
-        var grey = S4miFigures.Plane(S4miFigures.Luminance(rgb)[0]);
+        var grey = Charts.Plane(S4miFigures.Luminance(rgb)[0]);
         Assert.Equal(new float[,] { { 0.299f, 0.587f }, { 0.114f, 0 } }, grey);
         using var map = tensor(new float[] { 1, 4, 2, 0 }).view(2, 2);
         Assert.Equal(new float[,] { { 0.25f, 1 }, { 0.5f, 0 } }, S4miFigures.Scaled(map));
