@@ -34,6 +34,7 @@ internal static class HtmlReport
         pre.error { background: #fde8ea; color: #8b0000; padding: .6em; white-space: pre-wrap; }
         table.medssl-results { border-collapse: collapse; margin: .5em 0; display: block; max-width: 100%; overflow-x: auto; }
         table.medssl-results td, table.medssl-results th { border: 1px solid #ccc; padding: .2em .6em; }
+        .output.plotly { width: 100%; }
         """;
 
     /// <summary>What Markdig's math extension puts around TeX in rendered markdown.</summary>
