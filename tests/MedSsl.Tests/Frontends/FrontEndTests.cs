@@ -33,6 +33,7 @@ public sealed class FrontEndTests
             Assert.True(Number(page["chart_divs"]) == 2 && Number(page["drawn"]) == 2, $"{view}: {page.ToJsonString()}");
             Assert.Equal(0, Number(page["not_arrived"]));
             // Sized to the page: wider than Plotly.NET's fixed 600 px default in a 1400 px window.
+            Assert.True(page["widths"]!.AsArray().Count >= 2, $"{view}: {page.ToJsonString()}");
             Assert.All(page["widths"]!.AsArray(), w => Assert.True(w!.GetValue<double>() > 700, $"{view}: {page.ToJsonString()}"));
         }
         // An untrusted copy runs no output scripts: each chart shows its text instead of an empty output.
