@@ -65,6 +65,16 @@ public sealed class FrontEndTests
     }
 
     [Fact]
+    public void The_cell_papermill_injects_for_csharp_overrides_the_parameters_cell()
+    {
+        using var clients = new JupyterClients();
+
+        var seen = clients.RunScript(Path.Combine(Scripts, "papermill_cell.py")).Json;
+
+        Assert.Equal("workshop 1001 0.5 True", seen["result"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void Set_up_leaves_a_kernelspec_of_another_checkout_alone_and_installs_one_where_there_is_none()
     {
         var home = Medssl.TemporaryFolder();
