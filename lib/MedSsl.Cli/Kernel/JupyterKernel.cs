@@ -307,15 +307,7 @@ internal sealed class JupyterKernel
         ["protocol_version"] = MessageCodec.ProtocolVersion,
         ["implementation"] = "medssl-csharp",
         ["implementation_version"] = typeof(JupyterKernel).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
-        ["language_info"] = new JsonObject
-        {
-            ["name"] = "C#",
-            ["version"] = Environment.Version.ToString(),
-            ["mimetype"] = "text/x-csharp",
-            ["file_extension"] = ".cs",
-            ["pygments_lexer"] = "csharp",
-            ["codemirror_mode"] = "text/x-csharp",
-        },
+        ["language_info"] = KernelSpec.LanguageInfo(),
         ["banner"] = $"C# (MedSsl) kernel: Roslyn scripting on .NET {Environment.Version}; the cells' CancellationToken is Cancellation",
         ["help_links"] = new JsonArray(),
     };

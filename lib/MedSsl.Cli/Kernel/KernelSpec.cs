@@ -31,11 +31,40 @@ internal static class KernelSpec
             ["language"] = Language,
             ["interrupt_mode"] = "message",
             ["metadata"] = new JsonObject { ["debugger"] = false },
+            ["env"] = ProcessEnvironment(),
         };
         var path = Path.Combine(folder, "kernel.json");
         AtomicFile.WriteAllText(path, spec.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         return folder;
     }
+
+    /// <summary>The kernel process's environment additions. libtorch's OpenMP reads these only when the process starts,
+    /// so they belong here, not in a cell: OMP_WAIT_POLICY=PASSIVE (idle threads sleep instead of spinning, which on a
+    /// busy 2-core machine made a training step ~4x slower) and, when the installing shell sets it, OMP_NUM_THREADS.
+    /// Either is taken from the installing shell when set there (<c>OMP_NUM_THREADS=1 medssl kernel install</c>);
+    /// a notebook sets its own count with <c>torch.set_num_threads</c>.</summary>
+    public static JsonObject ProcessEnvironment()
+    {
+        var env = new JsonObject { ["OMP_WAIT_POLICY"] = Variable("OMP_WAIT_POLICY") ?? "PASSIVE" };
+        if (Variable("OMP_NUM_THREADS") is { } threads) env["OMP_NUM_THREADS"] = threads;
+        return env;
+
+        static string? Variable(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
+    }
+
+    /// <summary>The kernel_info reply's language_info, and what every notebook's metadata holds, so a front end that
+    /// compares them (classic Notebook does, deeply) does not mark an opened notebook modified. The version is the C#
+    /// language version the cells compile as (Roslyn's default for scripts), not the runtime's patch version, so
+    /// notebooks stay equal across .NET updates.</summary>
+    public static JsonObject LanguageInfo() => new()
+    {
+        ["name"] = Language,
+        ["version"] = Microsoft.CodeAnalysis.CSharp.LanguageVersionFacts.ToDisplayString(Microsoft.CodeAnalysis.CSharp.CSharpParseOptions.Default.LanguageVersion),
+        ["mimetype"] = "text/x-csharp",
+        ["file_extension"] = ".cs",
+        ["pygments_lexer"] = "csharp",
+        ["codemirror_mode"] = "text/x-csharp",
+    };
 
     /// <summary>Removes the kernelspec folder; false when there was none.</summary>
     public static bool Uninstall(string? prefix)

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Markdig;
 using MedSsl.Data;
 using MedSsl.Reports;
@@ -10,7 +11,7 @@ namespace MedSsl.Cli.Notebooks;
 /// <summary>A standalone HTML page of an executed notebook: markdown rendered, code, every output. Plotly figures
 /// (<c>application/vnd.plotly.v1+json</c>) are drawn from their JSON, with plotly.js inlined once in the head, so the
 /// page needs no network.</summary>
-internal static class HtmlReport
+internal static partial class HtmlReport
 {
     // Markdig's advanced extensions without generic attributes: those read "{…}" after an inline as HTML attributes
     // before the math extension sees it, so "$\mathcal{L}$" lost its braces and MathJax showed raw TeX.
@@ -34,6 +35,7 @@ internal static class HtmlReport
         pre.error { background: #fde8ea; color: #8b0000; padding: .6em; white-space: pre-wrap; }
         table.medssl-results { border-collapse: collapse; margin: .5em 0; display: block; max-width: 100%; overflow-x: auto; }
         table.medssl-results td, table.medssl-results th { border: 1px solid #ccc; padding: .2em .6em; }
+        .output.plotly { width: 100%; }
         """;
 
     /// <summary>What Markdig's math extension puts around TeX in rendered markdown.</summary>
@@ -81,7 +83,7 @@ internal static class HtmlReport
         switch (cell["cell_type"]?.GetValue<string>())
         {
             case "markdown":
-                html.Append("<div class=\"cell markdown\">").Append(Markdig.Markdown.ToHtml(source, Markdown)).Append("</div>\n");
+                html.Append("<div class=\"cell markdown\">").Append(Markdig.Markdown.ToHtml(DisplayMathOnOwnLines(source), Markdown)).Append("</div>\n");
                 return;
             case "raw":
                 html.Append("<div class=\"cell raw\"><pre>").Append(WebUtility.HtmlEncode(source)).Append("</pre></div>\n");
@@ -113,11 +115,20 @@ internal static class HtmlReport
                 else if (data["text/html"] is { } markup) html.Append("<div class=\"output html\">").Append(Text(markup)).Append("</div>");
                 else if (data["image/png"] is { } png) html.Append("<img alt=\"output\" src=\"data:image/png;base64,").Append(Text(png).Replace("\n", "")).Append("\">");
                 else if (data["image/svg+xml"] is { } svg) html.Append(Text(svg));
-                else if (data["text/markdown"] is { } md) html.Append(Markdig.Markdown.ToHtml(Text(md), Markdown));
+                else if (data["text/markdown"] is { } md) html.Append(Markdig.Markdown.ToHtml(DisplayMathOnOwnLines(Text(md)), Markdown));
                 else if (data["text/plain"] is { } plain) html.Append("<pre class=\"plain\">").Append(WebUtility.HtmlEncode(Text(plain))).Append("</pre>");
                 break;
         }
     }
+
+    /// <summary>Jupyter's front ends (marked + MathJax) take a line-initial "$$…$$", also one running over several
+    /// lines, as a display equation; Markdig does not when it spans lines (its "_" then become emphasis and MathJax
+    /// gets no math). Every such equation is put between "$$" lines, Markdig's display-math block.</summary>
+    internal static string DisplayMathOnOwnLines(string markdown) =>
+        DisplayMath().Replace(markdown, m => $"{m.Groups[1].Value}$$\n{m.Groups[2].Value.Trim()}\n{m.Groups[1].Value}$$");
+
+    [GeneratedRegex(@"^([ \t]*)\$\$(?![ \t]*$)([^$]+?)\$\$[ \t]*$", RegexOptions.Multiline)]
+    private static partial Regex DisplayMath();
 
     /// <summary>nbformat allows multiline strings as one string or a list of lines.</summary>
     private static string Text(JsonNode? node) => node switch

@@ -54,7 +54,7 @@ public static partial class Charts
         yAxis.SetProperty("autorange", "reversed");
         chart = Plotly.NET.Chart.withXAxis(xAxis, FSharpOption<StyleParam.SubPlotId>.None).Invoke(chart);
         chart = Plotly.NET.Chart.withYAxis(yAxis, FSharpOption<StyleParam.SubPlotId>.None).Invoke(chart);
-        return Plotly.NET.Chart.withSize(FSharpOption<int>.Some(900), FSharpOption<int>.Some(160 + 80 * shown.Count)).Invoke(chart);
+        return Plotly.NET.Chart.withSize(FSharpOption<int>.None, FSharpOption<int>.Some(160 + 80 * shown.Count)).Invoke(chart);
     }
 
     private static string Shorten(string text, int length) => text.Length <= length ? text : text[..(length - 1)] + "…";

@@ -17,7 +17,7 @@ public sealed record GrayImage(float[,] Pixels);
 /// <summary>
 /// The one place a value becomes a mime bundle (nbformat's "data": mime type → text, or JSON for JSON types), in
 /// order of preference. <c>medssl run</c>, its HTML reports and the Jupyter kernel all show values through it.
-/// Built in: Plotly.NET charts (plotly's JSON plus HTML that draws it with the page's plotly.js), DataFrames (an HTML
+/// Built in: Plotly.NET charts (plotly's JSON plus HTML that draws itself once the page has plotly.js), DataFrames (an HTML
 /// table), tensors (shape, dtype and values), <see cref="GrayImage"/> (PNG); anything
 /// else is its text. Add a type with <see cref="Register{T}"/>.
 /// </summary>
@@ -85,24 +85,51 @@ public static class DisplayFormatters
         return bundle;
     }
 
-    /// <summary>A div and a script that draws <paramref name="figure"/> ({"data", "layout"}) with the page's plotly.js,
-    /// which the host supplies (the reports inline the pinned one); without it the div says so.</summary>
-    public static string PlotlyHtml(JsonNode figure)
+    /// <summary>A div and a script that draws <paramref name="figure"/> ({"data", "layout"}) with the page's plotly.js
+    /// (window.Plotly). The page may get plotly.js after the chart (a notebook's first chart carries it,
+    /// <see cref="PlotlyLoaderHtml"/>; outputs render in any order), so the script waits for it up to a minute, then
+    /// says why nothing is drawn. Until drawn, the div shows <paramref name="fallback"/>: what a view that runs no
+    /// output scripts (an untrusted notebook) shows. Without a layout width the chart fills its container's width.</summary>
+    public static string PlotlyHtml(JsonNode figure, string? fallback = null)
     {
         var id = "plotly-" + Guid.NewGuid().ToString("N")[..12];
         // "<\/" keeps a value such as "</script>" inside the JSON from closing the script element.
         var json = figure.ToJsonString().Replace("</", "<\\/", StringComparison.Ordinal);
+        fallback ??= ChartText(figure) + " (not drawn: this view did not run the output's script)";
         return $$"""
-            <div id="{{id}}" {{PlotlyHtmlMarker}}></div>
+            <div id="{{id}}" {{PlotlyHtmlMarker}} style="width:100%">{{WebUtility.HtmlEncode(fallback)}}</div>
             <script type="text/javascript">
             (function () {
               var figure = {{json}};
               var element = document.getElementById("{{id}}");
-              if (window.Plotly) window.Plotly.newPlot(element, figure.data, figure.layout, {responsive: true});
-              else element.textContent = "plotly.js is not loaded on this page, so this figure is not drawn.";
+              var waited = 0;
+              function draw() {
+                if (window.Plotly) {
+                  element.textContent = "";
+                  window.Plotly.newPlot(element, figure.data, figure.layout, {responsive: true});
+                } else if ((waited += 100) > 60000) {
+                  element.textContent = "plotly.js did not arrive on this page, so this figure is not drawn. In a notebook it travels with the session's first chart: run the notebook from its first cell.";
+                } else {
+                  setTimeout(draw, 100);
+                }
+              }
+              draw();
             })();
             </script>
             """;
+    }
+
+    /// <summary>A script element that defines window.Plotly from <paramref name="plotlyJs"/> (the pinned
+    /// plotly.min.js) unless the page already has it. plotly.js 4's bundle assigns window.Plotly itself and uses no
+    /// AMD define, so classic Notebook's require.js does not intercept it.</summary>
+    public static string PlotlyLoaderHtml(string plotlyJs) =>
+        "<script type=\"text/javascript\">if (!window.Plotly) {\n" + plotlyJs + "\n}</script>\n";
+
+    private static string ChartText(JsonNode figure)
+    {
+        var traces = figure["data"]?.AsArray().Count ?? 0;
+        var title = figure["layout"]?["title"]?["text"]?.GetValue<string>();
+        return $"chart{(title is null ? "" : $" \"{title}\"")} with {traces} trace{(traces == 1 ? "" : "s")}";
     }
 
     /// <summary>Values without a formatter: collections list their first 100 items, anything else its ToString.</summary>
@@ -126,13 +153,20 @@ public static class DisplayFormatters
     private static JsonObject ChartBundle(GenericChart chart)
     {
         var figure = JsonNode.Parse(GenericChart.toFigureJson(chart))!;
-        var traces = figure["data"]?.AsArray().Count ?? 0;
-        var title = figure["layout"]?["title"]?["text"]?.GetValue<string>();
+        // Plotly.NET writes its default width (600 px) into every layout that sets none; without it the chart fills
+        // the width of the page or output area it is drawn in (plotly.js autosize, redrawn on resize). A width the
+        // chart sets itself (the image grids) stays.
+        if (figure["layout"] is JsonObject layout && layout["width"] is JsonValue width && width.TryGetValue<int>(out var pixels)
+            && pixels == Defaults.DefaultWidth)
+        {
+            layout.Remove("width");
+            layout["autosize"] = true;
+        }
         return new JsonObject
         {
             [PlotlyMimeType] = figure,
             ["text/html"] = PlotlyHtml(figure),
-            ["text/plain"] = $"chart{(title is null ? "" : $" \"{title}\"")} with {traces} trace{(traces == 1 ? "" : "s")}",
+            ["text/plain"] = ChartText(figure),
         };
     }
 

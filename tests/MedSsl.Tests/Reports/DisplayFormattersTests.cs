@@ -29,6 +29,31 @@ public sealed class DisplayFormattersTests
     }
 
     [Fact]
+    public void A_chart_without_a_width_of_its_own_fills_its_container_and_an_image_grid_keeps_its_width()
+    {
+        var scatter = DisplayFormatters.Format(Charts.Scatter([0.0, 1], [1.0, 0], ["a", "b"], "toy"))[DisplayFormatters.PlotlyMimeType]!;
+        var grid = DisplayFormatters.Format(Charts.ImageGrid([new float[2, 2], new float[2, 2]]))[DisplayFormatters.PlotlyMimeType]!;
+
+        // Plotly.NET writes its default width into every layout; plotly.js autosizes only without one.
+        Assert.Null(scatter["layout"]!["width"]);
+        Assert.True(scatter["layout"]!["autosize"]!.GetValue<bool>());
+        Assert.NotNull(scatter["layout"]!["height"]);
+        Assert.NotEqual(Plotly.NET.Defaults.DefaultWidth, grid["layout"]!["width"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public void A_charts_html_shows_its_text_until_drawn_and_waits_for_plotly_which_a_loader_defines_once()
+    {
+        var html = Text(DisplayFormatters.Format(Charts.Scatter([0.0, 1], [1.0, 0], ["a", "b"], "<b>toy</b>"))["text/html"]);
+        var loader = DisplayFormatters.PlotlyLoaderHtml("window.Plotly = {};");
+
+        // What a view that runs no scripts shows: the chart's description, HTML-escaped, inside the div.
+        Assert.Matches("<div id=\"plotly-[0-9a-f]{12}\" data-medssl-plotly style=\"width:100%\">chart &quot;&lt;b&gt;toy&lt;/b&gt;&quot; with 2 traces \\(not drawn", html);
+        Assert.Contains("setTimeout(draw, 100)", html);
+        Assert.StartsWith("<script type=\"text/javascript\">if (!window.Plotly) {\nwindow.Plotly = {};\n}</script>", loader);
+    }
+
+    [Fact]
     public void A_data_frame_is_an_html_table_of_its_values_capped_at_a_hundred_rows()
     {
         var frame = new DataFrame(
