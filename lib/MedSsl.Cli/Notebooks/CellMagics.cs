@@ -67,7 +67,8 @@ internal static partial class CellMagics
                 lines[i] = new string(' ', lines[i].Length); // positions stay: completion and inspect read the same code
                 continue;
             }
-            if (line.Length > 0 && !line.StartsWith("//", StringComparison.Ordinal)) code = true;
+            if (line.Length > 0 && !line.StartsWith("//", StringComparison.Ordinal) && !line.StartsWith("#r ", StringComparison.Ordinal)
+                && !line.StartsWith("#load ", StringComparison.Ordinal)) code = true;
         }
         return new(RewriteTopLevelUsingDeclarations(string.Join('\n', lines)), null, time, list, packages);
     }
