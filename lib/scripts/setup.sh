@@ -8,12 +8,13 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
 
 # python3-*: references (PyTorch 1.13, scikit-learn; pydicom, nibabel and PIL with their test files for the DICOM,
-# NIfTI and JPEG readers) and real clients (nbformat, jupyter_client, nbclient), always
-# called as /usr/bin/python3; jupyter-notebook (classic Notebook 6.4) and python3-nbconvert: the front-end test that
-# draws charts in Notebook's page and in nbconvert's HTML; chromium: the browser tests of reports and front ends; slurm-wlm and munge: the sweep tests'
-# one-node cluster. Libraries and Python modules are checked with dpkg; tools only when the command is missing (a
-# machine may already have them from elsewhere, e.g. Node.js from NodeSource, whose npm conflicts with Debian's).
-packages=(python3-torch python3-sklearn python3-pydicom python3-nibabel python3-pil python3-nbformat python3-jupyter-client python3-nbclient python3-zmq jupyter-notebook python3-nbconvert chromium slurm-wlm munge)
+# NIfTI and JPEG readers) and real clients (nbformat, jupyter_client, nbclient; jupyter_kernel_test, Jupyter's kernel
+# conformance suite), always called as /usr/bin/python3; jupyter-notebook (classic Notebook 6.4) and python3-nbconvert:
+# the front-end test that draws charts in Notebook's page and in nbconvert's HTML; chromium: the browser tests of reports
+# and front ends; slurm-wlm and munge: the sweep tests' one-node cluster. Libraries and Python modules are checked with
+# dpkg; tools only when the command is missing (a machine may already have them from elsewhere, e.g. Node.js from
+# NodeSource, whose npm conflicts with Debian's).
+packages=(python3-torch python3-sklearn python3-pydicom python3-nibabel python3-pil python3-nbformat python3-jupyter-client python3-nbclient python3-jupyter-kernel-test python3-zmq jupyter-notebook python3-nbconvert chromium slurm-wlm munge)
 tools=(node:nodejs npm:npm)
 missing=()
 for p in "${packages[@]}"; do

@@ -31,6 +31,7 @@ internal sealed class JupyterKernel
     private readonly ManualResetEventSlim socketsBound = new();
     private int bindsPending = 5;
     private int executionCount;
+    private readonly KernelHistory history = new();
     private bool abortQueuedExecutes; // shell thread only
     // What the stdin thread sends (NetMQQueue is the thread-safe way into a socket's thread) and the answer awaited.
     private readonly NetMQQueue<NetMQMessage> stdinOutgoing = new();
@@ -231,10 +232,8 @@ internal sealed class JupyterKernel
                     Send(socket, request, "is_complete_reply", new JsonObject { ["status"] = CodeAssist.IsComplete(Text(request, "code")), ["indent"] = "" });
                     break;
                 case "complete_request": Complete(request, socket); break;
-                case "inspect_request":
-                    Send(socket, request, "inspect_reply", new JsonObject { ["status"] = "ok", ["found"] = false, ["data"] = new JsonObject(), ["metadata"] = new JsonObject() });
-                    break;
-                case "history_request": Send(socket, request, "history_reply", new JsonObject { ["status"] = "ok", ["history"] = new JsonArray() }); break;
+                case "inspect_request": Inspect(request, socket); break;
+                case "history_request": Send(socket, request, "history_reply", history.Reply(request.Content)); break;
                 case "comm_info_request": Send(socket, request, "comm_info_reply", new JsonObject { ["status"] = "ok", ["comms"] = new JsonObject() }); break;
                 case "interrupt_request":
                     session.Interrupt();
@@ -334,6 +333,7 @@ internal sealed class JupyterKernel
                 ["ename"] = sink.LastError["ename"]!.DeepClone(), ["evalue"] = sink.LastError["evalue"]!.DeepClone(),
                 ["traceback"] = sink.LastError["traceback"]!.DeepClone(),
             };
+        if (storeHistory) history.Add(count, code, sink.ResultText);
         Send(socket, request, "execute_reply", reply);
         abortQueuedExecutes = Text(reply, "status") == "error" && stopOnError;
     }
@@ -341,13 +341,7 @@ internal sealed class JupyterKernel
     private void Complete(JupyterMessage request, RouterSocket socket)
     {
         var code = Text(request, "code");
-        // Jupyter counts cursor positions in Unicode code points; .NET strings index UTF-16 units.
-        var cursor = Utf16Index(code, request.Content["cursor_pos"] switch
-        {
-            null => code.Length,
-            JsonValue value when value.TryGetValue<int>(out var position) && position >= 0 => position,
-            var other => throw new BadRequestException($"content field 'cursor_pos' is {other.ToJsonString()}, not a position"),
-        });
+        var cursor = Cursor(request, code);
         var (matches, start, end) = CodeAssist.Complete(session, code, cursor);
         Send(socket, request, "complete_reply", new JsonObject
         {
@@ -358,6 +352,29 @@ internal sealed class JupyterKernel
             ["metadata"] = new JsonObject(),
         });
     }
+
+    /// <summary>Shift+Tab help: the signature and XML doc summary of the symbol at the cursor.</summary>
+    private void Inspect(JupyterMessage request, RouterSocket socket)
+    {
+        var code = Text(request, "code");
+        var text = CodeAssist.Inspect(session, code, Cursor(request, code));
+        Send(socket, request, "inspect_reply", new JsonObject
+        {
+            ["status"] = "ok", ["found"] = text is not null,
+            ["data"] = text is null ? new JsonObject() : new JsonObject { ["text/plain"] = text },
+            ["metadata"] = new JsonObject(),
+        });
+    }
+
+    /// <summary>The request's <c>cursor_pos</c> as a UTF-16 index (absent: the end of the code).</summary>
+    private static int Cursor(JupyterMessage request, string code) =>
+        // Jupyter counts cursor positions in Unicode code points; .NET strings index UTF-16 units.
+        Utf16Index(code, request.Content["cursor_pos"] switch
+        {
+            null => code.Length,
+            JsonValue value when value.TryGetValue<int>(out var position) && position >= 0 => position,
+            var other => throw new BadRequestException($"content field 'cursor_pos' is {other.ToJsonString()}, not a position"),
+        });
 
     private static int Utf16Index(string text, int codePoints)
     {
@@ -378,14 +395,20 @@ internal sealed class JupyterKernel
     {
         public JsonObject? LastError { get; private set; }
 
+        /// <summary>The text/plain of the cell's execute_result, for history with output.</summary>
+        public string? ResultText { get; private set; }
+
         public void Stream(string name, string text) => Publish("stream", new JsonObject { ["name"] = name, ["text"] = text });
 
         public void Display(JsonObject data, string displayId) => Publish("display_data", DisplayContent(data, displayId));
 
         public void UpdateDisplay(JsonObject data, string displayId) => Publish("update_display_data", DisplayContent(data, displayId));
 
-        public void Result(JsonObject data, int executionCount) => Publish("execute_result",
-            new JsonObject { ["execution_count"] = executionCount, ["data"] = data, ["metadata"] = new JsonObject() });
+        public void Result(JsonObject data, int executionCount)
+        {
+            ResultText = data["text/plain"] is JsonValue plain && plain.TryGetValue<string>(out var text) ? text : null;
+            Publish("execute_result", new JsonObject { ["execution_count"] = executionCount, ["data"] = data, ["metadata"] = new JsonObject() });
+        }
 
         public void Error(string name, string value, IReadOnlyList<string> traceback)
         {

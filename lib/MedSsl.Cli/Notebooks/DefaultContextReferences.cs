@@ -29,12 +29,14 @@ internal sealed class DefaultContextReferences
     public DefaultContextReferences() => AssemblyLoadContext.Default.Resolving += ResolveFromReferenceFolders;
 
     /// <summary>Loads the files named by <paramref name="compilation"/>'s <c>#r</c> directives, before it runs.</summary>
-    public void Load(Compilation compilation)
+    public void Load(Compilation compilation) =>
+        LoadFiles(compilation.DirectiveReferences.OfType<PortableExecutableReference>().Select(r => r.FilePath).OfType<string>());
+
+    /// <summary>Loads assembly files (a cell's <c>#r</c> files, the DLLs of its <c>#r "nuget: …"</c> packages).</summary>
+    public void LoadFiles(IEnumerable<string> paths)
     {
-        foreach (var reference in compilation.DirectiveReferences.OfType<PortableExecutableReference>())
+        foreach (var path in paths)
         {
-            var path = reference.FilePath;
-            if (path is null) continue;
             lock (gate)
             {
                 if (!loadedPaths.Add(path)) continue;

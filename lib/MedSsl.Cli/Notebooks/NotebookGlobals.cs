@@ -6,7 +6,25 @@ namespace MedSsl.Cli.Notebooks;
 /// </summary>
 public sealed class NotebookGlobals
 {
+    private static NotebookGlobals? current;
+
+    internal NotebookGlobals() { }
+
+    /// <summary>The globals of the session whose cells run in this process (one per notebook process or kernel).</summary>
+    internal static NotebookGlobals Current =>
+        current ?? throw new InvalidOperationException("Display() shows a value in a notebook cell (medssl run or the C# (MedSsl) kernel); no notebook session runs in this process");
+
     internal CellOutputs Outputs { get; } = new();
+
+    /// <summary>Values of the running cell's top-level <c>using var</c> declarations, disposed when it ends.</summary>
+    internal List<IDisposable?> CellDisposables { get; } = [];
+
+    /// <summary>Makes these the globals that <see cref="DisplayExtensions.Display"/> shows through.</summary>
+    internal void MakeCurrent() => current = this;
+
+    /// <summary>What a top-level <c>using var x = …;</c> of a cell becomes: <c>var x = …;</c>, then this, so the value
+    /// is disposed when the cell ends (the end of its scope in C#). Not meant to be called by hand.</summary>
+    public void DisposeWhenCellEnds(IDisposable? value) => CellDisposables.Add(value);
 
     /// <summary>Cancelled when the running cell is interrupted (Jupyter's interrupt, or <c>medssl run</c>'s cell
     /// timeout). Pass it to long awaits and loops: <c>await Task.Delay(60_000, Cancellation)</c>. Library training
@@ -43,4 +61,12 @@ public sealed class DisplayedValue
     public string DisplayId { get; }
 
     public void Update(object? value) => outputs.Sink?.UpdateDisplay(OutputFormatter.Format(value, mimeTypes), DisplayId);
+}
+
+/// <summary>.NET Interactive's <c>x.Display()</c>: the same as <c>display(x)</c> in a cell.</summary>
+public static class DisplayExtensions
+{
+    /// <summary>Shows <paramref name="value"/> as a display output of the running cell (in the given mime types, else
+    /// the richest the value offers); the handle replaces it later with <see cref="DisplayedValue.Update"/>.</summary>
+    public static DisplayedValue Display(this object? value, params string[] mimeTypes) => NotebookGlobals.Current.display(value, mimeTypes);
 }

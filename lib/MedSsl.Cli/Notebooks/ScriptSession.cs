@@ -23,16 +23,19 @@ internal enum CellOutcome { Succeeded, Failed, Interrupted, TimedOut }
 internal sealed class ScriptSession(string baseFolder)
 {
     private static readonly string[] Imports =
-        ["System", "System.Collections.Generic", "System.IO", "System.Linq", "System.Text", "System.Threading.Tasks"];
+        ["System", "System.Collections.Generic", "System.IO", "System.Linq", "System.Text", "System.Threading.Tasks",
+            typeof(DisplayExtensions).Namespace!];
 
     private readonly NotebookGlobals globals = new();
     private readonly DefaultContextReferences references = new();
+    private readonly List<string> packageAssemblies = []; // restored by #r "nuget: …", referenced by every later cell
     private ScriptState<object?>? state;
     private CancellationTokenSource? running;
 
     private ScriptOptions Options(string cellName) => ScriptOptions.Default
         .WithReferences(typeof(object).Assembly, typeof(Enumerable).Assembly, typeof(Console).Assembly,
             typeof(List<>).Assembly, typeof(System.Text.Json.JsonSerializer).Assembly, typeof(NotebookGlobals).Assembly)
+        .AddReferences(packageAssemblies.ToArray())
         .WithImports(Imports)
         .WithMetadataResolver(ScriptMetadataResolver.Default.WithBaseDirectory(baseFolder).WithSearchPaths(baseFolder))
         .WithSourceResolver(ScriptSourceResolver.Default.WithBaseDirectory(baseFolder))
@@ -53,13 +56,17 @@ internal sealed class ScriptSession(string baseFolder)
     /// (<see cref="Timeout.InfiniteTimeSpan"/>: no limit). A timed-out cell may still be running when this returns.</summary>
     public CellOutcome Run(string source, string cellName, int executionCount, ICellOutputSink sink, TimeSpan timeout)
     {
+        globals.MakeCurrent();
         globals.Outputs.Begin(sink);
-        var (code, problem) = CellMagics.Prepare(source);
-        if (problem is not null)
+        var cell = CellMagics.Prepare(source);
+        if (cell.Problem is { } problem)
         {
             sink.Error("UnsupportedCell", $"{cellName}: {problem}", [$"{cellName}: {problem}"]);
             return CellOutcome.Failed;
         }
+        var code = cell.Code;
+        if (cell.ListMagics)
+            sink.Stream("stdout", "Magics in MedSsl notebooks:\n" + string.Concat(CellMagics.Supported.Select(m => $"  {m.Magic,-28} {m.Does}\n")));
         var cancellation = new CancellationTokenSource();
         globals.Cancellation = cancellation.Token;
         RunCancellation.Current = cancellation.Token;
@@ -70,13 +77,34 @@ internal sealed class ScriptSession(string baseFolder)
             return text => line.Update(text);
         };
         Volatile.Write(ref running, cancellation);
+        var watch = Stopwatch.StartNew();
+        // An async body that throws OperationCanceledException ends Canceled, and waiting on it throws a new exception
+        // without the cell's stack: the one thrown is kept here, for the interrupted line.
+        Exception? stopped = null;
+        var compiled = false; // an interrupt while compiling has no line to name
+
         var task = Task.Run(async () =>
         {
-            var script = Continue(code, cellName);
-            references.Load(script.GetCompilation());
-            state = state is null
-                ? await script.RunAsync(globals, cancellation.Token)
-                : await script.RunFromAsync(state, cancellation.Token);
+            try
+            {
+                if (cell.Packages is { Count: > 0 } packages) AddPackages(packages, cancellation.Token);
+                var script = Continue(code, cellName);
+                references.Load(script.GetCompilation());
+                script.Compile(cancellation.Token);
+                compiled = true;
+                state = state is null
+                    ? await script.RunAsync(globals, cancellation.Token)
+                    : await script.RunFromAsync(state, cancellation.Token);
+            }
+            catch (OperationCanceledException e)
+            {
+                stopped = e;
+                throw;
+            }
+            finally
+            {
+                DisposeCellValues();
+            }
         });
         try
         {
@@ -93,8 +121,10 @@ internal sealed class ScriptSession(string baseFolder)
             var exception = e.InnerException ?? e;
             if (exception is OperationCanceledException && cancellation.IsCancellationRequested)
             {
-                var where = CellLocation(exception, cellName);
-                sink.Error("Interrupted", $"{where}: interrupted", [$"{where}: interrupted; the state of earlier cells is kept"]);
+                var (where, what) = compiled
+                    ? (CellLocation(stopped ?? exception, cellName), "interrupted")
+                    : (cellName, "interrupted while compiling, before its code ran");
+                sink.Error("Interrupted", $"{where}: {what}", [$"{where}: {what}; the state of earlier cells is kept"]);
                 return CellOutcome.Interrupted;
             }
             var (name, value, traceback) = Describe(exception, cellName);
@@ -105,9 +135,35 @@ internal sealed class ScriptSession(string baseFolder)
         {
             Volatile.Write(ref running, null);
         }
-        if (HasTrailingExpression(code) && state!.ReturnValue is { } result)
+        // x.Display() as the last expression has shown x already; its handle is not shown as well.
+        if (HasTrailingExpression(code) && state!.ReturnValue is { } result and not DisplayedValue)
             sink.Result(OutputFormatter.Format(result, []), executionCount);
+        // As Polyglot Notebooks' #!time prints it.
+        if (cell.Time) sink.Stream("stdout", $"Wall time: {watch.Elapsed.TotalMilliseconds:0.####}ms\n");
         return CellOutcome.Succeeded;
+    }
+
+    private void AddPackages(IReadOnlyList<NugetPackage> packages, CancellationToken cancellation)
+    {
+        List<string> assemblies;
+        try
+        {
+            assemblies = NugetRestore.Restore(packages, baseFolder, cancellation);
+        }
+        catch (NugetRestoreException e)
+        {
+            throw new NugetRestoreException($"line {packages[0].Line}: {e.Message}");
+        }
+        lock (packageAssemblies) packageAssemblies.AddRange(assemblies.Except(packageAssemblies));
+        references.LoadFiles(assemblies);
+    }
+
+    /// <summary>Disposes the values of the cell's top-level <c>using var</c> declarations, last declared first.</summary>
+    private void DisposeCellValues()
+    {
+        var values = globals.CellDisposables.ToArray();
+        globals.CellDisposables.Clear();
+        for (var i = values.Length - 1; i >= 0; i--) values[i]?.Dispose();
     }
 
     /// <summary>The running cell's stop request (None between cells).</summary>
@@ -150,6 +206,8 @@ internal sealed class ScriptSession(string baseFolder)
 
     private (string Name, string Value, List<string> Traceback) Describe(Exception exception, string cellName)
     {
+        if (exception is NugetRestoreException restore)
+            return ("NuGetRestoreError", $"{cellName}, {restore.Message}", [$"{cellName}, {restore.Message}"]);
         if (exception is CompilationErrorException compilation)
         {
             var errors = compilation.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();

@@ -33,11 +33,19 @@ public sealed class JupyterClients : IDisposable
     /// <summary>Runs one of the helper scripts beside these tests; its stdout is one JSON object.</summary>
     public Result RunScript(string script, params string[] arguments)
     {
+        var (exitCode, output, stderr) = RunPython([Path.Combine(Scripts, script), .. arguments], Root);
+        Assert.True(exitCode == 0, $"{script} {string.Join(' ', arguments)} exited {exitCode}:\n{output}\n{stderr}");
+        return new Result((JsonObject)JsonNode.Parse(output)!, stderr);
+    }
+
+    /// <summary>Debian's python3 with <paramref name="arguments"/> in <paramref name="folder"/>, the JUPYTER_* folders
+    /// pointing into <see cref="Root"/>; (exit code, stdout, stderr).</summary>
+    public (int ExitCode, string Stdout, string Stderr) RunPython(IEnumerable<string> arguments, string folder)
+    {
         var info = new ProcessStartInfo(Python)
         {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Root,
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = folder,
         };
-        info.ArgumentList.Add(Path.Combine(Scripts, script));
         foreach (var argument in arguments) info.ArgumentList.Add(argument);
         info.Environment["JUPYTER_PATH"] = Path.Combine(Prefix, "share", "jupyter");
         info.Environment["JUPYTER_DATA_DIR"] = Path.Combine(Root, "data");
@@ -50,11 +58,9 @@ public sealed class JupyterClients : IDisposable
         if (!process.WaitForExit(Limit))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{script} {string.Join(' ', arguments)} did not finish in {Limit.TotalMinutes} minutes; stderr:\n{stderr.Result}");
+            throw new TimeoutException($"python3 {string.Join(' ', arguments)} did not finish in {Limit.TotalMinutes} minutes; stderr:\n{stderr.Result}");
         }
-        var output = stdout.Result;
-        Assert.True(process.ExitCode == 0, $"{script} {string.Join(' ', arguments)} exited {process.ExitCode}:\n{output}\n{stderr.Result}");
-        return new Result((JsonObject)JsonNode.Parse(output)!, stderr.Result);
+        return (process.ExitCode, stdout.Result, stderr.Result);
     }
 
     public void Dispose()

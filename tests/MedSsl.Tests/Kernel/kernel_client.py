@@ -113,21 +113,58 @@ def scenario_session(lib_dll):
         km.shutdown_kernel(now=True)
 
 
+def inspect(kc, code, cursor_pos=None):
+    return collect(kc, kc.inspect(code, cursor_pos=len(code) if cursor_pos is None else cursor_pos))
+
+
+def scenario_conventions(lib_dll, folder):
+    """.NET notebook habits: #r "nuget:" (from the NuGet.config in FOLDER, the kernel's working folder), #!time,
+    #!lsmagic, x.Display(), a top-level using var, and Shift+Tab help (inspect) on a library symbol."""
+    km, kc = start_new_kernel(kernel_name=KERNEL, startup_timeout=TIMEOUT, cwd=folder)
+    try:
+        seen = {}
+        cells = {
+            "nuget": '#r "nuget: MedSslNugetProbe, 1.0.0"\nMedSslNugetProbe.Probe.Hello("medssl")',
+            "nuget_later_cell": 'MedSslNugetProbe.Probe.Hello("again")',
+            "nuget_missing": '// a package no source has\n#r "nuget: MedSsl.No.Such.Package, 9.9.9"',
+            "time": '#!time\nawait Task.Delay(300);\nConsole.WriteLine("timed");',
+            "lsmagic": "#!lsmagic",
+            "unknown_magic": '#!fsharp\nprintfn "no"',
+            "display_extension": 'var handle = "shown".Display();\nhandle.Update("updated");\n"again".Display()',
+            "using_declare": 'class Probe : IDisposable { public bool Disposed; public void Dispose() => Disposed = true; }',
+            "using_var": 'using var probe = new Probe(); using Probe second = new Probe();\nprobe.Disposed',
+            "using_after": 'probe.Disposed && second.Disposed',
+            "using_in_block": 'var inner = new Probe();\n{ using var scoped = inner; }\ninner.Disposed',
+            "define_lib": f'#r "{lib_dll}"\nvar plan = MedSsl.Experiments.SeedPlan.Evaluation(5);',
+        }
+        for name, code in cells.items():
+            seen[name] = execute(kc, code, timeout=300)
+        seen["inspect_lib"] = inspect(kc, "MedSsl.Experiments.SeedPlan.Evaluation")
+        seen["inspect_call"] = inspect(kc, "MedSsl.Experiments.SeedPlan.Evaluation(3", len("MedSsl.Experiments.SeedPlan.Evaluation("))
+        seen["inspect_variable"] = inspect(kc, "plan")
+        seen["inspect_nothing"] = inspect(kc, "  ")
+        return seen
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
 def scenario_interrupt(lib_dll):
     km, kc = start()
     try:
         seen = {"define": execute(kc, f'#r "{lib_dll}"\nvar kept = "still here";')}
         for name, code in [
-            ("delay", "await Task.Delay(60_000, Cancellation);"),
+            ("delay", 'Console.WriteLine("running");\nawait Task.Delay(60_000, Cancellation);'),
             # A library loop watches the ambient token rather than the global.
-            ("ambient", "while (true) { MedSsl.Training.RunCancellation.Current.ThrowIfCancellationRequested(); Thread.Sleep(5); }"),
+            ("ambient", 'Console.WriteLine("running");\n'
+                        "while (true) { MedSsl.Training.RunCancellation.Current.ThrowIfCancellationRequested(); System.Threading.Thread.Sleep(5); }"),
         ]:
             msg_id = kc.execute(code)
-            # The cell is running once the kernel has echoed its input.
+            # The cell is running (compiled, its first line done) once it has written to stdout.
             deadline = time.monotonic() + TIMEOUT
             while True:
                 msg = kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
-                if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "execute_input":
+                if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "stream":
                     break
             started = time.monotonic()
             km.interrupt_kernel()

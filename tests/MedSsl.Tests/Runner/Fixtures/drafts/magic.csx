@@ -1,8 +1,8 @@
 # %%
 Console.WriteLine("runs");
 # %%
-#r "nuget: Newtonsoft.Json, 13.0.3"
-Console.WriteLine("never");
+#!fsharp
+printfn "never"
 # %%
 #!time
-Console.WriteLine("never either");
+Console.WriteLine("timed");
