@@ -1,39 +1,36 @@
 using System.Text.Json.Serialization;
 using MedSsl.Data;
 using MedSsl.Methods;
-using MedSsl.Metrics;
 using MedSsl.Reports;
 using MedSsl.Training;
-using Plotly.NET;
 using TorchSharp;
-using static TorchSharp.torch;
+using static MedSsl.Experiments.InerrantMeasures;
 
 namespace MedSsl.Experiments;
 
-/// <summary>The models compared at a proportion α (Petit et al. 2021, §4.2, Tables 4–7).</summary>
+/// <summary>The models compared at a proportion α (Petit et al. 2021, §4.2–4.3, Tables 4–7).</summary>
 public static class InerrantMethods
 {
     /// <summary>Missing organs taken as background (every label used).</summary>
     public const string Naive = "naive";
     /// <summary>Ambiguity maps, no relabeling.</summary>
     public const string Inerrant0 = "inerrant0";
-    /// <summary>INERRANT⁰ trained on for the relabeling variants' T fine-tuning phases, without pseudo-labels: the control
-    /// that trains as long as they do.</summary>
+    /// <summary>INERRANT⁰ trained on for the relabeling variants' T fine-tuning phases without pseudo-labels.</summary>
     public const string Inerrant0Long = "inerrant0_long";
     /// <summary>Every predicted pixel of a missing organ relabeled at once (Table 5's pseudo-label baseline, [2]).</summary>
     public const string OneShot = "pseudo_labels_once";
     /// <summary>T relabeling steps ranked by MCP (SMILE's confidence).</summary>
     public const string Mcp = "inerrant_mcp";
-    /// <summary>T relabeling steps ranked by the learned confidence (INERRANT).</summary>
+    /// <summary>T relabeling steps ranked by the learned confidence, its U-Net duplicate fine-tuned (INERRANT, §4.3.1).</summary>
     public const string Learned = "inerrant_learned";
+    /// <summary>The same with the duplicate frozen (ConfidNet's transfer configuration): only the head learns.</summary>
+    public const string LearnedFrozen = "inerrant_learned_frozen";
 
-    public static readonly IReadOnlyList<string> All = [Naive, Inerrant0, Inerrant0Long, OneShot, Mcp, Learned];
+    public static readonly IReadOnlyList<string> All = [Naive, Inerrant0, Inerrant0Long, OneShot, Mcp, Learned, LearnedFrozen];
 }
 
-/// <summary>One measured value of one run, in long form: the final Dice per organ (and its mean over organs, organ
-/// <see cref="AllOrgans"/>), the test Dice after each relabeling step, relabeling precision/recall per step, the
-/// failure-prediction scores of the confidence at step 1, the confidence network's loss at the start and end of each
-/// confidence training. One CSV holds them all; claims select by method, measure, organ and step.</summary>
+/// <summary>One measured value of one run, in long form (one CSV holds them all; claims select by method, measure,
+/// organ and step).</summary>
 public sealed record InerrantRow(
     [property: JsonPropertyName("seed")] int Seed,
     [property: JsonPropertyName("alpha")] double Alpha,
@@ -51,21 +48,30 @@ public sealed record InerrantRow(
         Method == method && Measure == measure && Step == step && Organ == organ;
 }
 
-/// <summary>The measures of <see cref="InerrantRow"/>.</summary>
+/// <summary>The measures of <see cref="InerrantRow"/>; "step" is the relabeling step t unless said otherwise.</summary>
 public static class InerrantMeasures
 {
-    /// <summary>Test Dice of the final model (per organ, and the mean over organs).</summary>
+    /// <summary>Test Dice of the final model (step 0; per organ, and the mean over organs).</summary>
     public const string Dice = "dice";
-    /// <summary>Test Dice (mean over organs) after fine-tuning step t (Table 7's final DSC per step).</summary>
+    /// <summary>Test Dice after each fine-tuning step (Table 7).</summary>
     public const string DiceAfterStep = "dice_after_step";
     public const string Precision = "relabel_precision";
     public const string Recall = "relabel_recall";
     public const string Relabeled = "relabeled_pixels";
-    /// <summary>Failure prediction of the ranking confidence on step 1's candidates (Table 6).</summary>
+    /// <summary>The candidates the failure-prediction scores rank (pixels predicted as a missing organ, not yet relabeled).</summary>
+    public const string Candidates = "candidates";
+    /// <summary>Failure prediction of the ranking confidence on the step's candidates (Table 6).</summary>
     public const string Auc = "failure_auc";
     public const string ApSuccess = "ap_success";
     public const string ApError = "ap_error";
-    /// <summary>Mean confidence loss (eq. 3) over the first and the last tenth of a confidence training's steps.</summary>
+    /// <summary>Failure prediction on every pixel the step-1 model predicts as an organ on the test volumes (ConfidNet's
+    /// protocol), and the number of those pixels.</summary>
+    public const string TestAuc = "test_failure_auc";
+    public const string TestApError = "test_ap_error";
+    public const string TestPredictions = "test_predictions";
+    /// <summary>The confidence loss (eq. 3) at every step of the T confidence trainings ("step" counts them all, 1 …
+    /// T × steps), and its mean over the first and the last tenth of each training (step t).</summary>
+    public const string ConfidenceLoss = "confidence_loss";
     public const string ConfidenceLossStart = "confidence_loss_start";
     public const string ConfidenceLossEnd = "confidence_loss_end";
 }
@@ -74,8 +80,8 @@ public static class InerrantMeasures
 /// and completely annotated test volumes.</summary>
 public sealed record InerrantSeedData(VolumeDataset Train, VolumeDataset Test);
 
-/// <summary>One (seed, α) of the protocol: the trained models, the rows measured while training (per relabeling
-/// step), the confidence network's loss curve and, for the example run, the slice of Figures 5 and 6.</summary>
+/// <summary>One (seed, α) of the protocol: the trained models, the rows measured while training and, for the example
+/// run, the slice of Figures 5 and 6.</summary>
 public sealed class InerrantRun(int seed, double alpha, InerrantSeedData data) : IDisposable
 {
     private readonly Dictionary<string, Inerrant> models = [];
@@ -86,8 +92,6 @@ public sealed class InerrantRun(int seed, double alpha, InerrantSeedData data) :
     public InerrantSeedData Data { get; } = data;
     public IReadOnlyDictionary<string, Inerrant> Models => models;
     public IReadOnlyList<InerrantRow> TrainingRows => rows;
-    /// <summary>The learned variant's confidence loss at every step, round after round.</summary>
-    public List<(int Round, int Step, double Loss)> ConfidenceLosses { get; } = [];
     public InerrantExample? Example { get; set; }
 
     /// <summary>Trains a fresh model (the seed's initial weights) on <paramref name="partial"/>: INERRANT⁰ with the
@@ -97,79 +101,67 @@ public sealed class InerrantRun(int seed, double alpha, InerrantSeedData data) :
         using var set = InerrantTrainingSet.From(partial, ambiguityMaps);
         var model = Inerrant.Create(partial.OrganNames.Count, options);
         models[method] = model;
-        model.FitInitial(set, trainer, $"{method}");
+        model.FitInitial(set, trainer, method);
         return model;
     }
 
-    /// <summary>A copy of <paramref name="start"/> continued by <paramref name="continueWith"/> on the same partial
-    /// labels (no pseudo-labels yet); the test Dice is recorded after each fine-tuning step.</summary>
+    /// <summary>A copy of <paramref name="start"/> (with <paramref name="options"/> where given) continued by
+    /// <paramref name="continueWith"/> on the same partial labels; the test Dice is recorded after each fine-tuning step.</summary>
     public void Continue(string method, Inerrant start, VolumeDataset partial,
-        Func<Inerrant, InerrantTrainingSet, Action<int>, IReadOnlyList<RelabelingRound>> continueWith)
+        Func<Inerrant, InerrantTrainingSet, Action<int>, IReadOnlyList<RelabelingRound>> continueWith, InerrantOptions? options = null)
     {
         using var set = InerrantTrainingSet.From(partial, ambiguityMaps: true);
-        var model = start.Copy();
+        var model = start.Copy(options);
         models[method] = model;
-        var rounds = continueWith(model, set, step => Add(method, InerrantMeasures.DiceAfterStep, step, InerrantStudy.MeanDice(model, Data.Test)));
+        var rounds = continueWith(model, set, step => Add(method, DiceAfterStep, step, model.OrganDice(Data.Test).Average()));
+        var global = 0;
         foreach (var round in rounds)
         {
-            Add(method, InerrantMeasures.Precision, round.Step, round.Precision);
-            Add(method, InerrantMeasures.Recall, round.Step, round.Recall);
-            Add(method, InerrantMeasures.Relabeled, round.Step, round.Relabeled);
-            var ranking = method == InerrantMethods.Learned ? round.Learned : round.Mcp;
-            if (ranking is not null)
+            Add(method, Precision, round.Step, round.Precision);
+            Add(method, Recall, round.Step, round.Recall);
+            Add(method, Relabeled, round.Step, round.Relabeled);
+            if (round.Candidates > 0) Add(method, Candidates, round.Step, round.Candidates);
+            if ((method == InerrantMethods.Mcp || method == InerrantMethods.OneShot ? round.Mcp : round.Learned) is { } ranking)
             {
-                Add(method, InerrantMeasures.Auc, round.Step, ranking.Auc);
-                Add(method, InerrantMeasures.ApSuccess, round.Step, ranking.ApSuccess);
-                Add(method, InerrantMeasures.ApError, round.Step, ranking.ApError);
+                Add(method, Auc, round.Step, ranking.Auc);
+                Add(method, ApSuccess, round.Step, ranking.ApSuccess);
+                Add(method, ApError, round.Step, ranking.ApError);
             }
-            if (round.ConfidenceLosses.Count == 0) continue;
-            var tenth = Math.Max(1, round.ConfidenceLosses.Count / 10);
-            Add(method, InerrantMeasures.ConfidenceLossStart, round.Step, round.ConfidenceLosses.Take(tenth).Average());
-            Add(method, InerrantMeasures.ConfidenceLossEnd, round.Step, round.ConfidenceLosses.TakeLast(tenth).Average());
-            ConfidenceLosses.AddRange(round.ConfidenceLosses.Select((loss, i) => (round.Step, i + 1, loss)));
+            var losses = round.ConfidenceLosses;
+            if (losses.Count == 0) continue;
+            var tenth = Math.Max(1, losses.Count / 10);
+            Add(method, ConfidenceLossStart, round.Step, losses.Take(tenth).Average());
+            Add(method, ConfidenceLossEnd, round.Step, losses.TakeLast(tenth).Average());
+            foreach (var loss in losses) Add(method, ConfidenceLoss, ++global, loss);
         }
     }
+
+    /// <summary>A hook for <see cref="Inerrant.Relabel"/>: at step 1 (the model is still INERRANT⁰'s copy, its confidence
+    /// network just trained) scores <paramref name="measure"/> on the test volumes' predictions; then <paramref name="also"/>.</summary>
+    public Action<int, InerrantTrainingSet> ScoreOnTest(string method, Inerrant model, ConfidenceMeasure measure, Action<int, InerrantTrainingSet>? also = null) =>
+        (step, set) =>
+        {
+            if (step == 1)
+            {
+                using var scope = torch.NewDisposeScope();
+                var test = Data.Test;
+                var (images, _, _) = test.Slices([.. Enumerable.Range(0, test.Count).SelectMany(v => Enumerable.Range(0, test[v].Depth).Select(s => (v, s)))]);
+                var (scores, predictions) = model.ScoreFailures(images, [.. Enumerable.Range(0, test.Count).SelectMany(v => test[v].Mask)], measure);
+                Add(method, TestPredictions, 1, predictions);
+                if (scores is not null)
+                {
+                    Add(method, TestAuc, 1, scores.Auc);
+                    Add(method, TestApError, 1, scores.ApError);
+                }
+            }
+            also?.Invoke(step, set);
+        };
 
     private void Add(string method, string measure, int step, double value) =>
         rows.Add(new InerrantRow(Seed, Alpha, method, measure, InerrantRow.AllOrgans, step, value));
 
-    /// <summary>The loss of the confidence network (eq. 3) at every step of the example run's confidence trainings.</summary>
-    public GenericChart ConfidenceLossFigure() => ConfidenceLosses.Count == 0
-        ? throw new InvalidOperationException("this run trained no confidence network")
-        : Charts.Line([.. Enumerable.Range(1, ConfidenceLosses.Count).Select(i => (double)i)], [.. ConfidenceLosses.Select(l => l.Loss)],
-            "L_conf", $"Confidence loss (eq. 3), {ConfidenceLosses.Max(l => l.Round)} trainings of {ConfidenceLosses.Count(l => l.Round == 1)} steps each",
-            "step (all relabeling rounds)", "mean squared error to TCP");
-
     public void Dispose()
     {
         foreach (var model in models.Values) model.Dispose();
-    }
-}
-
-/// <summary>Dice on whole volumes and the slice of Figures 5 and 6.</summary>
-public static partial class InerrantStudy
-{
-    /// <summary>Dice per organ on each test volume (3-D, the class map of §3.1.1), averaged over the test volumes.</summary>
-    public static double[] OrganDice(Inerrant model, VolumeDataset test)
-    {
-        var organs = test.OrganNames.Count;
-        var sums = new double[organs];
-        for (var v = 0; v < test.Count; v++)
-        {
-            var predicted = PredictVolume(model, test, v);
-            for (var k = 0; k < organs; k++) sums[k] += Segmentation.Dice(predicted, test[v].Mask, (byte)(k + 1));
-        }
-        return [.. sums.Select(s => s / test.Count)];
-    }
-
-    public static double MeanDice(Inerrant model, VolumeDataset test) => OrganDice(model, test).Average();
-
-    /// <summary>The predicted label map of a whole volume, slice-major like <see cref="CtVolume.Mask"/>.</summary>
-    public static byte[] PredictVolume(Inerrant model, VolumeDataset data, int volume)
-    {
-        using var scope = torch.NewDisposeScope();
-        var (images, _, _) = data.Slices([.. Enumerable.Range(0, data[volume].Depth).Select(s => (volume, s))]);
-        using var classes = Inerrant.ClassMap(model.Predict(images));
-        return [.. classes.data<long>().ToArray().Select(c => (byte)c)];
     }
 }

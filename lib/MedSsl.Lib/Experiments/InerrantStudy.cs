@@ -25,21 +25,20 @@ public sealed record InerrantScale
     public required InerrantOptions Options { get; init; }
 
     /// <summary>Quick (CI smoke): 1 seed, α 70 % and 30 %, relabeling at 70 %. Workshop: the same grid over 5 fresh
-    /// seeds, trained longer. Full: the paper's four proportions, relabeling at each, 5 seeds, 48×48 slices. Adam decays
-    /// exponentially as in §4.1.3 but from 3e-3 (the paper: 1e-4): at 1e-4 a few hundred CPU steps leave most organs
-    /// unlearnt. The confidence network fine-tunes its duplicate of the U-Net, the paper's choice (§4.3.1).</summary>
+    /// seeds, trained longer, without the one-shot baseline (900 CPU-s). Full: the paper's four proportions, relabeling at
+    /// each, 5 seeds, 48×48 slices. Adam decays exponentially as in §4.1.3 but from 3e-3 (the paper: 1e-4): at 1e-4 a few
+    /// hundred CPU steps leave most organs unlearnt. Step budgets were cut for cost alone when the frozen-duplicate arm
+    /// was added (quick 220 / 30 / 40 → 200 / 25 / 30, workshop 450 / 50 / 60 → 430 / 45 / 45 initial / fine-tuning / confidence steps).</summary>
     public static InerrantScale For(RunProfile profile) => profile.Pick(
         quick: new InerrantScale
         {
             Seeds = SeedPlan.Evaluation(1), Alphas = [0.7, 0.3], RelabelAlphas = [0.7], TrainVolumes = 6, TestVolumes = 3, Depth = 16, Size = 32,
-            Options = new InerrantOptions { SegmentationSteps = 220, FineTuneSteps = 30, ConfidenceSteps = 40, LearningRate = 3e-3, FinalLearningRate = 3e-4, FineTuneLearningRate = 1e-3 },
+            Options = new InerrantOptions { SegmentationSteps = 200, FineTuneSteps = 25, ConfidenceSteps = 30, LearningRate = 3e-3, FinalLearningRate = 3e-4, FineTuneLearningRate = 1e-3 },
         },
         workshop: new InerrantScale
         {
-            // 450 + 3 × 50 steps instead of quick's 220 + 3 × 30; no one-shot baseline: 5 seeds within 900 CPU-s (one seed
-            // at 500 steps measured 177 CPU-s, so 500 would reach ≈ 905 with the start-up).
             Seeds = SeedPlan.Evaluation(5), Alphas = [0.7, 0.3], RelabelAlphas = [0.7], OneShotBaseline = false, TrainVolumes = 6, TestVolumes = 3, Depth = 16, Size = 32,
-            Options = new InerrantOptions { SegmentationSteps = 450, FineTuneSteps = 50, ConfidenceSteps = 60, LearningRate = 3e-3, FinalLearningRate = 3e-4, FineTuneLearningRate = 1e-3 },
+            Options = new InerrantOptions { SegmentationSteps = 430, FineTuneSteps = 45, ConfidenceSteps = 45, LearningRate = 3e-3, FinalLearningRate = 3e-4, FineTuneLearningRate = 1e-3 },
         },
         full: new InerrantScale
         {
@@ -55,12 +54,15 @@ public sealed record InerrantScale
 /// <list type="bullet">
 /// <item>the naive baseline (missing organs read as background) and INERRANT⁰ (ambiguity maps, eq. 2) — Tables 2–4;</item>
 /// <item>from that INERRANT⁰ model, T = 3 relabeling steps of Algorithm 2 ranked by MCP (SMILE) and by the learned
-/// confidence (eq. 3) — Table 6; the one-shot pseudo-label baseline of Table 5; and INERRANT⁰ trained on for the same
-/// T fine-tuning phases without pseudo-labels, the control that separates relabeling from extra training (the paper
-/// compares with INERRANT⁰ as trained). All four share the segmenter, the fine-tuning batch order and the step budget;
-/// the confidence network draws its batches from its own random stream.</item>
+/// confidence (eq. 3) with its U-Net duplicate fine-tuned (the paper's choice, §3.2.2, §4.3.1) or frozen (ConfidNet's
+/// transfer configuration) — Table 6; the one-shot pseudo-label baseline of Table 5; and INERRANT⁰ trained on for the
+/// same T fine-tuning phases without pseudo-labels, the control that separates relabeling from extra training. All
+/// share the segmenter, the fine-tuning batch order and the step budget; the confidence network draws its batches from
+/// its own random stream.</item>
 /// </list>
-/// Nothing is selected: T, γ_max and the step budgets are fixed in advance and the last step's model is evaluated.
+/// Failure prediction is scored on step 1's candidates (Table 6: the same pixels for every confidence) and, on more
+/// pixels, on everything the step-1 model predicts as an organ in the test volumes (ConfidNet's protocol, Corbière et
+/// al. 2019). Nothing is selected: T, γ_max and the step budgets are fixed in advance and the last model is evaluated.
 /// </summary>
 public sealed class InerrantProtocol(InerrantScale scale, int exampleSeed, double exampleAlpha) : Protocol<double, InerrantRun, InerrantRow>
 {
@@ -73,6 +75,8 @@ public sealed class InerrantProtocol(InerrantScale scale, int exampleSeed, doubl
     private static readonly Dictionary<double, double> PaperDiceGain = new() { [0.7] = 0.0155, [0.5] = 0.0041, [0.3] = 0.0138, [0.1] = 0.0153 };
     // Table 5 (TCIA pancreas): INERRANT − one-shot pseudo-labels [2].
     private static readonly Dictionary<double, double> PaperOverOneShot = new() { [0.7] = 0.0040, [0.5] = 0.0052, [0.3] = 0.0210, [0.1] = 0.0428 };
+    private const string Table4 = "Petit et al. 2021, §4.2.3, Table 4", Table6 = "Petit et al. 2021, §4.3.1, Table 6";
+    private const string FineTuned = "Petit et al. 2021, §3.2.2 and §4.3.1 (fine-tuning the duplicate \"gives better results\"; no numbers given)";
 
     private readonly Dictionary<int, InerrantSeedData> data = [];
 
@@ -101,9 +105,11 @@ public sealed class InerrantProtocol(InerrantScale scale, int exampleSeed, doubl
             if (!Scale.RelabelAlphas.Contains(alpha)) return run;
             run.Continue(Inerrant0Long, inerrant0, partial, (m, set, after) => { m.FineTuneWithoutRelabeling(set, trainer, after); return []; });
             if (Scale.OneShotBaseline) run.Continue(OneShot, inerrant0, partial, (m, set, after) => m.RelabelOnce(set, trainer, after));
-            run.Continue(Mcp, inerrant0, partial, (m, set, after) => m.Relabel(set, trainer, ConfidenceMeasure.Mcp, afterFineTune: after));
-            run.Continue(Learned, inerrant0, partial, (m, set, after) => m.Relabel(set, trainer, ConfidenceMeasure.Learned,
-                IsExample(seed, alpha) ? InerrantFigures.ExampleCapture(m, set, alpha, e => run.Example = e) : null, after));
+            run.Continue(Mcp, inerrant0, partial, (m, set, after) => m.Relabel(set, trainer, ConfidenceMeasure.Mcp, run.ScoreOnTest(Mcp, m, ConfidenceMeasure.Mcp), after));
+            run.Continue(Learned, inerrant0, partial, (m, set, after) => m.Relabel(set, trainer, ConfidenceMeasure.Learned, run.ScoreOnTest(Learned, m, ConfidenceMeasure.Learned,
+                IsExample(seed, alpha) ? InerrantFigures.ExampleCapture(m, set, alpha, e => run.Example = e) : null), after));
+            run.Continue(LearnedFrozen, inerrant0, partial, (m, set, after) => m.Relabel(set, trainer, ConfidenceMeasure.Learned,
+                run.ScoreOnTest(LearnedFrozen, m, ConfidenceMeasure.Learned), after), options with { FineTuneConfidenceBackbone = false });
             return run;
         }
         catch
@@ -119,7 +125,7 @@ public sealed class InerrantProtocol(InerrantScale scale, int exampleSeed, doubl
         var organs = run.Data.Test.OrganNames;
         foreach (var (method, model) in run.Models)
         {
-            var dice = InerrantStudy.OrganDice(model, run.Data.Test);
+            var dice = model.OrganDice(run.Data.Test);
             for (var k = 0; k < organs.Count; k++) yield return new InerrantRow(seed, alpha, method, Dice, organs[k], 0, dice[k]);
             yield return new InerrantRow(seed, alpha, method, Dice, InerrantRow.AllOrgans, 0, dice.Average());
         }
@@ -131,48 +137,66 @@ public sealed class InerrantProtocol(InerrantScale scale, int exampleSeed, doubl
         get
         {
             double high = Scale.Alphas.Max(), low = Scale.Alphas.Min();
-            const string Table4 = "Petit et al. 2021, §4.2.3, Table 4";
             yield return new($"Naive collapses as annotations get scarcer: its Dice at α = {low:P0} is below α = {high:P0}", Table4, "mean Dice (test)",
                 r => r.Value, r => r.Alpha == low && r.Is(Naive, Dice), r => r.Alpha == high && r.Is(Naive, Dice), ClaimDirection.Lower)
                 { PaperDifference = PaperNaive[low] - PaperNaive[high] };
             foreach (var alpha in Scale.Alphas)
-                yield return Compare($"INERRANT⁰ beats naive at α = {alpha:P0}", Table4, alpha, Inerrant0, Naive, Dice,
-                    PaperInerrant0[alpha] - PaperNaive[alpha]);
+                yield return Compare($"INERRANT⁰ beats naive at α = {alpha:P0}", Table4, alpha, Inerrant0, Naive, Dice, PaperInerrant0[alpha] - PaperNaive[alpha]);
             foreach (var alpha in Scale.RelabelAlphas)
             {
-                var step = Scale.Options.RelabelingSteps;
-                yield return Compare($"Relabeling (learned confidence) beats INERRANT⁰ trained as long, α = {alpha:P0}", Table4 + " (against INERRANT⁰ as trained)",
+                var at = $"α = {alpha:P0}";
+                yield return Compare($"Relabeling (learned confidence) beats INERRANT⁰ trained as long, {at}", Table4 + " (against INERRANT⁰ as trained)",
                     alpha, Learned, Inerrant0Long, Dice, PaperInerrant[alpha] - PaperInerrant0[alpha]);
-                yield return Compare($"The learned confidence ranks step 1's candidates better than MCP (AUC), α = {alpha:P0}", "Petit et al. 2021, §4.3.1, Table 6",
-                    alpha, Learned, Mcp, Auc, PaperAucGain[alpha], step: 1);
-                yield return Compare($"The learned confidence detects errors better than MCP (AP_error), α = {alpha:P0}", "Petit et al. 2021, §4.3.1, Table 6",
-                    alpha, Learned, Mcp, ApError, PaperApErrorGain[alpha], step: 1);
-                yield return Compare($"Step 1's pseudo-labels are more precise with the learned confidence than with MCP, α = {alpha:P0}", "Petit et al. 2021, §4.3.1, Figure 5",
+                foreach (var claim in FailureClaims("The learned confidence", "MCP", Table6, alpha, Learned, Mcp, PaperAucGain[alpha], PaperApErrorGain[alpha])) yield return claim;
+                yield return Compare($"Step 1's pseudo-labels are more precise with the learned confidence than with MCP, {at}", "Petit et al. 2021, §4.3.1, Figure 5",
                     alpha, Learned, Mcp, Precision, null, step: 1);
-                yield return Compare($"Relabeling with the learned confidence ends with a higher Dice than with MCP, α = {alpha:P0}", "Petit et al. 2021, §4.3.1, Table 6 (final DSC)",
+                yield return Compare($"Relabeling with the learned confidence ends with a higher Dice than with MCP, {at}", Table6 + " (final DSC)",
                     alpha, Learned, Mcp, Dice, PaperDiceGain[alpha]);
                 if (Scale.OneShotBaseline)
-                    yield return Compare($"Curriculum relabeling (learned confidence) beats one-shot pseudo-labels, α = {alpha:P0}", "Petit et al. 2021, §4.2.4, Table 5",
+                    yield return Compare($"Curriculum relabeling (learned confidence) beats one-shot pseudo-labels, {at}", "Petit et al. 2021, §4.2.4, Table 5",
                         alpha, Learned, OneShot, Dice, PaperOverOneShot[alpha]);
-                yield return new($"The confidence network learns: its loss (eq. 3) falls during the first confidence training, α = {alpha:P0}",
+                yield return new($"The confidence network learns: its loss (eq. 3) falls during the first confidence training, {at}",
                     "Corbière et al. 2019 (TCP regression); Petit et al. 2021, §3.2.2, eq. 3", "confidence loss, last vs first tenth of the steps",
                     r => r.Value, r => r.Alpha == alpha && r.Is(Learned, ConfidenceLossEnd, 1), r => r.Alpha == alpha && r.Is(Learned, ConfidenceLossStart, 1),
                     ClaimDirection.Lower);
+                // Fine-tuned vs frozen duplicate: the same segmenter, batch orders, head initialisation and step budget.
+                yield return Compare($"Fine-tuning the confidence network's duplicate fits TCP better than freezing it (end of the first training), {at}", FineTuned,
+                    alpha, Learned, LearnedFrozen, ConfidenceLossEnd, null, step: 1, direction: ClaimDirection.Lower);
+                foreach (var claim in FailureClaims("The fine-tuned confidence network", "the frozen one", FineTuned, alpha, Learned, LearnedFrozen, null, null)) yield return claim;
+                yield return Compare($"Relabeling with the fine-tuned confidence network ends with a higher Dice than with the frozen one, {at}", FineTuned,
+                    alpha, Learned, LearnedFrozen, Dice, null);
             }
         }
     }
 
+    /// <summary>Failure prediction, <paramref name="treatment"/> against <paramref name="control"/>: AUC and AP_error on
+    /// step 1's candidates (Table 6) and on the test volumes' predictions.</summary>
+    private static IEnumerable<Claim<InerrantRow>> FailureClaims(string better, string worse, string source, double alpha, string treatment, string control,
+        double? paperAuc, double? paperApError)
+    {
+        var at = $"α = {alpha:P0}";
+        yield return Compare($"{better} ranks step 1's candidates better than {worse} (AUC), {at}", source, alpha, treatment, control, Auc, paperAuc, step: 1);
+        yield return Compare($"{better} detects step 1's wrong candidates better than {worse} (AP_error), {at}", source, alpha, treatment, control, ApError, paperApError, step: 1);
+        yield return Compare($"{better} ranks the test predictions' failures better than {worse} (AUC), {at}", source + "; Corbière et al. 2019, §4 (test pixels)",
+            alpha, treatment, control, TestAuc, null, step: 1);
+        yield return Compare($"{better} detects the test predictions' errors better than {worse} (AP_error), {at}", source + "; Corbière et al. 2019, §4 (test pixels)",
+            alpha, treatment, control, TestApError, null, step: 1);
+    }
+
     private static Claim<InerrantRow> Compare(string text, string source, double alpha, string treatment, string control, string measure,
-        double? paper, int step = 0) =>
+        double? paper, int step = 0, ClaimDirection direction = ClaimDirection.Higher) =>
         new(text, source, MeasureName(measure), r => r.Value, r => r.Alpha == alpha && r.Is(treatment, measure, step),
-            r => r.Alpha == alpha && r.Is(control, measure, step)) { PaperDifference = paper };
+            r => r.Alpha == alpha && r.Is(control, measure, step), direction) { PaperDifference = paper };
 
     private static string MeasureName(string measure) => measure switch
     {
         Dice => "mean Dice over organs (test)",
         Auc => "failure-prediction AUC on step 1's candidates",
         ApError => "AP_error on step 1's candidates",
+        TestAuc => "failure-prediction AUC on the test predictions (step-1 model)",
+        TestApError => "AP_error on the test predictions (step-1 model)",
         Precision => "precision of step 1's pseudo-labels",
+        ConfidenceLossEnd => "confidence loss, last tenth of the first training",
         _ => measure,
     };
 }

@@ -69,6 +69,9 @@ public sealed record RelabelingRound(int Step, double Gamma, long Relabeled, dou
     /// <summary>The confidence network's loss (eq. 3) at each step of this round's confidence training (learned measure
     /// only; empty otherwise): whether it learned.</summary>
     public IReadOnlyList<double> ConfidenceLosses { get; init; } = [];
+    /// <summary>How many candidates the failure-prediction scores rank (pixels predicted as a missing organ, not yet
+    /// relabeled): whether Table 6's metrics rest on enough pixels.</summary>
+    public long Candidates { get; init; }
 }
 
 /// <summary>INERRANT (Petit et al. 2021): K sigmoid classifiers on a U-Net trained with the ambiguity maps of eq. 2 on
@@ -242,7 +245,61 @@ public sealed class Inerrant : ITrainingMethod<InerrantBatch>, IDisposable
         return ((confidence - trueClassProbability).pow(2) * w).sum().div(w.sum().clamp_min(1)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Failure prediction on completely annotated slices (ConfidNet's protocol, Corbière et al. 2019, §4, with
+    /// the relabeling candidates' definition): every pixel predicted as an organ (<paramref name="classes"/> [N, H, W],
+    /// k + 1) is a prediction, correct when its true class (<paramref name="truth"/>, N·H·W, slice-major) is that organ,
+    /// scored by that organ's <paramref name="confidence"/> [N, K, H, W]. Null when the predictions are all correct or
+    /// all wrong (no ranking to score); also returns their number.</summary>
+    public static (FailurePrediction? Scores, int Predictions) ScorePredictedOrgans(Tensor classes, Tensor confidence, byte[] truth)
+    {
+        CheckMaps(confidence, "confidence");
+        long organs = confidence.size(1), plane = confidence.size(2) * confidence.size(3);
+        var predicted = classes.to(ScalarType.Int64).contiguous().data<long>().ToArray();
+        if (predicted.Length != truth.Length || predicted.Length != confidence.size(0) * plane)
+            throw new ArgumentException($"classes ({predicted.Length} pixels), confidence ({confidence.size(0) * plane}) and truth ({truth.Length}) must cover the same pixels");
+        var scores = confidence.to(ScalarType.Float32).contiguous().data<float>().ToArray();
+        var correct = new List<bool>();
+        var ranked = new List<double>();
+        for (long i = 0; i < predicted.Length; i++)
+        {
+            if (predicted[i] == 0) continue;
+            correct.Add(truth[i] == predicted[i]);
+            ranked.Add(scores[(i / plane * organs + predicted[i] - 1) * plane + i % plane]);
+        }
+        return (correct.Contains(true) && correct.Contains(false) ? FailurePrediction.Compute(correct, ranked) : null, correct.Count);
+    }
+
     // ---- the method ------------------------------------------------------------------------
+
+    /// <summary><see cref="ScorePredictedOrgans"/> of this model's predictions on completely annotated slices, ranked by
+    /// MCP or by the learned confidence.</summary>
+    public (FailurePrediction? Scores, int Predictions) ScoreFailures(Tensor images, byte[] truth, ConfidenceMeasure measure)
+    {
+        using var scope = torch.NewDisposeScope();
+        var probabilities = Predict(images);
+        return ScorePredictedOrgans(ClassMap(probabilities), measure == ConfidenceMeasure.Learned ? PredictConfidence(images) : MaximumClassProbability(probabilities), truth);
+    }
+
+    /// <summary>Dice per organ on each volume of <paramref name="test"/> (3-D, the class map of §3.1.1), averaged over the volumes.</summary>
+    public double[] OrganDice(VolumeDataset test)
+    {
+        var sums = new double[test.OrganNames.Count];
+        for (var v = 0; v < test.Count; v++)
+        {
+            var predicted = PredictVolume(test, v);
+            for (var k = 0; k < sums.Length; k++) sums[k] += MedSsl.Metrics.Segmentation.Dice(predicted, test[v].Mask, (byte)(k + 1));
+        }
+        return [.. sums.Select(s => s / test.Count)];
+    }
+
+    /// <summary>The predicted label map of a whole volume, slice-major like <see cref="CtVolume.Mask"/>.</summary>
+    public byte[] PredictVolume(VolumeDataset data, int volume)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (images, _, _) = data.Slices([.. Enumerable.Range(0, data[volume].Depth).Select(s => (volume, s))]);
+        using var classes = ClassMap(Predict(images));
+        return [.. classes.data<long>().ToArray().Select(c => (byte)c)];
+    }
 
     /// <summary>One optimisation step: eq. 2 for the segmentation network, or eq. 3 for the confidence network (the
     /// segmentation network frozen in eval mode gives the TCP targets).</summary>
@@ -330,13 +387,13 @@ public sealed class Inerrant : ITrainingMethod<InerrantBatch>, IDisposable
         {
             var losses = measure == ConfidenceMeasure.Learned ? FitConfidenceCurve(set, trainer, $"confidence {t}/{steps}") : [];
             var gamma = Gamma(t, steps, options.GammaMax);
-            var (mcp, learned) = SelectAndScore(set, measure, gamma);
+            var (mcp, learned, candidates) = SelectAndScore(set, measure, gamma);
             var (precision, recall, relabeled) = set.RelabelingQuality();
             afterSelection?.Invoke(t, set);
             FineTune(set, trainer, t);
             afterFineTune?.Invoke(t);
             rounds.Add(new RelabelingRound(t, gamma, relabeled, precision, recall, losses.Count > 0 ? losses.Average() : null, mcp, learned)
-                { ConfidenceLosses = losses });
+                { ConfidenceLosses = losses, Candidates = candidates });
         }
         return rounds;
     }
@@ -360,11 +417,11 @@ public sealed class Inerrant : ITrainingMethod<InerrantBatch>, IDisposable
         var rounds = new List<RelabelingRound>();
         for (var t = 1; t <= options.RelabelingSteps; t++)
         {
-            var (mcp, _) = t == 1 ? SelectAndScore(set, ConfidenceMeasure.Mcp, 1.0) : (null, null);
+            var (mcp, _, candidates) = t == 1 ? SelectAndScore(set, ConfidenceMeasure.Mcp, 1.0) : (null, null, 0);
             var (precision, recall, relabeled) = set.RelabelingQuality();
             FineTune(set, trainer, t);
             afterFineTune?.Invoke(t);
-            rounds.Add(new RelabelingRound(t, 1.0, relabeled, precision, recall, null, mcp, null));
+            rounds.Add(new RelabelingRound(t, 1.0, relabeled, precision, recall, null, mcp, null) { Candidates = candidates });
         }
         return rounds;
     }
@@ -374,7 +431,7 @@ public sealed class Inerrant : ITrainingMethod<InerrantBatch>, IDisposable
 
     /// <summary>One selection over every volume with missing organs, and the failure-prediction quality of MCP (and of
     /// the learned confidence, when it is the measure) on the candidates not yet relabeled (Table 6).</summary>
-    private (FailurePrediction? Mcp, FailurePrediction? Learned) SelectAndScore(InerrantTrainingSet set, ConfidenceMeasure measure, double gamma)
+    private (FailurePrediction? Mcp, FailurePrediction? Learned, int Candidates) SelectAndScore(InerrantTrainingSet set, ConfidenceMeasure measure, double gamma)
     {
         var correct = new List<bool>();
         var mcpScores = new List<double>();
@@ -415,7 +472,7 @@ public sealed class Inerrant : ITrainingMethod<InerrantBatch>, IDisposable
         }
         var bothKinds = correct.Contains(true) && correct.Contains(false);
         return (bothKinds ? FailurePrediction.Compute(correct, mcpScores) : null,
-            bothKinds && measure == ConfidenceMeasure.Learned ? FailurePrediction.Compute(correct, learnedScores) : null);
+            bothKinds && measure == ConfidenceMeasure.Learned ? FailurePrediction.Compute(correct, learnedScores) : null, correct.Count);
     }
 
     private static Tensor Chunked(Tensor inputs, Func<Tensor, Tensor> apply, int chunk = 64)

@@ -62,11 +62,18 @@ public static partial class Charts
 
     /// <summary>A line, e.g. a training loss per epoch.</summary>
     public static GenericChart Line(IReadOnlyList<double> x, IReadOnlyList<double> y, string name, string? title = null,
+        string? xTitle = null, string? yTitle = null) => Lines([(name, x, y)], title, xTitle, yTitle);
+
+    /// <summary>Several lines on one plot, one legend entry each (e.g. a loss curve per seed).</summary>
+    public static GenericChart Lines(IEnumerable<(string Name, IReadOnlyList<double> X, IReadOnlyList<double> Y)> lines, string? title = null,
         string? xTitle = null, string? yTitle = null)
     {
-        SameLength(("x", x.Count), ("y", y.Count));
-        var trace = NewTrace("scatter", ("mode", "lines"), ("name", name), ("x", Numbers(x)), ("y", Numbers(y)));
-        return WithAxisTitles(WithTitle(ChartOf([trace]), title), xTitle, yTitle);
+        var traces = lines.Select(l =>
+        {
+            SameLength(("x", l.X.Count), ("y", l.Y.Count));
+            return NewTrace("scatter", ("mode", "lines"), ("name", l.Name), ("x", Numbers(l.X)), ("y", Numbers(l.Y)));
+        }).ToList();
+        return WithAxisTitles(WithTitle(ChartOf(traces), title), xTitle, yTitle);
     }
 
     /// <summary>Evaluates <paramref name="probability"/> (points [N, 2] float32 → P(class 1) [N]) without gradients on a

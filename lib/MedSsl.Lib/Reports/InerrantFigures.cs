@@ -1,3 +1,4 @@
+using MedSsl.Experiments;
 using MedSsl.Methods;
 using Plotly.NET;
 using TorchSharp;
@@ -5,9 +6,54 @@ using static TorchSharp.torch;
 
 namespace MedSsl.Reports;
 
-/// <summary>Figures 5 and 6 of Petit et al. (2021): the slice of the example run they are drawn from.</summary>
+/// <summary>Notebook 03's figures: Table 4's Dice, Figure 4's per-organ boxes, Table 6's failure prediction, Table 7's
+/// Dice per step, the confidence loss per seed, and Figures 5 and 6 from the example run's slice.</summary>
 public static class InerrantFigures
 {
+    /// <summary>Mean Dice over organs per method against α, mean over seeds with its 95 % interval (Table 4).</summary>
+    public static GenericChart DiceFigure(this InerrantResult study) => Charts.MeanWithCi(study.MeanDice.Select(r => (r.Method, r.Alpha, r.Value)),
+        "Mean Dice on the completely annotated test volumes", "proportion of annotated organs α", "mean Dice over organs");
+
+    /// <summary>Dice of every organ over seeds at the example's α for naive, INERRANT⁰ and INERRANT (Figure 4's per-patient boxes).</summary>
+    public static GenericChart PerOrganFigure(this InerrantResult study) => Charts.BoxWithCi(study.Rows
+            .Where(r => r.Measure == InerrantMeasures.Dice && r.Organ != InerrantRow.AllOrgans && r.Alpha == study.ExampleAlpha
+                && r.Method is InerrantMethods.Naive or InerrantMethods.Inerrant0 or InerrantMethods.Learned)
+            .OrderBy(r => r.Organ, StringComparer.Ordinal).ThenBy(r => InerrantMethods.All.ToList().IndexOf(r.Method))
+            .Select(r => ($"{r.Organ} · {r.Method}", r.Value)),
+        $"Dice per organ over seeds, α = {study.ExampleAlpha:P0}", "Dice (test)");
+
+    /// <summary>Failure-prediction AUC of MCP and of the fine-tuned and frozen learned confidence, on step 1's candidates
+    /// (Table 6) and on the test predictions, every seed a point.</summary>
+    public static GenericChart FailureFigure(this InerrantResult study) => Charts.BoxWithCi(study.Rows
+            .Where(r => r.Step == 1 && r.Measure is InerrantMeasures.Auc or InerrantMeasures.TestAuc
+                && r.Method is InerrantMethods.Mcp or InerrantMethods.Learned or InerrantMethods.LearnedFrozen)
+            .OrderBy(r => r.Measure, StringComparer.Ordinal).ThenBy(r => r.Method, StringComparer.Ordinal)
+            .Select(r => ($"{r.Method}, {(r.Measure == InerrantMeasures.Auc ? "step-1 candidates" : "test predictions")}, α {r.Alpha:P0}", r.Value)),
+        "Failure prediction of the step-1 confidences (Table 6)", "AUC (correct vs wrong predictions)");
+
+    /// <summary>Test Dice after each relabeling step (step 0: INERRANT⁰), mean over seeds with its interval (Table 7).</summary>
+    public static GenericChart StepFigure(this InerrantResult study)
+    {
+        var steps = study.Rows.Where(r => r.Alpha == study.ExampleAlpha && r.Measure == InerrantMeasures.DiceAfterStep).ToList();
+        var start = study.MeanDice.Where(r => r.Alpha == study.ExampleAlpha && r.Method == InerrantMethods.Inerrant0).ToList();
+        return Charts.MeanWithCi(steps.Select(r => (r.Method, (double)r.Step, r.Value))
+                .Concat(steps.Select(s => s.Method).Distinct().SelectMany(m => start.Select(r => (m, 0.0, r.Value)))),
+            $"Test Dice after each fine-tuning step, α = {study.ExampleAlpha:P0}", "step t (0: INERRANT⁰)", "mean Dice over organs");
+    }
+
+    /// <summary>The confidence loss (eq. 3) at every step of the T confidence trainings, one line per seed and
+    /// configuration (duplicate fine-tuned or frozen), at the example's α.</summary>
+    public static GenericChart ConfidenceLossFigure(this InerrantResult study)
+    {
+        var lines = study.Rows.Where(r => r.Alpha == study.ExampleAlpha && r.Measure == InerrantMeasures.ConfidenceLoss)
+            .GroupBy(r => (r.Method, r.Seed)).OrderBy(g => g.Key.Method, StringComparer.Ordinal).ThenBy(g => g.Key.Seed)
+            .Select(g => ($"{(g.Key.Method == InerrantMethods.Learned ? "fine-tuned" : "frozen")}, seed {g.Key.Seed}",
+                (IReadOnlyList<double>)[.. g.Select(r => (double)r.Step)], (IReadOnlyList<double>)[.. g.Select(r => r.Value)])).ToList();
+        return lines.Count == 0 ? throw new InvalidOperationException("no confidence network was trained at this α") : Charts.Lines(lines,
+            $"Confidence loss (eq. 3), {study.Scale.Options.RelabelingSteps} trainings of {study.Scale.Options.ConfidenceSteps} steps, α = {study.ExampleAlpha:P0}",
+            "step (all relabeling rounds)", "mean squared error to TCP");
+    }
+
     /// <summary>The organ drawn in Figures 5 and 6 when it is missing in some training volume (the paper shows the stomach).</summary>
     public const string ExampleOrgan = "stomach";
 

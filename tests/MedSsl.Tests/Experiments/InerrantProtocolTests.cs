@@ -26,9 +26,25 @@ public sealed class InerrantProtocolTests
         Assert.Contains(study.Claims.Results, c => c.Text.Contains("trained as long"));
         Assert.Contains(study.Claims.Results, c => c.Text.Contains("one-shot"));
         // Every continued variant records the test Dice after each of the T = 3 fine-tuning steps.
-        foreach (var method in new[] { InerrantMethods.Inerrant0Long, InerrantMethods.OneShot, InerrantMethods.Mcp, InerrantMethods.Learned })
+        foreach (var method in new[] { InerrantMethods.Inerrant0Long, InerrantMethods.OneShot, InerrantMethods.Mcp, InerrantMethods.Learned, InerrantMethods.LearnedFrozen })
             Assert.Equal(2 * 3, study.Rows.Count(r => r.Method == method && r.Measure == InerrantMeasures.DiceAfterStep));
-        Assert.Equal(3 * 3, study.ExampleRun.ConfidenceLosses.Count);   // the example run: T trainings of 3 steps
+        // Both learned arms keep their loss at every step of the T trainings of 3 steps, numbered 1 … 9 per seed.
+        foreach (var method in new[] { InerrantMethods.Learned, InerrantMethods.LearnedFrozen })
+            foreach (var seed in new[] { 0, 1 })
+                Assert.Equal(Enumerable.Range(1, 3 * 3), study.Rows.Where(r => r.Seed == seed && r.Method == method && r.Measure == InerrantMeasures.ConfidenceLoss).Select(r => r.Step));
+        // At step 1 every ranking arm still holds INERRANT⁰'s copy: the same test predictions and the same candidates.
+        foreach (var seed in new[] { 0, 1 })
+        {
+            double Count(string method, string measure) => study.Rows.Single(r => r.Seed == seed && r.Alpha == 0.7 && r.Is(method, measure, 1)).Value;
+            foreach (var method in new[] { InerrantMethods.Learned, InerrantMethods.LearnedFrozen })
+            {
+                Assert.Equal(Count(InerrantMethods.Mcp, InerrantMeasures.TestPredictions), Count(method, InerrantMeasures.TestPredictions));
+                Assert.Equal(study.Rows.Where(r => r.Seed == seed && r.Is(InerrantMethods.Mcp, InerrantMeasures.Candidates, 1)).Select(r => r.Value),
+                    study.Rows.Where(r => r.Seed == seed && r.Is(method, InerrantMeasures.Candidates, 1)).Select(r => r.Value));
+            }
+        }
+        Assert.Contains(study.Claims.Results, c => c.Text.Contains("frozen") && c.Measure.Contains("Dice"));
+        Assert.Contains(study.Claims.Results, c => c.Text.Contains("frozen") && c.Measure.Contains("AUC on the test"));
         Assert.NotNull(study.Example);
 
         var folder = Path.Combine(Path.GetTempPath(), "inerrant-protocol-" + Guid.NewGuid().ToString("N"));
@@ -41,6 +57,6 @@ public sealed class InerrantProtocolTests
             Assert.True(File.Exists(Path.Combine(folder, "inerrant.runs.csv")));
         }
         finally { Directory.Delete(folder, recursive: true); }
-        Assert.Contains("confidence loss", study.Summary);
+        Assert.Contains("Confidence loss over the first training: fine-tuned", study.Summary);
     }
 }

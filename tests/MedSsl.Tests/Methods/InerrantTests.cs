@@ -221,6 +221,25 @@ public class InerrantTests
     }
 
     [Fact]
+    public void FailurePredictionOnTestPixelsScoresEachPredictedOrganByItsOwnConfidence()
+    {
+        // Two slices of 1×2, K = 2. Predicted classes (0 background, k + 1 organ k) against the truth:
+        // pixel 1: organ 0, true → correct, scored by organ 0's confidence 0.9; pixel 2: organ 1, truly organ 0 → wrong,
+        // scored 0.95 (organ 1's); pixel 3: organ 0, truly organ 1 → wrong, scored 0.3; pixel 0 (background) is not scored.
+        using var classes = torch.tensor(new long[] { 0, 1, /**/ 2, 1 }, 2, 1, 2);
+        using var confidence = torch.tensor(new float[] { 0.1f, 0.9f, /**/ 0.5f, 0.6f, /*|*/ 0.2f, 0.3f, /**/ 0.95f, 0.8f }, 2, 2, 1, 2);
+        var (scores, predictions) = Inerrant.ScorePredictedOrgans(classes, confidence, [0, 1, 1, 2]);
+        Assert.Equal(3, predictions);
+        // Correct 0.9 against wrong 0.95 and 0.3: ranked above one of two errors → AUC 1/2; AP_error by hand: errors ranked
+        // by −confidence: 0.3 (error, precision 1), 0.9 (correct), 0.95 (error, precision 2/3) → (1 + 2/3)/2.
+        Assert.Equal(0.5, scores!.Auc, 12);
+        Assert.Equal((1 + 2.0 / 3) / 2, scores.ApError, 12);
+        // All predictions correct: nothing to rank.
+        Assert.Null(Inerrant.ScorePredictedOrgans(classes, confidence, [0, 1, 2, 1]).Scores);
+        Assert.Throws<ArgumentException>(() => Inerrant.ScorePredictedOrgans(classes, confidence, [0, 1, 2]));
+    }
+
+    [Fact]
     public void VolumeDiceMatchesAHandComputation()
     {
         // Two slices of 2×3 flattened; label 2: predicted at 4 voxels, true at 3, 2 shared → 2·2/(4+3).

@@ -10,7 +10,7 @@ public sealed class InerrantNotebookTests
 {
     private const string Stem = "03-inerrant-mcp-vs-learned-confidence";
     private static readonly string[] Initial = ["naive", "inerrant0"];
-    private static readonly string[] Continued = ["inerrant0_long", "pseudo_labels_once", "inerrant_mcp", "inerrant_learned"];
+    private static readonly string[] Continued = ["inerrant0_long", "pseudo_labels_once", "inerrant_mcp", "inerrant_learned", "inerrant_learned_frozen"];
     private static readonly string[] Organs = ["liver", "spleen", "right_kidney", "left_kidney", "pancreas", "gallbladder", "stomach"];
 
     private sealed record Row(int Seed, double Alpha, string Method, string Measure, string Organ, int Step, double Value);
@@ -76,11 +76,20 @@ public sealed class InerrantNotebookTests
                 Assert.Equal(dice.Where(r => r.Method == method && r.Alpha == alpha && r.Organ == "mean").Average(r => r.Value), steps[^1]["dice"]!.GetValue<double>(), 6);
             }
 
-        // confidence (Table 6): AUC and APs are probabilities; MCP and learned are scored on the same candidates.
+        // confidence (Table 6): AUC and AP_error are probabilities, each the mean of the rows of the seeds that have one.
         foreach (var row in results["confidence"]!.AsArray().Select(r => r!.AsObject()))
-            foreach (var key in new[] { "auc", "ap_success", "ap_error" }) Assert.InRange(row[key]!.GetValue<double>(), 0.0, 1.0);
-        // The confidence network's loss is recorded for every relabeling step.
-        Assert.Equal(3 * seeds.Count * relabelAlphas.Count, rows.Count(r => r.Measure == "confidence_loss_end"));
+        {
+            var on = row["on"]!.GetValue<string>();
+            Assert.Contains(on, new[] { "step1_candidates", "test_predictions" });
+            var aucs = rows.Where(r => r.Alpha == row["alpha"]!.GetValue<double>() && r.Method == row["method"]!.GetValue<string>() && r.Step == 1
+                && r.Measure == (on == "test_predictions" ? "test_failure_auc" : "failure_auc")).ToList();
+            Assert.Equal(aucs.Count, row["n"]!.GetValue<int>());
+            Assert.Equal(aucs.Average(r => r.Value), row["auc"]!.GetValue<double>(), 6);
+            foreach (var key in new[] { "auc", "ap_error" }) Assert.InRange(row[key]!.GetValue<double>(), 0.0, 1.0);
+        }
+        // Both learned arms record the confidence loss for every relabeling step, and at every step of each training.
+        Assert.Equal(3 * 2 * seeds.Count * relabelAlphas.Count, rows.Count(r => r.Measure == "confidence_loss_end"));
+        Assert.All(relabelAlphas, alpha => Assert.Contains(rows, r => r.Alpha == alpha && r.Method == "inerrant_learned_frozen" && r.Measure == "confidence_loss"));
 
         // claims: each with text, measure, difference, interval, n and verdict; pairs are the rows' seeds.
         var claims = results["claims"]!.AsArray().Select(c => c!.AsObject()).ToList();
