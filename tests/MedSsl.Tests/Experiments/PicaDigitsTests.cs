@@ -24,14 +24,17 @@ public class PicaDigitsTests
     [Fact]
     public void PicaLearnsToClusterDigits()
     {
+        // 8 epochs of 128-image batches (≈ 115 steps, ≈ 5 s of CPU per seed), scored every 2 epochs. Chance NMI for 10
+        // clusters of 1797 images is ≈ 0.01; k-means on the pixels reaches ≈ 0.72 (PicaDigits.KMeansOnPixels).
         var (images, digits) = Digits.Value;
-        var settings = new PicaDigitsSettings { Epochs = 0 };
-        var curves = Enumerable.Range(0, 3).Select(seed => PicaDigits.Train(images, digits, settings, ClusterSizeLoss.NegativeEntropy, seed, every: 0)).ToList();
-        var start = curves.Average(c => c[0].Nmi);
-        var end = curves.Average(c => c[^1].Nmi);
+        var settings = new PicaDigitsSettings { Epochs = 8 };
+        var curves = Enumerable.Range(0, 3).Select(seed => PicaDigits.Train(images, digits, settings, ClusterSizeLoss.NegativeEntropy, seed, every: 2)).ToList();
+        double Mean(int epoch) => curves.Average(c => c.Single(p => p.Epoch == epoch).Nmi);
         var log = string.Join("; ", curves.Select(c => string.Join(" → ", c.Select(p => $"{p.Epoch}: {p.Nmi:0.000}"))));
-        Assert.True(end > 0.0, $"mean NMI after training {end:0.000} ({log})");
-        Assert.True(end - start > 0.0, $"mean NMI {start:0.000} → {end:0.000} ({log})");
-        Assert.All(curves, c => Assert.True(c[^1].Nmi > c[0].Nmi, log));
+        Assert.True(Mean(0) < 0.1, $"the untrained network already clusters the digits ({log})");
+        Assert.True(Mean(2) > Mean(0) + 0.2, $"mean NMI {Mean(0):0.000} → {Mean(2):0.000} after 2 epochs ({log})");
+        Assert.True(Mean(8) > Mean(2) + 0.05, $"mean NMI {Mean(2):0.000} at 2 epochs → {Mean(8):0.000} at 8 ({log})");
+        Assert.True(Mean(8) > 0.45, $"mean NMI after 8 epochs {Mean(8):0.000} ({log})");
+        Assert.All(curves, c => Assert.True(c[^1].Nmi > c[0].Nmi + 0.3, log));
     }
 }
