@@ -14,6 +14,8 @@ internal static class BenchCommand
         command.Subcommands.Add(BenchDataCommand.Create());
         command.Subcommands.Add(RunnerBench.Create());
         command.Subcommands.Add(TsneBench.Create());
+        command.Subcommands.Add(PicaBench.CreateDigits());
+        command.Subcommands.Add(PicaBench.CreateExams());
         return command;
     }
 }

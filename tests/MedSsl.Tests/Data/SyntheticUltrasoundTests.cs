@@ -56,6 +56,70 @@ public class SyntheticUltrasoundTests
         Assert.Equal(0f, a.Image(0)[0]); // top-left corner lies outside the fan
     }
 
+    [Theory]
+    [InlineData(7)]
+    [InlineData(9)]
+    public void FramesOfOneExamAreMoreAlikeThanFramesOfDifferentExams(int seed)
+    {
+        // Frames showing the same label set, each averaged over 4×4 blocks (what is left is anatomy and look, not the
+        // frame's own speckle): the mean squared difference of two frames of one exam against two frames of different
+        // exams. Without exam structure both means estimate the same number.
+        var d = SyntheticUltrasound.Make(1200, seed, imageSize: 32);
+        var combos = LabelCombinations.Of(d);
+        var blocks = Enumerable.Range(0, d.Count).Select(i =>
+        {
+            var x = d.Image(i).ToArray();
+            return Enumerable.Range(0, 64).Select(b => Enumerable.Range(0, 16).Average(p => x[(b / 8 * 4 + p / 4) * 32 + b % 8 * 4 + p % 4])).ToArray();
+        }).ToArray();
+        double Distance(int a, int b) => Enumerable.Range(0, 64).Average(p => (blocks[a][p] - blocks[b][p]) * (blocks[a][p] - blocks[b][p]));
+        var rng = new SeededRandom(1);
+        var (within, between) = (new List<double>(), new List<double>());
+        foreach (var g in Enumerable.Range(0, d.Count).GroupBy(i => combos.Assignments[i]))
+        {
+            var members = g.ToArray();
+            foreach (var a in members)
+                foreach (var b in members.Where(b => b > a))
+                    if (d.ExamId(a) == d.ExamId(b)) within.Add(Distance(a, b));
+                    else if (rng.NextDouble() < 0.05) between.Add(Distance(a, b));
+        }
+        Assert.True(within.Count > 300 && between.Count > 300, $"{within.Count} within-exam, {between.Count} between-exam pairs");
+        Assert.True(within.Average() < 0.8 * between.Average(), $"within {within.Average():0.00000}, between {between.Average():0.00000}, ratio {within.Average() / between.Average():0.000}");
+    }
+
+    [Fact]
+    public void AnExamShowsTheOrgansOfItsKindNotARandomDraw()
+    {
+        // How much the exam tells about a frame's label set (NMI of exam and combination), against the same data with
+        // the label sets shuffled over the images (what the generator did before exams had a kind): well above all 20.
+        var d = SyntheticUltrasound.Make(1242, seed: 8, imageSize: 16);
+        var combos = LabelCombinations.Of(d).Assignments;
+        var exams = Enumerable.Range(0, d.Count).Select(i => int.Parse(d.ExamId(i)[1..])).ToArray();
+        var observed = MedSsl.Metrics.Clustering.Nmi(combos, exams);
+        var rng = new SeededRandom(2);
+        var shuffled = Enumerable.Range(0, 20).Select(_ =>
+        {
+            var c = combos.ToArray();
+            rng.Shuffle(c);
+            return MedSsl.Metrics.Clustering.Nmi(c, exams);
+        }).ToList();
+        Assert.True(observed > shuffled.Max() + 0.05, $"NMI(exam, label set) {observed:0.000}; shuffled at most {shuffled.Max():0.000}");
+    }
+
+    [Theory]
+    [InlineData(1242, 11)]
+    [InlineData(2484, 12)]
+    public void EveryLabelSetKeepsItsShareWhateverTheExams(int n, int seed)
+    {
+        // Exams draw their frames' label sets without replacement from the quotas: the totals are the paper's for any seed.
+        var d = SyntheticUltrasound.Make(n, seed, imageSize: 16);
+        var combos = LabelCombinations.Of(d);
+        foreach (var (organs, count) in UltrasoundOrgans.Combinations)
+        {
+            var k = Enumerable.Range(0, combos.K).Single(c => combos.Name(c) == string.Join('+', d.LabelNames.Where(organs.Contains)));
+            Assert.Equal(count * n / UltrasoundOrgans.TestSetImages, combos.Counts[k]);
+        }
+    }
+
     [Fact]
     public void OrgansLookDifferent()
     {

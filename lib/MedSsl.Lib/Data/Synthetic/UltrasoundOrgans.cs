@@ -1,6 +1,7 @@
 namespace MedSsl.Data.Synthetic;
 
-/// <summary>The label set of Dadoun et al. 2022 and how often each label set occurs in its test set.</summary>
+/// <summary>The label set of Dadoun et al. 2022, how often each label set occurs in its test set, and the kinds of exam
+/// that show them.</summary>
 public static class UltrasoundOrgans
 {
     /// <summary>The six organs of interest and <c>other</c> (an image showing none of them), as in Dadoun et al. 2022, §2.1.</summary>
@@ -32,5 +33,17 @@ public static class UltrasoundOrgans
         (["spleen", "kidney"], 60),
         (["pancreas"], 22),
         (["bladder"], 58),
+    ];
+
+    /// <summary>Kinds of exam by the report titles of Dadoun et al. 2022, §3.1 (abdominal, liver, renal, urinary tract,
+    /// bladder), each with its share of exams (ours: the paper gives none) and the organs its sweep can show. A frame of
+    /// an exam shows a label set whose organs all belong to the exam's kind (see <see cref="SyntheticUltrasound"/>).</summary>
+    public static readonly IReadOnlyList<(string Title, double Share, string[] Organs)> ExamKinds =
+    [
+        ("abdominal", 0.55, ["liver", "gallbladder", "kidney", "pancreas", "spleen", "other"]),
+        ("liver", 0.15, ["liver", "gallbladder", "pancreas", "other"]),
+        ("renal", 0.15, ["kidney", "spleen", "other"]),
+        ("urinary tract", 0.10, ["kidney", "bladder", "other"]),
+        ("bladder", 0.05, ["bladder", "other"]),
     ];
 }

@@ -1,5 +1,31 @@
 namespace MedSsl.Data.Synthetic;
 
+/// <summary>One patient's anatomy, shared by every frame of the patient's exams: a body-wide shift, and per organ a
+/// shift of its usual position and a scale of its size (frames then jitter around them by half the range they had
+/// before exams had anatomy, so that the spread over all frames stays about as it was).</summary>
+internal sealed record UltrasoundAnatomy(double BodyX, double BodyY, IReadOnlyDictionary<string, (double Dx, double Dy, double Scale)> Organs)
+{
+    public static UltrasoundAnatomy Draw(SeededRandom rng) => new(rng.Uniform(-0.03, 0.03), rng.Uniform(-0.03, 0.03),
+        new[] { "liver", "spleen", "bladder", "kidney", "pancreas", "gallbladder" }.ToDictionary(o => o,
+            _ => (rng.Uniform(-0.04, 0.04), rng.Uniform(-0.03, 0.03), rng.Uniform(0.88, 1.12))));
+
+    /// <summary>The organ's centre for this patient, from its usual centre.</summary>
+    public (double X, double Y) Centre(string organ, double x, double y) => (x + BodyX + Organs[organ].Dx, y + BodyY + Organs[organ].Dy);
+
+    public double Scale(string organ) => Organs[organ].Scale;
+}
+
+/// <summary>One exam's appearance, shared by its frames: the operator's gain, the probe's speckle contrast, the depth
+/// attenuation and the patient's soft-tissue echogenicity (fatty tissue reads darker or brighter).</summary>
+internal sealed record UltrasoundLook(double Gain, double Speckle, double Attenuation, double Tissue)
+{
+    /// <summary>Defaults of a frame without an exam: what the renderer drew before exams had a look.</summary>
+    public static readonly UltrasoundLook Neutral = new(1.0, 0.55, 0.3, 0.26);
+
+    public static UltrasoundLook Draw(SeededRandom rng) =>
+        new(rng.Uniform(0.85, 1.15), rng.Uniform(0.4, 0.7), rng.Uniform(0.2, 0.4), rng.Uniform(0.21, 0.31));
+}
+
 /// <summary>Draws one ultrasound-like B-mode frame: a fan-shaped field (sector probe), soft tissue, the requested
 /// organs as textured shapes, then multiplicative speckle. Each organ differs in echogenicity, texture, shape and
 /// usual position so that a CNN can tell them apart, roughly as a sonographer would:
@@ -11,14 +37,16 @@ internal sealed class UltrasoundRenderer
     private readonly int _size;
     private readonly SeededRandom _rng;
     private readonly float[] _image;
-    private readonly double _gain;
+    private readonly UltrasoundAnatomy _anatomy;
+    private readonly UltrasoundLook _look;
 
-    public UltrasoundRenderer(int size, int seed, double examGain)
+    public UltrasoundRenderer(int size, int seed, UltrasoundAnatomy anatomy, UltrasoundLook look)
     {
         _size = size;
         _rng = new SeededRandom(seed);
         _image = new float[size * size];
-        _gain = examGain;
+        _anatomy = anatomy;
+        _look = look;
     }
 
     public float[] Render(IReadOnlyCollection<string> organs)
@@ -26,7 +54,7 @@ internal sealed class UltrasoundRenderer
         var coarse = SmoothNoise(6);
         var fine = SmoothNoise(16);
         // soft tissue: mid-dark, slowly varying
-        Fill((x, y) => true, (x, y) => 0.26 + 0.08 * coarse(x, y));
+        Fill((x, y) => true, (x, y) => _look.Tissue + 0.08 * coarse(x, y));
         foreach (var organ in new[] { "liver", "spleen", "bladder", "kidney", "pancreas", "gallbladder" })
             if (organs.Contains(organ)) Draw(organ, coarse, fine);
         if (organs.Contains("other") || _rng.NextDouble() < 0.2) BowelGas();
@@ -37,31 +65,39 @@ internal sealed class UltrasoundRenderer
     private void Draw(string organ, Func<double, double, double> coarse, Func<double, double, double> fine)
     {
         var r = _rng;
-        double J(double s) => s * (2 * r.NextDouble() - 1); // jitter
+        double J(double s) => s * (2 * r.NextDouble() - 1); // the frame's jitter around the patient's anatomy
+        var scale = _anatomy.Scale(organ);
+        (double X, double Y) At(double x, double y, double jx, double jy)
+        {
+            var (cx, cy) = _anatomy.Centre(organ, x, y);
+            return (cx + J(jx / 2), cy + J(jy / 2));
+        }
         switch (organ)
         {
             case "liver":
             {
-                var shape = Blob(0.36 + J(0.06), 0.42 + J(0.05), 0.30 + J(0.04), 0.22 + J(0.03), J(0.3));
+                var (cx, cy) = At(0.36, 0.42, 0.06, 0.05);
+                var shape = Blob(cx, cy, scale * (0.30 + J(0.02)), scale * (0.22 + J(0.015)), J(0.3)); // the probe's angle varies frame to frame
                 Fill(shape, (x, y) => 0.50 + 0.10 * fine(x, y));
                 for (var v = 0; v < 3; v++) // portal / hepatic vessels: small anechoic circles inside the liver
                 {
-                    var vessel = Blob(0.36 + J(0.15), 0.42 + J(0.12), 0.03, 0.025, 0);
+                    var vessel = Blob(cx + J(0.15), cy + J(0.12), 0.03, 0.025, 0);
                     Fill((x, y) => vessel(x, y) && shape(x, y), (x, y) => 0.08);
                 }
                 break;
             }
             case "spleen":
             {
-                double cx = 0.62 + J(0.05), cy = 0.42 + J(0.05);
-                var outer = Blob(cx, cy, 0.24 + J(0.03), 0.15 + J(0.02), 0.4 + J(0.2));
-                var bite = Blob(cx + 0.06, cy + 0.10, 0.20, 0.12, 0.4);
+                var (cx, cy) = At(0.62, 0.42, 0.05, 0.05);
+                var outer = Blob(cx, cy, scale * (0.24 + J(0.015)), scale * (0.15 + J(0.01)), 0.4 + J(0.2));
+                var bite = Blob(cx + 0.06 * scale, cy + 0.10 * scale, 0.20 * scale, 0.12 * scale, 0.4);
                 Fill((x, y) => outer(x, y) && !bite(x, y), (x, y) => 0.44 + 0.03 * fine(x, y));
                 break;
             }
             case "bladder":
             {
-                double cx = 0.5 + J(0.05), cy = 0.55 + J(0.05), rx = 0.22 + J(0.03), ry = 0.16 + J(0.03);
+                var (cx, cy) = At(0.5, 0.55, 0.05, 0.05);
+                double rx = scale * (0.22 + J(0.015)), ry = scale * (0.16 + J(0.015));
                 bool Box(double x, double y) => Math.Pow(Math.Abs(x - cx) / rx, 4) + Math.Pow(Math.Abs(y - cy) / ry, 4) <= 1;
                 Fill((x, y) => Math.Abs(x - cx) < rx * 0.9 && y > cy && y < cy + ry + 0.2, (x, y) => 0.55 + 0.1 * fine(x, y)); // posterior enhancement
                 Fill(Box, (x, y) => 0.03);
@@ -69,22 +105,25 @@ internal sealed class UltrasoundRenderer
             }
             case "kidney":
             {
-                double cx = 0.60 + J(0.08), cy = 0.64 + J(0.06), rx = 0.17 + J(0.02), ry = 0.09 + J(0.015), angle = J(0.5);
+                var (cx, cy) = At(0.60, 0.64, 0.08, 0.06);
+                double rx = scale * (0.17 + J(0.01)), ry = scale * (0.09 + J(0.008)), angle = J(0.5);
                 Fill(Blob(cx, cy, rx, ry, angle), (x, y) => 0.14 + 0.04 * fine(x, y)); // hypoechoic cortex
                 Fill(Blob(cx, cy, rx * 0.55, ry * 0.45, angle), (x, y) => 0.80 + 0.08 * coarse(x, y)); // renal sinus fat
                 break;
             }
             case "pancreas":
             {
-                Fill(Blob(0.5 + J(0.06), 0.56 + J(0.05), 0.24 + J(0.03), 0.045 + J(0.01), 0.15 + J(0.2)),
+                var (cx, cy) = At(0.5, 0.56, 0.06, 0.05);
+                Fill(Blob(cx, cy, scale * (0.24 + J(0.015)), scale * (0.045 + J(0.005)), 0.15 + J(0.2)),
                     (x, y) => 0.66 + 0.16 * Math.Sign(fine(x, y)) * Math.Abs(fine(x, y))); // coarse, speckled texture
                 break;
             }
             case "gallbladder":
             {
-                double cx = 0.52 + J(0.06), cy = 0.46 + J(0.05), angle = 0.6 + J(0.4);
-                Fill(Blob(cx, cy, 0.11, 0.065, angle), (x, y) => 0.85); // bright wall
-                Fill(Blob(cx, cy, 0.09, 0.05, angle), (x, y) => 0.02);  // anechoic bile
+                var (cx, cy) = At(0.52, 0.46, 0.06, 0.05);
+                var angle = 0.6 + J(0.4);
+                Fill(Blob(cx, cy, 0.11 * scale, 0.065 * scale, angle), (x, y) => 0.85); // bright wall
+                Fill(Blob(cx, cy, 0.09 * scale, 0.05 * scale, angle), (x, y) => 0.02);  // anechoic bile
                 break;
             }
         }
@@ -156,15 +195,16 @@ internal sealed class UltrasoundRenderer
         for (var j = 0; j < n; j++)
             for (var i = 0; i < n; i++)
             {
-                var attenuation = fan[j * n + i];
-                if (attenuation == 0) { _image[j * n + i] = 0; continue; }
+                var depth = fan[j * n + i];
+                if (depth < 0) { _image[j * n + i] = 0; continue; }
+                var attenuation = 1 - _look.Attenuation * depth;
                 var speckle = 0.25 * (rayleigh[j * (n + 1) + i] + rayleigh[j * (n + 1) + i + 1] + rayleigh[(j + 1) * (n + 1) + i] + rayleigh[(j + 1) * (n + 1) + i + 1]);
-                var v = _image[j * n + i] * attenuation * _gain * (0.45 + 0.55 * speckle);
+                var v = _image[j * n + i] * attenuation * _look.Gain * (1 - _look.Speckle + _look.Speckle * speckle);
                 _image[j * n + i] = (float)Math.Clamp(v, 0, 1);
             }
     }
 
-    /// <summary>Per image size, the sector probe's field: 0 outside the fan, else the depth attenuation 1 − 0.3·y.</summary>
+    /// <summary>Per image size, the sector probe's field: −1 outside the fan, else the depth y ∈ [0, 1].</summary>
     private static class FanGeometry
     {
         private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, float[]> Cache = new();
@@ -172,13 +212,14 @@ internal sealed class UltrasoundRenderer
         public static float[] For(int n) => Cache.GetOrAdd(n, size =>
         {
             var fan = new float[size * size];
+            Array.Fill(fan, -1f);
             for (var j = 0; j < size; j++)
                 for (var i = 0; i < size; i++)
                 {
                     double x = (i + 0.5) / size, y = (j + 0.5) / size;
                     double dx = x - 0.5, dy = y + 0.15; // the probe sits above the top edge
                     var radius = Math.Sqrt(dx * dx + dy * dy);
-                    if (Math.Abs(Math.Atan2(dx, dy)) < 0.62 && radius > 0.22 && radius < 1.12) fan[j * size + i] = (float)(1 - 0.3 * y);
+                    if (Math.Abs(Math.Atan2(dx, dy)) < 0.62 && radius > 0.22 && radius < 1.12) fan[j * size + i] = (float)y;
                 }
             return fan;
         });
