@@ -183,10 +183,8 @@ public static class PicaStudy
     {
         settings ??= Settings(profile);
         seeds ??= SeedPlan.Evaluation(settings.Seeds);
-        if (!seeds.Seeds.Contains(exampleSeed))
-            throw new ArgumentException($"Seed = {exampleSeed} is not a seed of this run ({string.Join(", ", seeds.Seeds)}); the example is one of the evaluated runs", nameof(exampleSeed));
         var data = MakeData(settings, dataSeed);
-        var protocol = new PicaProtocol(data, settings, seeds, exampleSeed);
+        var protocol = new PicaProtocol(data, settings, seeds, seeds.RequireExample(exampleSeed));
         var threads = torch.get_num_threads();
         if (settings.Threads > 0) torch.set_num_threads(settings.Threads);
         try

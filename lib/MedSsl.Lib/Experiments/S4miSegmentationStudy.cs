@@ -173,10 +173,8 @@ public static class S4miSegmentation
     /// <summary>Runs the protocol; <paramref name="exampleSeed"/> (one of the plan's seeds) is the run whose masks are drawn.</summary>
     public static S4miSegmentationStudy RunStudy(RunProfile profile, int exampleSeed = SeedPlan.FirstFresh, S4miSegmentationSettings? settings = null)
     {
-        var protocol = new S4miSegmentationProtocol(settings ?? S4miSegmentationSettings.For(profile)) { ExampleSeed = exampleSeed };
-        if (!protocol.Seeds.Seeds.Contains(exampleSeed))
-            throw new ArgumentException($"Seed {exampleSeed} is not one of this profile's seeds ({protocol.Seeds.Seeds[0]}–{protocol.Seeds.Seeds[^1]}): " +
-                "the example drawn must be one of the evaluated runs", nameof(exampleSeed));
+        settings ??= S4miSegmentationSettings.For(profile);
+        var protocol = new S4miSegmentationProtocol(settings) { ExampleSeed = SeedPlan.Evaluation(settings.Seeds).RequireExample(exampleSeed) };
         return new S4miSegmentationStudy(protocol, ProtocolRunner.Run(protocol));
     }
 }

@@ -93,6 +93,6 @@ public class PicaStudyTests
     public void TheExampleSeedMustBeAnEvaluatedSeed()
     {
         var error = Assert.Throws<ArgumentException>(() => PicaStudy.RunStudy(RunProfile.Quick, exampleSeed: 0));
-        Assert.Contains("Seed = 0 is not a seed of this run (1000, 1001)", error.Message);
+        Assert.Contains("Seed 0 is not one of this profile's seeds (1000–1001)", error.Message);
     }
 }
