@@ -69,14 +69,14 @@ public static class ResultsFile
         {
             document["seeds"] = JsonSerializer.SerializeToNode(seeds.Seeds);
             document["fresh_seeds"] = seeds.Fresh;
-            document["claims"] = new JsonArray([.. claims.Results.Select(Json)]);
+            document["claims"] = new JsonArray([.. claims.Results.Select(ClaimJson)]);
         }, path);
         return Save(headline, study, path);
     }
 
     /// <summary>One claim as results.json holds it. A claim of fewer than two pairs has no interval (NaN), written as
-    /// JSON's null.</summary>
-    private static JsonObject Json(ClaimResult claim)
+    /// JSON's null. Public for a notebook that runs two protocols and appends the second one's claims.</summary>
+    public static JsonObject ClaimJson(ClaimResult claim)
     {
         static JsonNode? Number(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
         return new JsonObject
