@@ -49,8 +49,9 @@ public class SsldecDigitsTests
         Assert.Equal(split.Labelled.Distinct().Count(), split.Labelled.Length);
         // The same seed draws the same split; another seed another one.
         Assert.Equal(split.Labelled, SsldecDigits.Draw(seed).Labelled);
-        Assert.Equal(test, SsldecDigits.Draw(seed).TestY.data<long>().ToArray());
-        Assert.NotEqual(test, SsldecDigits.Draw(seed + 1).TestY.data<long>().ToArray());
+        var images = split.TestX.data<float>().ToArray();
+        Assert.Equal(images, SsldecDigits.Draw(seed).TestX.data<float>().ToArray());
+        Assert.NotEqual(images, SsldecDigits.Draw(seed + 1).TestX.data<float>().ToArray());
     }
 
     [Fact]
