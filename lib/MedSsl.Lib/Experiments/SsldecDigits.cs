@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Text.Json.Nodes;
 using MedSsl.Data;
 using MedSsl.Data.Augmentation;
 using MedSsl.Embedding;
@@ -100,12 +101,11 @@ public sealed class DigitsStudy(ProtocolResult<DigitsModel, DigitsRun, DigitsRow
     public double[,] Tsne(DigitsModel model)
     {
         using var scope = torch.NewDisposeScope();
-        var z = Example(model).TestEmbedding().to(ScalarType.Float64);
-        var flat = new Embedding.Tsne { Seed = Example(model).Seed }.FitTransform(z).to(ScalarType.Float64).data<double>().ToArray();
-        var points = new double[flat.Length / 2, 2];
-        Buffer.BlockCopy(flat, 0, points, 0, flat.Length * sizeof(double));
-        return points;
+        return new Embedding.Tsne { Seed = Example(model).Seed }.FitTransform(EmbeddingQuality.ToMatrix(Example(model).TestEmbedding()));
     }
+
+    /// <summary>The digit of each test image of the example seed, for colouring its t-SNE.</summary>
+    public string[] TestDigits => [.. Example(DigitsModel.Ssldec).Data.TestY.data<long>().ToArray().Select(d => $"digit {d}")];
 
     public double Mean(DigitsModel model, Func<DigitsRow, double> value) => Rows.Where(r => r.Model == model).Average(value);
 
@@ -113,20 +113,21 @@ public sealed class DigitsStudy(ProtocolResult<DigitsModel, DigitsRun, DigitsRow
         $"{m}: test accuracy {Mean(m, r => r.Accuracy):0.000}, k-means NMI on its representation {Mean(m, r => r.KMeansNmi):0.000}")) + ".");
 
     /// <summary>Adds to results.json the mean accuracy and k-means NMI per model (<c>digits_&lt;model&gt;_…</c>), the seeds
-    /// (<c>digits_seeds</c>) and this protocol's claims appended to the <c>claims</c> array; the rows go to
-    /// <c>&lt;stem&gt;.digits.csv</c>. Call after the half-moons study's Save.</summary>
+    /// (<c>digits_seeds</c>) and this protocol's claims appended to <c>claims</c>; the rows go to <c>&lt;stem&gt;.digits.csv</c>.
+    /// Call after the half-moons study's Save.</summary>
     public string? Save(RunContext? context = null)
     {
         var path = (context ?? RunContext.Current).ResultsPath;
         if (path is null) return null;
         ResultsFile.Update(doc =>
         {
-            doc["digits_seeds"] = System.Text.Json.JsonSerializer.SerializeToNode(Seeds.Seeds);
-            var claims = doc["claims"] as System.Text.Json.Nodes.JsonArray ?? [];
-            doc["claims"] = new System.Text.Json.Nodes.JsonArray([.. claims.Select(c => c!.DeepClone()), .. Claims.Results.Select(ResultsFile.ClaimJson)]);
+            doc["digits_seeds"] = new JsonArray([.. Seeds.Seeds.Select(s => JsonValue.Create(s))]);
+            doc["claims"] = new JsonArray([.. (doc["claims"] as JsonArray ?? []).Select(c => c!.DeepClone()), .. Claims.Results.Select(ResultsFile.ClaimJson)]);
         }, path);
-        return ResultsFile.Save(Enum.GetValues<DigitsModel>().ToDictionary(m => $"digits_{m.ToString().ToLowerInvariant()}_accuracy", m => Mean(m, r => r.Accuracy))
-            .Concat(Enum.GetValues<DigitsModel>().ToDictionary(m => $"digits_{m.ToString().ToLowerInvariant()}_kmeans_nmi", m => Mean(m, r => r.KMeansNmi))).ToDictionary(), result.Study, path);
+        return ResultsFile.Save(Enum.GetValues<DigitsModel>().SelectMany(m => new[]
+            {
+                ($"digits_{m.ToString().ToLowerInvariant()}_accuracy", Mean(m, r => r.Accuracy)), ($"digits_{m.ToString().ToLowerInvariant()}_kmeans_nmi", Mean(m, r => r.KMeansNmi)),
+            }).ToDictionary(), result.Study, path);
     }
 
     public void Dispose() => result.Dispose();

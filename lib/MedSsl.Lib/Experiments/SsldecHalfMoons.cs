@@ -197,16 +197,12 @@ public static class SsldecHalfMoons
 
     /// <summary>The settings of one model: <see cref="SsldecOptions.HalfMoons"/> (or <paramref name="options"/>), with the
     /// jitter on the labelled batches for the jittered baseline and hard pseudo-labels for the pseudo-labelling one.</summary>
-    public static SsldecOptions Options(int seed, HalfMoonsModel model, SsldecOptions? options = null)
-    {
-        var preset = options ?? SsldecOptions.HalfMoons(seed);
-        return model switch
+    public static SsldecOptions Options(int seed, HalfMoonsModel model, SsldecOptions? options = null) =>
+        (options ?? SsldecOptions.HalfMoons(seed)) with
         {
-            HalfMoonsModel.SupervisedJitter => preset with { AugmentLabelled = true },
-            HalfMoonsModel.PseudoLabel => preset with { Targets = RoundTargets.PseudoLabels },
-            _ => preset,
+            AugmentLabelled = model == HalfMoonsModel.SupervisedJitter || (options?.AugmentLabelled ?? false),
+            Targets = model == HalfMoonsModel.PseudoLabel ? RoundTargets.PseudoLabels : options?.Targets ?? RoundTargets.Clustering,
         };
-    }
 
     /// <summary>Draws the moons and the labelled points for a seed and trains one model on them: all models of a seed
     /// start from the same initial weights and see the same labels.</summary>
