@@ -1,5 +1,4 @@
 using System.IO.Compression;
-using System.Text.Json.Nodes;
 using MedSsl.Data;
 using MedSsl.Data.Augmentation;
 using MedSsl.Embedding;
@@ -112,23 +111,13 @@ public sealed class DigitsStudy(ProtocolResult<DigitsModel, DigitsRun, DigitsRow
     public Findings WhatThisRunShows => Claims.Findings(string.Join("; ", Enum.GetValues<DigitsModel>().Select(m =>
         $"{m}: test accuracy {Mean(m, r => r.Accuracy):0.000}, k-means NMI on its representation {Mean(m, r => r.KMeansNmi):0.000}")) + ".");
 
-    /// <summary>Adds to results.json the mean accuracy and k-means NMI per model (<c>digits_&lt;model&gt;_…</c>), the seeds
-    /// (<c>digits_seeds</c>) and this protocol's claims appended to <c>claims</c>; the rows go to <c>&lt;stem&gt;.digits.csv</c>.
-    /// Call after the half-moons study's Save.</summary>
-    public string? Save(RunContext? context = null)
-    {
-        var path = (context ?? RunContext.Current).ResultsPath;
-        if (path is null) return null;
-        ResultsFile.Update(doc =>
-        {
-            doc["digits_seeds"] = new JsonArray([.. Seeds.Seeds.Select(s => JsonValue.Create(s))]);
-            doc["claims"] = new JsonArray([.. (doc["claims"] as JsonArray ?? []).Select(c => c!.DeepClone()), .. Claims.Results.Select(ResultsFile.ClaimJson)]);
-        }, path);
-        return ResultsFile.Save(Enum.GetValues<DigitsModel>().SelectMany(m => new[]
-            {
-                ($"digits_{m.ToString().ToLowerInvariant()}_accuracy", Mean(m, r => r.Accuracy)), ($"digits_{m.ToString().ToLowerInvariant()}_kmeans_nmi", Mean(m, r => r.KMeansNmi)),
-            }).ToDictionary(), result.Study, path);
-    }
+    /// <summary>Adds to results.json (after the half-moons study's Save) the mean accuracy and k-means NMI per model
+    /// (<c>digits_&lt;model&gt;_…</c>), <c>digits_seeds</c>, the claims (appended) and <c>&lt;stem&gt;.digits.csv</c>.</summary>
+    public string? Save(RunContext? context = null) => ResultsFile.Append("digits", Enum.GetValues<DigitsModel>()
+        .SelectMany(m => new[] { ($"digits_{Key(m)}_accuracy", Mean(m, r => r.Accuracy)), ($"digits_{Key(m)}_kmeans_nmi", Mean(m, r => r.KMeansNmi)) })
+        .ToDictionary(), result.Study, Claims, Seeds, context ?? RunContext.Current);
+
+    private static string Key(DigitsModel model) => model.ToString().ToLowerInvariant();
 
     public void Dispose() => result.Dispose();
 }

@@ -30,8 +30,8 @@ public sealed record SsldecOptions
     public int MaxRetrainEpochs { get; init; } = 200;
     public int BatchSize { get; init; } = 128;
     /// <summary>Stochastic augmentation of the batches trained against the target distribution (the paper's
-    /// Fig. 1 uses augmentation and dropout), or null. Labelled (pre)training sees the inputs as they are:
-    /// with a handful of labels, jitter can make two classes' points overlap.</summary>
+    /// Fig. 1 uses augmentation and dropout), or null. Labelled (pre)training sees the inputs as they are
+    /// unless <see cref="AugmentLabelled"/>: with a handful of labels, jitter can make two classes' points overlap.</summary>
     public IAugmentation? Augment { get; init; }
     /// <summary>Apply <see cref="Augment"/> to the labelled batches too (pre-training and retraining): the
     /// supervised baseline with the same augmentation as SSLDEC's rounds.</summary>
