@@ -41,6 +41,19 @@ public static class Moons
         return data;
     }
 
+    /// <summary>For each moon, the <paramref name="perMoon"/> points nearest to evenly spaced positions along its arc:
+    /// angles (k + ½)·π/perMoon around the moon's centre — (0, 0) for the upper moon, (1, 0.5) for the lower one, as
+    /// <see cref="Make(int, double, int, bool)"/> draws them (the "fairly distributed" labels of Enguehard et al. 2019, §IV-C).</summary>
+    public static int[] WellSpread(PointDataset data, int perMoon)
+    {
+        double Angle(int i) => data.Y[i] == 0 ? Math.Atan2(data[i, 1], data[i, 0]) : Math.Atan2(0.5 - data[i, 1], 1 - data[i, 0]);
+        return [.. Enumerable.Range(0, 2).SelectMany(moon => Enumerable.Range(0, perMoon).Select(k =>
+        {
+            var target = (k + 0.5) * Math.PI / perMoon;
+            return Enumerable.Range(0, data.Count).Where(i => data.Y[i] == moon).MinBy(i => Math.Abs(Angle(i) - target));
+        }))];
+    }
+
     // numpy's linspace(0, π, m)[i]: i·step, with the last point exactly π.
     private static double Linspace(int i, int m)
     {

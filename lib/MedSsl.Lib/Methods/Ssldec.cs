@@ -16,7 +16,9 @@ public sealed record SsldecOptions
     /// <summary>Learning rate at the start of pre-training, decayed linearly to <see cref="FinalLearningRate"/> (paper: 1e-3 → 1e-4).</summary>
     public double LearningRate { get; init; } = 1e-3;
     public double FinalLearningRate { get; init; } = 1e-4;
-    /// <summary>Learning rate of the semi-supervised rounds.</summary>
+    /// <summary>Learning rate of the semi-supervised rounds. The default 1e-3 is the authors' public code
+    /// (josephenguehard/Semi-Supervised-Segmentation: each round trains with Adam at 1e-3); the paper's text (§IV-B) says
+    /// a steady 1e-4 after pre-training.</summary>
     public double RoundLearningRate { get; init; } = 1e-3;
     /// <summary>Maximum rounds of (predict Q → P → balanced P′ → one epoch → retrain on labels).</summary>
     public int Rounds { get; init; } = 30;
@@ -28,9 +30,20 @@ public sealed record SsldecOptions
     public int MaxRetrainEpochs { get; init; } = 200;
     public int BatchSize { get; init; } = 128;
     /// <summary>Stochastic augmentation of the batches trained against the target distribution (the paper's
-    /// Fig. 1 uses augmentation and dropout), or null. Labelled (pre)training sees the inputs as they are:
-    /// with a handful of labels, jitter can make two classes' points overlap.</summary>
+    /// Fig. 1 uses augmentation and dropout), or null. Labelled (pre)training sees the inputs as they are
+    /// unless <see cref="AugmentLabelled"/>: with a handful of labels, jitter can make two classes' points overlap.</summary>
     public IAugmentation? Augment { get; init; }
+    /// <summary>Apply <see cref="Augment"/> to the labelled batches too (pre-training and retraining): the
+    /// supervised baseline with the same augmentation as SSLDEC's rounds.</summary>
+    public bool AugmentLabelled { get; init; }
+    /// <summary>What the rounds train against: eq. 2's target distribution on a balanced subset (SSLDEC), or hard
+    /// pseudo-labels (the paper's pseudo-labelling baseline, §IV-F).</summary>
+    public RoundTargets Targets { get; init; } = RoundTargets.Clustering;
+    /// <summary><see cref="RoundTargets.PseudoLabels"/> only: the confidence max_j q_ij an unlabelled point needs to
+    /// get a pseudo-label. The default 0 is Lee (2013, §3.1): every unlabelled point takes its most probable class. A
+    /// softmax-style threshold such as FixMatch's 0.95 (Sohn et al. 2020) suits the clustering layer's Student-t q
+    /// badly: with 10 clusters its largest q stays below 0.95 for nearly every digit (docs/methods/ssldec.md).</summary>
+    public double PseudoLabelThreshold { get; init; }
     public int Seed { get; init; }
 
     /// <summary>The half-moons demo (§IV-C). Eight labels for 1000 points need far more passes than the paper's
@@ -49,9 +62,18 @@ public sealed record SsldecOptions
     };
 }
 
-/// <summary>One round of Algorithm 1: the KL loss of its epoch against P′, the labelled accuracy after retraining, and
-/// the fraction of points whose predicted cluster changed since the previous round.</summary>
-public sealed record SsldecRound(int Round, double KlLoss, double LabelledAccuracy, double ChangedFraction, int RetrainSteps);
+/// <summary>What the semi-supervised rounds train on: SSLDEC's target distribution P (eq. 2) over a class-balanced
+/// subset P′ of all points (Algorithm 1), or — the pseudo-labelling baseline the paper compares against in §IV-F
+/// (Lee 2013; there "without the clustering layer and thus without computing the target distribution") — the
+/// labelled points with their labels plus the unlabelled points with their most probable class as a hard label (those
+/// whose q reaches <see cref="SsldecOptions.PseudoLabelThreshold"/>; by default all, as Lee 2013). Everything else (pre-training,
+/// the labelled retraining after each round, the network) is the same, so the two differ only in the targets.</summary>
+public enum RoundTargets { Clustering, PseudoLabels }
+
+/// <summary>One round of Algorithm 1: the KL loss of its epoch against P′, the labelled accuracy after retraining,
+/// the fraction of points whose predicted cluster changed since the previous round, and the fraction of all points the
+/// round's epoch trained on (P′, or the labelled + pseudo-labelled points).</summary>
+public sealed record SsldecRound(int Round, double KlLoss, double LabelledAccuracy, double ChangedFraction, int RetrainSteps, double TrainedFraction = double.NaN);
 
 /// <summary>SSLDEC (Enguehard et al. 2019): a backbone with DEC's clustering layer (eq. 1) trained with the KL loss
 /// (eq. 3) against the labels, then against the target distribution (eq. 2) of a class-balanced subset, alternating
@@ -116,6 +138,16 @@ public sealed class Ssldec : ITrainingMethod<TensorBatch>, IDisposable
 
     // ---- the method ------------------------------------------------------------------------
 
+    /// <summary>The pseudo-labelling baseline's targets: the indices of the points whose largest q_ij is at least
+    /// <paramref name="threshold"/>, and that class as their hard label.</summary>
+    public static (long[] Index, long[] Labels) PseudoLabels(Tensor q, double threshold)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (confidence, label) = q.max(1);
+        var index = torch.nonzero(confidence >= threshold).reshape(-1);
+        return (index.data<long>().ToArray(), label.index_select(0, index).data<long>().ToArray());
+    }
+
     /// <summary>One optimisation step: KL(targets ‖ q(inputs)), eq. 3.</summary>
     public LossTerms TrainStep(TensorBatch batch) =>
         new(("kl", optimizer.Minimize(() => KlDivergence(batch.Targets, Network.call(batch.Inputs)))));
@@ -155,20 +187,36 @@ public sealed class Ssldec : ITrainingMethod<TensorBatch>, IDisposable
             var assignments = q.argmax(1).data<long>().ToArray();
             var changed = previous is null ? 1.0 : assignments.Zip(previous).Count(t => t.First != t.Second) / (double)assignments.Length;
             previous = assignments;
-            var subset = torch.tensor(BalancedSubset(q, generator));
-            var kl = double.NaN;
-            if (subset.numel() > 0)
-            {
-                var p = TargetDistribution(q);
-                kl = trainer.Run(this, Batches.Shuffled(all.index_select(0, subset), p.index_select(0, subset), options.BatchSize, generator, augment: options.Augment),
+            var (inputs, targets) = options.Targets == RoundTargets.Clustering
+                ? ClusteringTargets(all, q)
+                : PseudoLabelled(xLabelled, labelledTargets, xUnlabelled, q[(int)xLabelled.size(0)..]);
+            var kl = inputs.size(0) == 0 ? double.NaN
+                : trainer.Run(this, Batches.Shuffled(inputs, targets, options.BatchSize, generator, augment: options.Augment),
                     $"round {round}/{options.Rounds}").MeanLosses["kl"];
-            }
             var retrain = RetrainOnLabels(xLabelled, yLabelled, labelledTargets, trainer);
-            rounds.Add(new SsldecRound(round, kl, retrain.Accuracy, changed, retrain.Steps));
+            rounds.Add(new SsldecRound(round, kl, retrain.Accuracy, changed, retrain.Steps, inputs.size(0) / (double)all.size(0)));
             if (changed < options.StableFraction) break;
         }
         return this;
     }
+
+    /// <summary>Algorithm 1's epoch: the balanced subset P′ of all points with its rows of P (eq. 2).</summary>
+    private (Tensor Inputs, Tensor Targets) ClusteringTargets(Tensor all, Tensor q)
+    {
+        var subset = torch.tensor(BalancedSubset(q, generator));
+        return (all.index_select(0, subset), TargetDistribution(q).index_select(0, subset));
+    }
+
+    /// <summary>The pseudo-labelling baseline's epoch: the labelled points with their labels, and the confident
+    /// unlabelled ones with their hard pseudo-labels.</summary>
+    private (Tensor Inputs, Tensor Targets) PseudoLabelled(Tensor xLabelled, Tensor labelledTargets, Tensor xUnlabelled, Tensor qUnlabelled)
+    {
+        var (index, labels) = PseudoLabels(qUnlabelled, options.PseudoLabelThreshold);
+        var pseudo = nn.functional.one_hot(torch.tensor(labels, ScalarType.Int64), Network.Clusters).to(ScalarType.Float32);
+        return (torch.cat([xLabelled, xUnlabelled.index_select(0, torch.tensor(index, ScalarType.Int64))]), torch.cat([labelledTargets, pseudo]));
+    }
+
+    private IAugmentation? LabelledAugment => options.AugmentLabelled ? options.Augment : null;
 
     private void Pretrain(Tensor x, Tensor y, Trainer trainer)
     {
@@ -176,7 +224,7 @@ public sealed class Ssldec : ITrainingMethod<TensorBatch>, IDisposable
         var perEpoch = Batches.PerEpoch(x.size(0), options.BatchSize);
         var totalSteps = options.PretrainEpochs * perEpoch;
         // The learning rate decays linearly per epoch from LearningRate to FinalLearningRate (§III-B).
-        trainer.Run(this, Batches.Shuffled(x, targets, options.BatchSize, generator, options.PretrainEpochs), "pretrain", totalSteps,
+        trainer.Run(this, Batches.Shuffled(x, targets, options.BatchSize, generator, options.PretrainEpochs, LabelledAugment), "pretrain", totalSteps,
             afterStep: step => SetLearningRate(Schedules.Linear(step / perEpoch, options.PretrainEpochs, options.LearningRate, options.FinalLearningRate)));
     }
 
@@ -189,7 +237,7 @@ public sealed class Ssldec : ITrainingMethod<TensorBatch>, IDisposable
         var perEpoch = Batches.PerEpoch(x.size(0), options.BatchSize);
         var evaluation = new Evaluation(perEpoch, () => new Dictionary<string, double> { ["labelled_accuracy"] = Accuracy() },
             metrics => metrics["labelled_accuracy"] >= options.AccuracyThreshold);
-        var result = trainer.Run(this, Batches.Shuffled(x, targets, options.BatchSize, generator, options.MaxRetrainEpochs), "retrain on labels",
+        var result = trainer.Run(this, Batches.Shuffled(x, targets, options.BatchSize, generator, options.MaxRetrainEpochs, LabelledAugment), "retrain on labels",
             options.MaxRetrainEpochs * perEpoch, evaluation);
         return (result.Metrics!["labelled_accuracy"], result.Steps);
     }

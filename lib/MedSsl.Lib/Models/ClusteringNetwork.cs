@@ -20,6 +20,9 @@ public sealed class ClusteringNetwork : nn.Module<Tensor, Tensor>
 
     public long Clusters => clustering.centroids.size(0);
 
+    /// <summary>The embedding z [N, embeddingDim] the clustering layer sees (for k-means and t-SNE of what was learned).</summary>
+    public Tensor Embed(Tensor x) => backbone.call(x);
+
     public override Tensor forward(Tensor x)
     {
         using var z = backbone.call(x);

@@ -69,14 +69,29 @@ public static class ResultsFile
         {
             document["seeds"] = JsonSerializer.SerializeToNode(seeds.Seeds);
             document["fresh_seeds"] = seeds.Fresh;
-            document["claims"] = new JsonArray([.. claims.Results.Select(Json)]);
+            document["claims"] = new JsonArray([.. claims.Results.Select(ClaimJson)]);
+        }, path);
+        return Save(headline, study, path);
+    }
+
+    /// <summary>A second protocol of the same notebook, after the first one's <see cref="Save{TRow}(object, Study{TRow}, ClaimTable, SeedPlan, RunContext)"/>:
+    /// its headline values, its seeds as <c>&lt;prefix&gt;_seeds</c>, its claims appended to the <c>claims</c> array, and
+    /// its rows as <c>&lt;stem&gt;.&lt;study name&gt;.csv</c>. Returns the path, or null where the context has no folder.</summary>
+    public static string? Append<TRow>(string prefix, object headline, Study<TRow> study, ClaimTable claims, SeedPlan seeds, RunContext context) where TRow : notnull
+    {
+        var path = context.ResultsPath;
+        if (path is null) return null;
+        Update(document =>
+        {
+            document[$"{prefix}_seeds"] = JsonSerializer.SerializeToNode(seeds.Seeds);
+            document["claims"] = new JsonArray([.. (document["claims"] as JsonArray ?? []).Select(c => c!.DeepClone()), .. claims.Results.Select(ClaimJson)]);
         }, path);
         return Save(headline, study, path);
     }
 
     /// <summary>One claim as results.json holds it. A claim of fewer than two pairs has no interval (NaN), written as
     /// JSON's null.</summary>
-    private static JsonObject Json(ClaimResult claim)
+    private static JsonObject ClaimJson(ClaimResult claim)
     {
         static JsonNode? Number(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
         return new JsonObject

@@ -176,6 +176,23 @@ public class ProtocolTests : IDisposable
     }
 
     [Fact]
+    public void ASecondProtocolAppendsItsClaimsSeedsValuesAndRowsToTheSameResults()
+    {
+        using var first = ProtocolRunner.Run(new FakeProtocol([], seeds: 2), new SilentProgress());
+        using var second = ProtocolRunner.Run(new FakeProtocol([], seeds: 3), new SilentProgress());
+        var context = new RunContext(dir, "nb");
+        first.Save(new { f1 = 0.5 }, context);
+        Assert.Null(ResultsFile.Append("more", new { more_f1 = 0.7 }, new Study<Row>("more", second.Rows), second.Claims, second.Seeds, RunContext.Interactive));
+        var path = ResultsFile.Append("more", new { more_f1 = 0.7 }, new Study<Row>("more", second.Rows), second.Claims, second.Seeds, context);
+        var json = JsonNode.Parse(File.ReadAllText(path!))!;
+        Assert.Equal([1000, 1001], json["seeds"]!.AsArray().Select(s => s!.GetValue<int>()));
+        Assert.Equal([1000, 1001, 1002], json["more_seeds"]!.AsArray().Select(s => s!.GetValue<int>()));
+        Assert.Equal([2, 3], json["claims"]!.AsArray().Select(c => c!["n"]!.GetValue<int>()));
+        Assert.Equal((0.5, 0.7), (json["f1"]!.GetValue<double>(), json["more_f1"]!.GetValue<double>()));
+        Assert.Equal(second.Rows.Count + 1, File.ReadAllLines(Path.Combine(dir, "nb.more.csv")).Count(l => l.Length > 0));
+    }
+
+    [Fact]
     public void ClaimsShowAsATableAndAsPairedDifferences()
     {
         var table = ClaimTable.Evaluate([BetterThanBaseline() with { PaperDifference = 0.04 }], Rows((0, 0.6, 0.5), (1, 0.7, 0.5)));

@@ -73,6 +73,57 @@ public class SsldecTests
     }
 
     [Fact]
+    public void PseudoLabelsKeepThePointsWhoseLargestQReachesTheThreshold()
+    {
+        // Row maxima 0.9 (class 0), 0.6 (class 1), 0.95 (class 1), 0.5 (tie → class 0): τ = 0.9 keeps rows 0 and 2.
+        using var q = torch.tensor(new double[] { .9, .1, .4, .6, .05, .95, .5, .5 }, 4, 2);
+        var (index, labels) = Ssldec.PseudoLabels(q, 0.9);
+        Assert.Equal([0L, 2], index);
+        Assert.Equal([0L, 1], labels);
+        Assert.Empty(Ssldec.PseudoLabels(q, 0.96).Index);
+        Assert.Equal(4, Ssldec.PseudoLabels(q, 0).Index.Length);
+    }
+
+    [Fact]
+    public void PseudoLabellingRoundsTrainOnTheLabelledPlusTheConfidentUnlabelledPoints()
+    {
+        torch.manual_seed(0);
+        var x = torch.cat([torch.randn(100, 2) * 0.3 - 2, torch.randn(100, 2) * 0.3 + 2]);
+        var y = torch.cat([torch.zeros([100], ScalarType.Int64), torch.ones([100], ScalarType.Int64)]);
+        var labelled = torch.tensor(new long[] { 0, 1, 100, 101 });
+        var options = new SsldecOptions { PretrainEpochs = 50, LearningRate = 1e-2, Rounds = 3, StableFraction = 0, Targets = RoundTargets.PseudoLabels, Seed = 1 };
+        using var trainer = new Trainer { Progress = new SilentProgress() };
+        // A threshold above 1 gives no pseudo-label: each round's epoch is the 4 labelled points of the 204.
+        using (var none = new Ssldec(new ClusteringNetwork(Mlp.Create(2, [8], 2), 2, 2), options with { PseudoLabelThreshold = 1.01 }))
+        {
+            none.Fit(x.index_select(0, labelled), y.index_select(0, labelled), x, trainer);
+            Assert.All(none.Rounds, r => Assert.Equal(4.0 / 204, r.TrainedFraction, 12));
+        }
+        // A threshold of 0 labels every unlabelled point: the epoch is all 204.
+        using var all = new Ssldec(new ClusteringNetwork(Mlp.Create(2, [8], 2), 2, 2), options with { PseudoLabelThreshold = 0 });
+        all.Fit(x.index_select(0, labelled), y.index_select(0, labelled), x, trainer);
+        Assert.All(all.Rounds, r => Assert.Equal(1.0, r.TrainedFraction, 12));
+    }
+
+    [Fact]
+    public void SsldecWithoutRoundsIsTheSupervisedModelOfTheSameSeed()
+    {
+        // What pairs the protocol's models: SSLDEC's start is the supervised-only model with the same seed, whatever the seed.
+        foreach (var seed in new[] { 7, 1234 })
+        {
+            var data = MedSsl.Data.Moons.Make(200, 0.1, seed);
+            var (x, yAll) = data.ToTensors();
+            var labelled = torch.tensor(MedSsl.Data.LabelledPicker.PerClass(data.Y, 4, seed).Select(i => (long)i).ToArray());
+            using var trainer = new Trainer { Progress = new SilentProgress() };
+            var options = MedSsl.Experiments.SsldecHalfMoons.Options(seed, MedSsl.Experiments.HalfMoonsModel.Ssldec) with { PretrainEpochs = 20 };
+            using var supervised = MedSsl.Experiments.SsldecHalfMoons.NewModel(seed, options).FitSupervised(x.index_select(0, labelled), yAll.index_select(0, labelled), trainer);
+            using var start = MedSsl.Experiments.SsldecHalfMoons.NewModel(seed, options with { Rounds = 0 });
+            start.Fit(x.index_select(0, labelled), yAll.index_select(0, labelled), x, trainer);
+            Assert.Equal(supervised.Predict(x).data<float>().ToArray(), start.Predict(x).data<float>().ToArray());
+        }
+    }
+
+    [Fact]
     public void FitLearnsAnEasyTwoClusterProblemThroughTheTrainer()
     {
         torch.manual_seed(0);
@@ -96,7 +147,7 @@ public class HalfMoonsPlacementTests
     public void WellSpreadLabelsSitEvenlyAlongEachMoon()
     {
         var data = MedSsl.Data.Moons.Make(1000, 0.1, seed: 3);
-        var chosen = MedSsl.Experiments.SsldecHalfMoons.WellSpread(data);
+        var chosen = MedSsl.Data.Moons.WellSpread(data, 4);
         Assert.Equal(8, chosen.Distinct().Count());
         Assert.Equal([0, 0, 0, 0, 1, 1, 1, 1], chosen.Select(i => data.Y[i]));
         // Angles around each moon's centre land near (k + ½)·π/4, in order.

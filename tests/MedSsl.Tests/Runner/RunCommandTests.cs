@@ -234,27 +234,36 @@ public sealed class RunCommandTests
         Assert.Equal(3, charts);
         Assert.Equal(1, Count(File.ReadAllText(Path.Combine(output, "00-getting-started.html")), "* plotly.js v"));
 
-        // SSLDEC writes the library's contract (its statistics are tested in MedSsl.Tests.Experiments): headline means
-        // consistent with the per-seed values, the seeds, and a CSV of every run beside results.json.
+        // SSLDEC writes the library's contract (its properties are tested in MedSsl.Tests.Experiments): both protocols'
+        // seeds, every claim with its fields and as many pairs as its protocol has seeds, headline means consistent with
+        // the rows of the CSVs beside results.json.
         Medssl.AssertValidNotebook(Path.Combine(output, "04-ssldec-half-moons.ipynb"));
         var ssldec = JsonNode.Parse(File.ReadAllText(Path.Combine(output, "04-ssldec-half-moons.results.json")))!;
-        var seeds = ssldec["seeds"]!.AsArray().Select(s => s!.GetValue<int>()).ToArray();
-        Assert.Equal([1000, 1001, 1002, 1003, 1004], seeds);
+        int[] Seeds(string key) => [.. ssldec[key]!.AsArray().Select(s => s!.GetValue<int>())];
+        var (seeds, digitSeeds) = (Seeds("seeds"), Seeds("digits_seeds"));
+        Assert.Equal([1000, 1001, 1002], seeds);
+        Assert.Equal([1000, 1001, 1002], digitSeeds);
         Assert.True(ssldec["fresh_seeds"]!.GetValue<bool>());
         var claims = ssldec["claims"]!.AsArray();
-        Assert.Equal(3, claims.Count);
+        Assert.Equal(5 + 4, claims.Count);
         Assert.All(claims, c => Assert.Contains(c!["verdict"]!.GetValue<string>(), new[] { "Supported", "Contradicted", "Inconclusive" }));
-        Assert.All(claims, c => Assert.Equal(seeds.Length, c!["n"]!.GetValue<int>()));
-        var perSeed = ssldec["per_seed"]!.AsArray();
-        Assert.Equal(seeds.Length, perSeed.Count);
-        Assert.Equal(perSeed.Average(r => r!["accuracy_ssldec"]!.GetValue<double>()), ssldec["accuracy_ssldec"]!.GetValue<double>(), 12);
-        Assert.Equal(perSeed.Average(r => r!["accuracy_supervised"]!.GetValue<double>()), ssldec["accuracy_supervised"]!.GetValue<double>(), 12);
-        foreach (var key in new[] { "accuracy_ssldec_median", "accuracy_ssldec_well_spread", "accuracy_supervised_well_spread" })
-            Assert.InRange(ssldec[key]!.GetValue<double>(), 0.0, 1.0);
+        Assert.All(claims, c => Assert.All(new[] { "text", "source", "measure", "difference", "interval", "n" }, key => Assert.NotNull(c![key])));
+        Assert.All(claims.Take(5), c => Assert.Equal(seeds.Length, c!["n"]!.GetValue<int>()));
+        Assert.All(claims.Skip(5), c => Assert.Equal(digitSeeds.Length, c!["n"]!.GetValue<int>()));
+        string[][] Csv(string name) => [.. File.ReadAllLines(Path.Combine(output, $"04-ssldec-half-moons.{name}.csv")).Where(l => l.Length > 0).Select(l => l.Split(','))];
+        var runs = Csv("runs");
+        Assert.Equal(["Seed", "Placement", "Model", "Accuracy", "ClusteringLoss", "RoundFraction"], runs[0]);
+        Assert.Equal(seeds.Length * 6, runs.Length - 1);
+        double MeanOf(string[][] rows, Func<string[], bool> select) =>
+            rows.Skip(1).Where(select).Average(r => double.Parse(r[3], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(MeanOf(runs, r => r[1] == "Random" && r[2] == "Ssldec"), ssldec["accuracy_ssldec"]!.GetValue<double>(), 9);
+        Assert.Equal(MeanOf(runs, r => r[1] == "Random" && r[2] == "SupervisedJitter"), ssldec["accuracy_supervised_jitter"]!.GetValue<double>(), 9);
         Assert.NotNull(ssldec["worst_random_run_has_highest_clustering_loss"]);
-        var csv = File.ReadAllLines(Path.Combine(output, "04-ssldec-half-moons.runs.csv")).Where(l => l.Length > 0).ToArray();
-        Assert.Equal("Seed,Placement,Model,Accuracy,ClusteringLoss", csv[0]);
-        Assert.Equal(5 * 2 * 2, csv.Length - 1);
+        var digits = Csv("digits");
+        Assert.Equal(["Seed", "Model", "Accuracy", "KMeansAccuracy", "KMeansNmi"], digits[0]);
+        Assert.Equal(digitSeeds.Length * 4, digits.Length - 1);
+        Assert.Equal(digits.Skip(1).Where(r => r[1] == "Ssldec").Average(r => double.Parse(r[2], System.Globalization.CultureInfo.InvariantCulture)),
+            ssldec["digits_ssldec_accuracy"]!.GetValue<double>(), 9);
     }
 
     private static int Count(string text, string part)

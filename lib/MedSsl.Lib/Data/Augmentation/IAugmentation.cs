@@ -19,4 +19,6 @@ public sealed class GaussianJitter(double sigma) : IAugmentation
 
     public Tensor Apply(Tensor batch, Generator generator) =>
         batch + torch.randn(batch.shape, batch.dtype, batch.device, generator: generator) * Sigma;
+
+    public override string ToString() => $"GaussianJitter(σ = {Sigma})";
 }

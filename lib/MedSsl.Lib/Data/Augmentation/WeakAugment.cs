@@ -12,6 +12,8 @@ public sealed class WeakAugment : IAugmentation
     /// <summary>Padding as a fraction of the image side (rounded to pixels).</summary>
     public double PadFraction { get; init; } = 0.125;
 
+    public override string ToString() => $"WeakAugment(flip p = {FlipProbability}, shift ≤ {PadFraction} of the side)";
+
     public Tensor Apply(Tensor images, Generator generator)
     {
         AugmentChecks.Batch(images);
