@@ -158,7 +158,8 @@ internal static class MethodBench
             case "fixmatch":
             {
                 var settings = FixMatchStudySettings.For(profile);
-                settings = settings with { Weak = new Timed(settings.Weak, "augment (weak)"), Strong = new Timed(settings.Strong, "augment (strong)") };
+                var (weak, strong) = (new Timed(settings.Weak, "augment (weak)"), new Timed(settings.Strong, "augment (strong)"));
+                settings = settings with { Weak = weak, Strong = strong };
                 var data = FixMatchRuns.MakeData(settings);
                 var combinations = LabelCombinations.Of(data.Where(DataSplit.Labelled));
                 using var pretrained = PicaStudy.NewBackbone(profile, Seed);   // random weights of the deep-clustering backbone's shape
@@ -173,7 +174,11 @@ internal static class MethodBench
                     FixMatchRuns.Evaluate(data, setting, Seed, run);
                     return sw.Elapsed.TotalMilliseconds;
                 }).Order().ToArray();
-                return (setting.ToString(), times[1], settings.Steps);
+                // The weak view is drawn for the labelled and the unlabelled images, the strong one for the unlabelled only.
+                var unlabelled = strong.Images / (double)strong.Calls;
+                var labelled = (weak.Images - strong.Images) / (double)strong.Calls;
+                return ($"{setting}; per step {labelled:F1} labelled + 2 × {unlabelled:F1} unlabelled images of {settings.ImageSize}², " +
+                    $"widths {string.Join(",", settings.Widths)}, {data.LabelNames.Count} classes, {combinations.K} combinations", times[1], settings.Steps);
             }
             case "pica":
             {
@@ -268,8 +273,12 @@ internal static class MethodBench
     /// <summary>An augmentation whose time goes to its own phase.</summary>
     private sealed class Timed(IAugmentation inner, string phase) : IAugmentation
     {
+        public long Images { get; private set; }
+        public long Calls { get; private set; }
+
         public Tensor Apply(Tensor batch, Generator generator)
         {
+            (Images, Calls) = (Images + batch.size(0), Calls + 1);
             var t = StepPhases.Start();
             var result = inner.Apply(batch, generator);
             StepPhases.Stop(phase, t);

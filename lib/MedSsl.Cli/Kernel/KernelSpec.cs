@@ -31,6 +31,8 @@ internal static class KernelSpec
             ["language"] = Language,
             ["interrupt_mode"] = "message",
             ["metadata"] = new JsonObject { ["debugger"] = false },
+            // libtorch's OpenMP reads its wait policy once, at load: the kernel process needs it in its environment.
+            ["env"] = new JsonObject { ["OMP_WAIT_POLICY"] = Notebooks.SelfProcess.DefaultOmpWaitPolicy },
         };
         var path = Path.Combine(folder, "kernel.json");
         AtomicFile.WriteAllText(path, spec.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
