@@ -32,12 +32,14 @@ internal static class StepBench
         };
         var trimEvery = new Option<int>("--trim-every")
         {
-            Description = "hand the C heap's free memory back (glibc's malloc_trim) every this many steps (0: never)",
+            Description = $"hand the C heap's free memory back (glibc's malloc_trim) every this many steps (0: never; default: the trainer's, {NativeAllocator.TrimEveryTrainingSteps})",
+            DefaultValueFactory = _ => NativeAllocator.TrimEveryTrainingSteps,
         };
         var channelsLast = new Option<bool>("--channels-last") { Description = "model and input in channels-last (NHWC) memory format" };
-        var command = new Command("step", "time the standard conv-net training step") { json, steps, threads, device, scoped, memoryEvery, trimEvery, channelsLast };
+        var bf16 = new Option<bool>("--bf16") { Description = "forward pass under bfloat16 autocast (as MEDSSL_AUTOCAST=bf16)" };
+        var command = new Command("step", "time the standard conv-net training step") { json, steps, threads, device, scoped, memoryEvery, trimEvery, channelsLast, bf16 };
         command.SetAction(r => Run(r.GetValue(json), r.GetValue(steps), r.GetValue(threads), r.GetValue(device)!, r.GetValue(scoped),
-            r.GetValue(memoryEvery), r.GetValue(trimEvery), r.GetValue(channelsLast)));
+            r.GetValue(memoryEvery), r.GetValue(trimEvery), r.GetValue(channelsLast), r.GetValue(bf16)));
         return command;
     }
 
@@ -47,8 +49,9 @@ internal static class StepBench
         nn.Conv2d(64, 128, 3, padding: 1), nn.BatchNorm2d(128), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
         nn.Linear(128, 7));
 
-    private static int Run(bool json, int steps, int? threads, string deviceName, bool oneScope, int memoryEvery, int trimEvery, bool channelsLast)
+    private static int Run(bool json, int steps, int? threads, string deviceName, bool oneScope, int memoryEvery, int trimEvery, bool channelsLast, bool bf16)
     {
+        if (bf16) Autocast.TrainingBf16 = true;
         if (steps < 1) { Console.Error.WriteLine("bench step: --steps must be at least 1"); return 2; }
         Device device;
         try { device = torch.device(deviceName); }
@@ -74,7 +77,9 @@ internal static class StepBench
             {
                 using var scope = torch.NewDisposeScope();
                 optimizer.zero_grad();
-                nn.functional.binary_cross_entropy_with_logits(model.call(x), y).backward();
+                Tensor logits;
+                using (bf16 ? Autocast.CpuBf16() : null) logits = model.call(x);
+                nn.functional.binary_cross_entropy_with_logits(logits, y).backward();
                 optimizer.step();
             }
             else optimizer.Minimize(() => nn.functional.binary_cross_entropy_with_logits(model.call(x), y));
@@ -83,6 +88,7 @@ internal static class StepBench
 
         for (var k = 0; k < 5; k++) Step();
         var times = new List<double>(steps);
+        var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
         double? rssAt100 = null, heapAt100 = null;
         var trajectory = new List<double[]>();
         for (var k = 0; k < steps; k++)
@@ -96,15 +102,18 @@ internal static class StepBench
                 trajectory.Add([k + 1, Math.Round(ProcessMemory.ResidentMb(), 1), Math.Round(ProcessMemory.NativeHeapInUseMb(), 1),
                     Math.Round(ProcessMemory.NativeHeapFreeMb(), 1)]);
         }
+        var cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpuStart).TotalMilliseconds / steps;
         times.Sort();
         var report = new Dictionary<string, object?>
         {
             ["median_ms"] = Math.Round(times[times.Count / 2], 3),
+            ["cpu_ms_per_step"] = Math.Round(cpuMs, 3),
             ["steps"] = steps,
             ["threads"] = torch.get_num_threads(),
             ["device"] = device.ToString(),
             ["step"] = oneScope ? "one dispose scope" : "Minimize",
             ["channels_last"] = channelsLast,
+            ["bf16_autocast"] = Autocast.TrainingBf16,
             ["omp_wait_policy"] = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY"),
             ["malloc_arena_max"] = Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX"),
             ["trim_every"] = trimEvery,

@@ -78,6 +78,7 @@ public sealed class Trainer : IDisposable
             }
             StepPhases.Stop("free batch", t);
             t = StepPhases.Start();
+            Runtime.NativeAllocator.TrainingStepDone();
             step++;
             history.Add(new StepRecord(phase, step, losses));
             foreach (var (name, value) in losses)
