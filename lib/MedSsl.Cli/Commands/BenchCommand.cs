@@ -10,6 +10,7 @@ internal static class BenchCommand
     {
         var command = new Command("bench", "speed measurements (see docs/benchmarks.md)");
         command.Subcommands.Add(StepBench.Create());
+        command.Subcommands.Add(MethodBench.Create());
         command.Subcommands.Add(OpBench.Create());
         command.Subcommands.Add(BenchDataCommand.Create());
         command.Subcommands.Add(RunnerBench.Create());

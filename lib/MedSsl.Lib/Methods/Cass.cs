@@ -66,7 +66,9 @@ public sealed class Cass : ITrainingMethod<Tensor>, IDisposable
     /// output, the collapsed solution that also minimises the loss).</summary>
     public LossTerms TrainStep(Tensor images)
     {
+        var t = StepPhases.Start();
         var view = options.Augment is null ? images : options.Augment.Apply(images, generator);
+        StepPhases.Stop("method: view (augmentation)", t);
         var spread = double.NaN;
         var loss = optimizer.Minimize(() =>
         {

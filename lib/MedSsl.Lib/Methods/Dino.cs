@@ -130,11 +130,15 @@ public sealed class Dino : ITrainingMethod<Tensor>, IDisposable
     /// teacher's EMA update, the centre update.</summary>
     public LossTerms TrainStep(Tensor images)
     {
+        var t = StepPhases.Start();
         var globals = torch.stack(Enumerable.Range(0, options.GlobalCrops).Select(_ => globalView.Apply(images, generator)).ToArray());
         var locals = options.LocalCrops > 0 ? torch.stack(Enumerable.Range(0, options.LocalCrops).Select(_ => localView.Apply(images, generator)).ToArray()) : null;
+        StepPhases.Stop("method: multi-crop views", t);
         long n = images.size(0);
         Tensor teacherLogits;
+        t = StepPhases.Start();
         using (torch.no_grad()) teacherLogits = Teacher.call(globals.flatten(0, 1)).view(options.GlobalCrops, n, -1);
+        StepPhases.Stop("method: teacher forward", t);
         var entropy = double.NaN;
         var loss = optimizer.Minimize(() =>
         {
@@ -145,6 +149,7 @@ public sealed class Dino : ITrainingMethod<Tensor>, IDisposable
             return DinoLoss(studentLogits, teacherLogits, centre, options.StudentTemperature, options.TeacherTemperature);
         });
         teacher.Update(Student, TeacherMomentumAt(step));
+        t = StepPhases.Start();
         using (torch.no_grad())
         {
             // The entropy of the teacher's sharpened output: ≈ 0 when one prototype wins everything (collapse).
@@ -154,6 +159,7 @@ public sealed class Dino : ITrainingMethod<Tensor>, IDisposable
             centre.Dispose();
             centre = updated;
         }
+        StepPhases.Stop("method: centre and entropy", t);
         step++;
         return new LossTerms(("dino", loss), ("teacher_entropy", entropy), ("teacher_momentum", TeacherMomentumAt(step - 1)));
     }

@@ -25,6 +25,11 @@ public static partial class ProcessMemory
         return (info.uordblks + info.hblkhd) / 1048576.0;
     }
 
+    /// <summary>Free bytes the C heap keeps in its arenas (mallinfo2: fordblks, summed over every arena), in MiB: memory
+    /// that counts in RSS once touched but holds no tensor. Growing RSS with flat <see cref="NativeHeapInUseMb"/> and
+    /// growing free bytes is retained heap, not a leak.</summary>
+    public static double NativeHeapFreeMb() => mallinfo2().fordblks / 1048576.0;
+
     [StructLayout(LayoutKind.Sequential)]
     private struct MallInfo2
     {

@@ -25,10 +25,14 @@ public sealed class EmaTeacher<TModule> : IDisposable where TModule : nn.Module
     public void Update(TModule student, double momentum)
     {
         if (momentum is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "EMA momentum must be in [0, 1]");
+        var t = StepPhases.Start();
         var (parameters, buffers) = PairsWith(student);
-        using var noGrad = torch.no_grad();
-        foreach (var (teacher, source) in parameters) teacher.mul_(momentum).add_(source, 1 - momentum);
-        foreach (var (teacher, source) in buffers) teacher.copy_(source);
+        using (torch.no_grad())
+        {
+            foreach (var (teacher, source) in parameters) teacher.mul_(momentum).add_(source, 1 - momentum);
+            foreach (var (teacher, source) in buffers) teacher.copy_(source);
+        }
+        StepPhases.Stop("EMA update", t);
     }
 
     // The (teacher, student) tensor pairs, matched by name once per student: FixMatch updates after every step, and

@@ -66,11 +66,19 @@ public sealed class Trainer : IDisposable
         {
             if (Cancellation.IsCancellationRequested) throw new TrainingInterruptedException(phase, step + 1, Cancellation);
             LossTerms losses;
+            var t = StepPhases.Start();
             using (torch.NewDisposeScope())
             {
                 if (!batch.MoveNext()) break;
+                StepPhases.Stop("batch", t);
+                t = StepPhases.Start();
                 losses = method.TrainStep(batch.Current);
+                StepPhases.Stop("train step", t);
+                t = StepPhases.Start();
             }
+            StepPhases.Stop("free batch", t);
+            t = StepPhases.Start();
+            Runtime.NativeAllocator.TrainingStepDone();
             step++;
             history.Add(new StepRecord(phase, step, losses));
             foreach (var (name, value) in losses)
@@ -82,11 +90,17 @@ public sealed class Trainer : IDisposable
             afterStep?.Invoke(step);
             if (evaluation is not null && step % evaluation.Every == 0)
             {
+                StepPhases.Stop("bookkeeping", t);
+                t = StepPhases.Start();
                 metrics = Evaluate(method, evaluation, phase, step);
                 if (evaluation.StopWhen?.Invoke(metrics) == true) stoppedEarly = true;
+                StepPhases.Stop("evaluation", t);
+                t = StepPhases.Start();
             }
             if (CheckpointFolder is not null && CheckpointEvery > 0 && step % CheckpointEvery == 0) SaveCheckpoint(method);
             Progress.Report(new TrainingStatus(phase, step, steps, losses, metrics));
+            StepPhases.Stop("bookkeeping", t);
+            StepPhases.Current?.EndStep();
             if (stoppedEarly) break;
         }
         if (evaluation is not null && !stoppedEarly && step % evaluation.Every != 0) metrics = Evaluate(method, evaluation, phase, step);

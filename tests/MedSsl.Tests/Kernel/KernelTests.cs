@@ -306,6 +306,7 @@ public sealed class KernelSpecTests
         Assert.True(Path.IsPathRooted(argv[0]) && File.Exists(argv[0]) && Path.GetFileName(argv[0]) == "dotnet", argv[0]);
         Assert.True(File.Exists(argv[1]), argv[1]);
         Assert.Equal(["kernel", "start", "--connection-file", "{connection_file}"], argv[2..]);
+        Assert.Equal("PASSIVE", spec["env"]!["OMP_WAIT_POLICY"]!.GetValue<string>());
 
         var (code, output) = Medssl.Exec(JupyterClients.Python, "-c",
             "import sys; from jupyter_client.kernelspec import KernelSpecManager as M; m = M(kernel_dirs=[sys.argv[1]]); " +

@@ -16,6 +16,18 @@ public sealed class RunCommandTests
 
     private static string Hash(string path) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)));
 
+    [Theory]
+    [InlineData("", "PASSIVE")]
+    [InlineData("ACTIVE", "ACTIVE")]
+    public void The_notebook_process_gets_a_passive_OpenMP_wait_policy_unless_one_was_set(string set, string expected)
+    {
+        var output = Medssl.TemporaryFolder();
+        var run = Medssl.RunWith(new Dictionary<string, string> { ["OMP_WAIT_POLICY"] = set }, "run", Medssl.Fixture("omp-wait-policy.ipynb"), "--out", output);
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        var cell = CodeCells(ReadNotebook(Path.Combine(output, "omp-wait-policy.ipynb"))).Single();
+        Assert.Equal($"policy={expected}\n", Outputs(cell).Single()["text"]!.GetValue<string>());
+    }
+
     [Fact]
     public void Success_writes_valid_executed_notebook_report_and_results_and_leaves_the_source_alone()
     {
