@@ -1,15 +1,11 @@
 using System.Text.Json.Serialization;
 using MedSsl.Data;
-using MedSsl.Data.Augmentation;
-using MedSsl.Data.Sampling;
 using MedSsl.Data.Synthetic;
 using MedSsl.Methods;
 using MedSsl.Methods.OnYourData;
 using MedSsl.Metrics;
 using MedSsl.Models;
 using MedSsl.Training;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace MedSsl.Experiments;
 

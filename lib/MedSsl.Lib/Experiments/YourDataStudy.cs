@@ -28,7 +28,7 @@ public sealed record YourDataRow(
     [property: JsonPropertyName("wrong_pseudo_labels")] double? WrongPseudoLabels) : ISeededRow;
 
 /// <summary>A trained run kept until evaluated (the example seed's are kept for the figures).</summary>
-public sealed record YourDataRun(ImageDataset Data, TrainedClassifier? Classifier, TrainedClustering? Clustering, Methods.OnYourData.ClusteringReport? KMeans) : IDisposable
+public sealed record YourDataRun(ImageDataset Data, TrainedClassifier? Classifier, TrainedClustering? Clustering, ClusteringReport? KMeans) : IDisposable
 {
     public void Dispose()
     {
@@ -45,6 +45,10 @@ public sealed record YourDataSettings(SeedPlan Seeds, int Steps, int PicaEpochs,
     public static YourDataSettings For(RunProfile profile, int labelsPerClass) => new(
         SeedPlan.Evaluation(profile.Pick(quick: 3, workshop: 10, full: 20)), profile.Pick(quick: 150, workshop: 500, full: 2000),
         profile.Pick(quick: 10, workshop: 40, full: 100), labelsPerClass);
+
+    /// <summary>Throws a named error unless <paramref name="seed"/> is one of the plan's (the example must be a run of the study).</summary>
+    public int CheckExampleSeed(int seed) => Seeds.Seeds.Contains(seed) ? seed
+        : throw new ArgumentException($"Seed = {seed} is not one of this profile's seeds ({Seeds.Seeds[0]}–{Seeds.Seeds[^1]}): pick one of them", nameof(seed));
 }
 
 /// <summary>The protocol of notebook 08 on a labelled dataset (the real digits by default). Per seed,
@@ -116,17 +120,11 @@ public sealed class YourDataStudy(YourDataSettings settings, ProtocolResult<Your
     public static YourDataStudy Run(ImageDataset data, RunProfile profile, int labelsPerClass, int exampleSeed)
     {
         var settings = YourDataSettings.For(profile, labelsPerClass);
-        if (!settings.Seeds.Seeds.Contains(exampleSeed))
-            throw new ArgumentException($"Seed = {exampleSeed} is not one of the {profile.ToString().ToLowerInvariant()} profile's seeds " +
-                $"({settings.Seeds.Seeds[0]}–{settings.Seeds.Seeds[^1]}): pick one of them", nameof(exampleSeed));
-        return new(settings, ProtocolRunner.Run(new YourDataProtocol(data, settings, exampleSeed)));
+        return new(settings, ProtocolRunner.Run(new YourDataProtocol(data, settings, settings.CheckExampleSeed(exampleSeed))));
     }
 
     /// <summary>Mean test accuracy with its 95 % CI per method (clusterings: after matching clusters to label sets).</summary>
     public DataFrame Summary => Result.Study.Summarize(r => r.Method, [("test_accuracy", r => r.TestAccuracy)]);
-
-    /// <summary>Every run's test accuracy per method, for <see cref="Charts.BoxWithCi"/>.</summary>
-    public IEnumerable<(string Group, double Value)> Accuracies => Rows.Select(r => (r.Method, r.TestAccuracy));
 
     /// <summary>The claims' sentences and the mechanism, computed from the rows.</summary>
     public Findings WhatThisRunShows
