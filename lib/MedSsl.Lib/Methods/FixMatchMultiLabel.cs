@@ -241,8 +241,8 @@ public sealed class FixMatchMultiLabel : ITrainingMethod<SemiSupervisedBatch>, I
     }
 
     /// <summary>The pseudo-labels the student network would give <paramref name="images"/> now (eval mode, no
-    /// augmentation), by its head's rule (§2.3.2): single-label, the argmax class when it passes τ; Two-Head, the softmax head's label combination when it passes τ;
-    /// One-Head, 1[p̃_c ≥ ½] when some class passes τ. Returns the fractions of images passing τ, passing with their
+    /// augmentation), by its head's rule (§2.3.2): single-label, the argmax class when it passes τ; Two-Head, the
+    /// softmax head's label combination when it passes τ; One-Head, 1[p̃_c ≥ ½] when some class passes τ. Returns the fractions of images passing τ, passing with their
     /// true label set, and passing with another — the error propagation that §2.3.2.2 attributes to One-Head.</summary>
     public (double Rate, double Correct, double Wrong) PseudoLabelOutcomes(IImageDataset images)
     {
