@@ -5,7 +5,13 @@ namespace MedSsl.Data;
 
 /// <summary>What <c>medssl data inspect</c> reports about a dataset on disk.</summary>
 public sealed record DataSummary(string Path, string Format, int Count, IReadOnlyList<string> Shapes,
-    IReadOnlyDictionary<string, int> LabelCounts);
+    IReadOnlyDictionary<string, int> LabelCounts)
+{
+    /// <summary>The lines <c>medssl data inspect</c> prints.</summary>
+    public override string ToString() =>
+        string.Join(Environment.NewLine, new[] { $"path     {Path}", $"format   {Format}", $"items    {Count}", $"shape    {string.Join(", ", Shapes)}" }
+            .Concat(LabelCounts.Select(l => $"  {l.Key,-14} {l.Value}")));
+}
 
 /// <summary>Recognises the layouts the loaders read and summarises them, by loading them fully (so a summary
 /// is also a validation: bad data raises <see cref="DataFormatException"/>).</summary>

@@ -45,6 +45,24 @@ public sealed class LabelCombinations
             keys.Select(k => index[k]).ToArray());
     }
 
+    /// <summary>The combinations of <paramref name="data"/> (as <see cref="Of"/>) followed by every single-label set
+    /// {c} that none of its items carries (count 0), so that a softmax head over the combinations has an output for every
+    /// class even when a class has no labelled image.</summary>
+    public static LabelCombinations WithSingles(IImageDataset data)
+    {
+        var seen = Of(data);
+        var combinations = seen.Combinations.ToList();
+        var counts = seen.Counts.ToList();
+        for (var c = 0; c < data.LabelNames.Count; c++)
+        {
+            var single = Enumerable.Range(0, data.LabelNames.Count).Select(j => j == c).ToArray();
+            if (combinations.Any(k => k.SequenceEqual(single))) continue;
+            combinations.Add(single);
+            counts.Add(0);
+        }
+        return new LabelCombinations(data.LabelNames, combinations, counts, seen.Assignments);
+    }
+
     /// <summary>A readable name: the labels joined by '+', or "(none)".</summary>
     public string Name(int combination) =>
         NameOf(_labelNames, new string(Combinations[combination].Select(b => b ? '1' : '0').ToArray()));

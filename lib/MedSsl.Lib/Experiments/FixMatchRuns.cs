@@ -1,14 +1,11 @@
 using System.Text.Json.Serialization;
 using MedSsl.Data;
-using MedSsl.Data.Augmentation;
-using MedSsl.Data.Sampling;
 using MedSsl.Data.Synthetic;
 using MedSsl.Methods;
+using MedSsl.Methods.OnYourData;
 using MedSsl.Metrics;
 using MedSsl.Models;
 using MedSsl.Training;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace MedSsl.Experiments;
 
@@ -94,44 +91,26 @@ public static class FixMatchRuns
         return [.. chosen];
     }
 
-    /// <summary>Trains one model. <paramref name="backbone"/> gives the initial weights of deep-clustering runs; random
-    /// weights are drawn from <paramref name="seed"/> (the same backbone draw and heads for every model of a seed).</summary>
+    /// <summary>Trains one model through the library's FixMatch entry point (<see cref="FixMatchTraining"/>).
+    /// <paramref name="backbone"/> gives the initial weights of deep-clustering runs; random weights are drawn from
+    /// <paramref name="seed"/> (the same backbone draw and heads for every model of a seed).</summary>
     public static FixMatchRun Train(ImageDataset data, LabelCombinations combinations, FixMatchStudySettings settings,
         FixMatchSetting setting, ResNet? backbone, int seed, Trainer trainer)
     {
         if (setting.Init == Initialisation.DeepClustering && backbone is null)
             throw new ArgumentException("deep-clustering initialisation needs the pre-trained backbone", nameof(backbone));
-        var twoHead = setting.Model is StudyModel.TwoHead or StudyModel.TwoHeadLabelledOnly;
         var labelledSplit = data.Where(DataSplit.Labelled);
         var subset = labelledSplit.Subset(LabelledSubset(labelledSplit, setting.LabelFraction, seed));
-        var options = new FixMatchOptions { Head = twoHead ? FixMatchHead.Two : FixMatchHead.One }.ForSteps(settings.Steps);
-        if (setting.Model == StudyModel.Supervised) options = options.SupervisedOnly();
-        if (setting.Model == StudyModel.TwoHeadLabelledOnly) options = options with { UnlabelledWeight = 0 };
-        MultiLabelClassifier MakeNetwork()
+        var options = new FixMatchTrainingOptions
         {
-            torch.manual_seed(seed);
-            var resnet = new ResNet(data.Channels, settings.Widths);
-            if (setting.Init == Initialisation.DeepClustering) resnet.load_state_dict(backbone!.state_dict());
-            return new MultiLabelClassifier(resnet, data.LabelNames.Count, twoHead ? combinations.K : 0);
-        }
-        var method = new FixMatchMultiLabel(MakeNetwork, twoHead ? combinations : null, options);
-        try
-        {
-            using var generator = new SeededRandom(seed, RandomStreams.SemiSupervisedSampler).TorchGenerator();
-            var unlabelled = options.UsesUnlabelled ? data.Where(DataSplit.Unlabelled) : null;
-            var batches = Batches.SemiSupervisedByExam(subset, new ExamBatchSampler(ExamIds(subset), settings.LabelledExamsPerBatch, seed),
-                unlabelled, unlabelled is null ? null : new ExamBatchSampler(ExamIds(unlabelled), settings.LabelledExamsPerBatch * settings.Mu, seed + 1),
-                settings.Weak, settings.Strong, generator);
-            var first = trainer.History.Count;
-            trainer.Run(method, batches, setting.ToString(), settings.Steps);
-            var maskRates = options.UsesUnlabelled ? trainer.History.Skip(first).Select(s => s.Losses["mask_rate"]).ToArray() : [];
-            return new FixMatchRun(method, maskRates, subset.Count);
-        }
-        catch
-        {
-            method.Dispose();
-            throw;
-        }
+            Head = setting.Model is StudyModel.TwoHead or StudyModel.TwoHeadLabelledOnly ? FixMatchHead.Two : FixMatchHead.One,
+            Method = new FixMatchOptions { UnlabelledWeight = setting.Model == StudyModel.TwoHeadLabelledOnly ? 0 : 1 },
+            SupervisedOnly = setting.Model == StudyModel.Supervised, Steps = settings.Steps, LabelledPerBatch = settings.LabelledExamsPerBatch,
+            Mu = settings.Mu, Widths = settings.Widths, Weak = settings.Weak, Strong = settings.Strong, Seed = seed, Threads = 0,
+            InitialBackbone = setting.Init == Initialisation.DeepClustering ? backbone : null,
+        };
+        var (method, maskRates) = FixMatchTraining.Train(subset, data.Where(DataSplit.Unlabelled), options, trainer, setting.ToString(), combinations);
+        return new FixMatchRun(method, maskRates, subset.Count);
     }
 
     /// <summary>Scores a trained model (Dadoun et al. 2022, §3.2): the EMA model's probabilities on the validation images
@@ -178,6 +157,4 @@ public static class FixMatchRuns
         }
         return (loaded, $"loaded from {full}");
     }
-
-    private static string[] ExamIds(ImageDataset data) => [.. Enumerable.Range(0, data.Count).Select(data.ExamId)];
 }

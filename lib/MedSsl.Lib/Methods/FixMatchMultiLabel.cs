@@ -6,9 +6,14 @@ using static TorchSharp.torch;
 
 namespace MedSsl.Methods;
 
-/// <summary>The two ways Dadoun et al. (2022, §2.3.2, Fig. 3) carry FixMatch over to multi-label targets.</summary>
+/// <summary>Which head FixMatch trains: plain FixMatch on single-label images, or one of the two ways Dadoun et al.
+/// (2022, §2.3.2, Fig. 3) carry it over to multi-label targets.</summary>
 public enum FixMatchHead
 {
+    /// <summary>Plain FixMatch (Sohn et al. 2020, §2): one softmax head over the C classes, cross-entropy on the labelled
+    /// images, pseudo-label = argmax of the weak view when its probability passes τ (eq. 4); predictions from that head.
+    /// Every labelled image must carry exactly one label.</summary>
+    SingleLabel,
     /// <summary>§2.3.2.1: one sigmoid head; pseudo-labels 1[p̃_c ≥ 0.5] used when some class passes τ; BCE throughout.</summary>
     One,
     /// <summary>§2.3.2.2: a softmax head over the K label combinations (FixMatch's single-label loss) and a sigmoid head over
@@ -46,9 +51,11 @@ public sealed record FixMatchOptions
         steps < 1 ? throw new ArgumentOutOfRangeException(nameof(steps), steps, "FixMatch needs at least one step")
             : this with { Steps = steps, EmaDecay = Math.Clamp(1 - 20.0 / steps, 0, 0.999) };
 
-    /// <summary>Training on the labelled images only, with the multi-label head and eq. 9's BCE (the supervised
-    /// baseline of Dadoun et al. 2022, §2.2.4): the same optimiser, schedule and EMA, λ_u = 0.</summary>
-    public FixMatchOptions SupervisedOnly() => this with { Head = FixMatchHead.One, UnlabelledWeight = 0 };
+    /// <summary>Training on the labelled images only with the same optimiser, schedule and EMA, λ_u = 0: for multi-label
+    /// heads the sigmoid head with eq. 9's BCE (the supervised baseline of Dadoun et al. 2022, §2.2.4), for the
+    /// single-label head its softmax with cross-entropy.</summary>
+    public FixMatchOptions SupervisedOnly() =>
+        this with { Head = Head == FixMatchHead.SingleLabel ? FixMatchHead.SingleLabel : FixMatchHead.One, UnlabelledWeight = 0 };
 
     public bool UsesUnlabelled => UnlabelledWeight > 0;
 }
@@ -181,15 +188,18 @@ public sealed class FixMatchMultiLabel : ITrainingMethod<SemiSupervisedBatch>, I
             var inputs = useUnlabelled ? torch.cat([batch.Labelled, batch.UnlabelledWeak, batch.UnlabelledStrong]) : batch.Labelled;
             var heads = options.Head == FixMatchHead.Two ? Network.Heads(inputs) : new HeadLogits(Network.call(inputs), null);
             var ml = heads.MultiLabel;
-            Tensor labelled = options.Head == FixMatchHead.Two
-                ? TwoHeadLabelledLoss(new HeadLogits(ml[..(int)n], heads.Combination![..(int)n]), CombinationIndices(batch.Labels, combinationIndex), batch.Labels)
-                : MultiLabelLoss(ml[..(int)n], batch.Labels);
+            Tensor labelled = options.Head switch
+            {
+                FixMatchHead.Two => TwoHeadLabelledLoss(new HeadLogits(ml[..(int)n], heads.Combination![..(int)n]), CombinationIndices(batch.Labels, combinationIndex), batch.Labels),
+                FixMatchHead.SingleLabel => CombinationLoss(ml[..(int)n], SingleLabels(batch.Labels)),
+                _ => MultiLabelLoss(ml[..(int)n], batch.Labels),
+            };
             labelledLoss = labelled.ToDouble();
             if (!useUnlabelled) return labelled;
             var unsupervisedLogits = options.Head == FixMatchHead.Two ? heads.Combination! : ml;
             var weak = unsupervisedLogits[(int)n..(int)(n + u)];
             var strong = unsupervisedLogits[(int)(n + u)..];
-            var (loss, mask) = options.Head == FixMatchHead.Two
+            var (loss, mask) = options.Head != FixMatchHead.One
                 ? SingleLabelUnlabelledLoss(weak, strong, options.Threshold)
                 : MultiLabelUnlabelledLoss(weak, strong, options.Threshold, options.PseudoLabelCut);
             unlabelledLoss = loss.ToDouble();
@@ -203,15 +213,20 @@ public sealed class FixMatchMultiLabel : ITrainingMethod<SemiSupervisedBatch>, I
         return terms;
     }
 
-    /// <summary>The EMA model's class probabilities sigmoid(g_κ(f(x))) [N, C], in eval mode without gradients.</summary>
+    /// <summary>The EMA model's class probabilities [N, C] from the head the loss trains on the classes, in eval mode
+    /// without gradients: softmax for <see cref="FixMatchHead.SingleLabel"/> (rows sum to 1), otherwise the sigmoid
+    /// head g_κ(f(x)).</summary>
     public Tensor Predict(Tensor inputs) => Ema.Evaluate(() =>
     {
         using var logits = Ema.call(inputs);
-        return torch.sigmoid(logits);
+        return options.Head == FixMatchHead.SingleLabel ? nn.functional.softmax(logits, 1) : torch.sigmoid(logits);
     });
 
+    /// <summary>The EMA backbone's features f(x) [N, D] (eval mode, no gradients): embeddings for t-SNE or k-means.</summary>
+    public Tensor Features(Tensor inputs) => Ema.Evaluate(() => Ema.Backbone.call(inputs));
+
     /// <summary>The EMA model's class probabilities for every image of <paramref name="data"/>, [N, C], in batches.</summary>
-    public double[,] Probabilities(ImageDataset data)
+    public double[,] Probabilities(IImageDataset data)
     {
         var result = new double[data.Count, data.LabelNames.Count];
         for (var start = 0; start < data.Count; start += 256)
@@ -226,10 +241,10 @@ public sealed class FixMatchMultiLabel : ITrainingMethod<SemiSupervisedBatch>, I
     }
 
     /// <summary>The pseudo-labels the student network would give <paramref name="images"/> now (eval mode, no
-    /// augmentation), by its head's rule (§2.3.2): Two-Head, the softmax head's label combination when it passes τ;
-    /// One-Head, 1[p̃_c ≥ ½] when some class passes τ. Returns the fractions of images passing τ, passing with their
+    /// augmentation), by its head's rule (§2.3.2): single-label, the argmax class when it passes τ; Two-Head, the
+    /// softmax head's label combination when it passes τ; One-Head, 1[p̃_c ≥ ½] when some class passes τ. Returns the fractions of images passing τ, passing with their
     /// true label set, and passing with another — the error propagation that §2.3.2.2 attributes to One-Head.</summary>
-    public (double Rate, double Correct, double Wrong) PseudoLabelOutcomes(ImageDataset images)
+    public (double Rate, double Correct, double Wrong) PseudoLabelOutcomes(IImageDataset images)
     {
         int passed = 0, correct = 0, c = images.LabelNames.Count;
         for (var start = 0; start < images.Count; start += 256)
@@ -240,6 +255,13 @@ public sealed class FixMatchMultiLabel : ITrainingMethod<SemiSupervisedBatch>, I
                 using var scope = torch.NewDisposeScope();
                 var heads = Network.Heads(images.Batch(indices).Images);
                 bool[] Flags(Tensor mask) => [.. mask.flatten().to(ScalarType.Float32).data<float>().Select(v => v > 0.5f)];
+                if (options.Head == FixMatchHead.SingleLabel)
+                {
+                    var p = nn.functional.softmax(heads.MultiLabel, 1);
+                    var hard = PseudoLabels.Hard(p).data<long>().ToArray();
+                    return (Flags(PseudoLabels.ConfidenceMask(p, options.Threshold)),
+                        hard.Select(k => Enumerable.Range(0, c).Select(j => j == k).ToArray()).ToArray());
+                }
                 if (options.Head == FixMatchHead.Two)
                 {
                     var p = nn.functional.softmax(heads.Combination!, 1);
@@ -272,6 +294,17 @@ public sealed class FixMatchMultiLabel : ITrainingMethod<SemiSupervisedBatch>, I
                 throw new ArgumentException($"labelled image {i} has the label set {key}, which is not one of the {index.Count} combinations of the softmax head", nameof(labels));
         }
         return torch.tensor(result);
+    }
+
+    /// <summary>The class index of each single-label row of <paramref name="labels"/> [N, C]; a row without exactly one
+    /// positive is an error (plain FixMatch's cross-entropy has no target for it).</summary>
+    public static Tensor SingleLabels(Tensor labels)
+    {
+        using var scope = torch.NewDisposeScope();
+        var positives = (labels >= 0.5f).sum(1);
+        if ((positives != 1).any().ToBoolean())
+            throw new ArgumentException("the single-label head needs exactly one label per labelled image; use FixMatchHead.One or Two for multi-label images", nameof(labels));
+        return labels.argmax(1).MoveToOuterDisposeScope();
     }
 
     private static string Key(bool[] labels) => new(labels.Select(b => b ? '1' : '0').ToArray());

@@ -14,6 +14,22 @@ public sealed record DicomVolume(
     float[] Data)
 {
     public float this[int x, int y, int z] => Data[x + SizeX * (y + SizeY * z)];
+
+    /// <summary>Slice <paramref name="z"/> as a [row, column] image in [0, 1] for display: the first window (centre/width,
+    /// PS3.3 C.11.2.1.2 linear) when the series has one, else the volume's minimum … maximum.</summary>
+    public float[,] DisplaySlice(int z)
+    {
+        if (z < 0 || z >= SizeZ) throw new ArgumentOutOfRangeException(nameof(z), z, $"the volume has {SizeZ} slices");
+        double low, high;
+        if (WindowCenter.Length > 0 && WindowWidth.Length > 0 && WindowWidth[0] > 1)
+            (low, high) = (WindowCenter[0] - 0.5 - (WindowWidth[0] - 1) / 2, WindowCenter[0] - 0.5 + (WindowWidth[0] - 1) / 2);
+        else (low, high) = (Data.Min(), Data.Max());
+        var slice = new float[SizeY, SizeX];
+        for (var y = 0; y < SizeY; y++)
+            for (var x = 0; x < SizeX; x++)
+                slice[y, x] = high > low ? (float)Math.Clamp((this[x, y, z] - low) / (high - low), 0, 1) : 0f;
+        return slice;
+    }
 }
 
 /// <summary>Reads a folder of single-frame DICOM files (one series) into a <see cref="DicomVolume"/>.

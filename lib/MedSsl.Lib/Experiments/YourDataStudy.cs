@@ -1,0 +1,151 @@
+using System.Text.Json.Serialization;
+using MedSsl.Data;
+using MedSsl.Methods;
+using MedSsl.Methods.OnYourData;
+using MedSsl.Reports;
+using MedSsl.Training;
+using Microsoft.Data.Analysis;
+
+namespace MedSsl.Experiments;
+
+/// <summary>The four things notebook 08 trains on a user's labelled folder, each from the same few-labels split of a seed.</summary>
+public enum YourDataMethod { Supervised, FixMatch, Pica, KMeans }
+
+/// <summary>One run: test accuracy (classifiers: the predicted class; clusterings: after the best one-to-one matching of
+/// clusters to label sets), validation accuracy and macro F1 (classifiers), NMI (clusterings); for FixMatch the mechanism —
+/// the fraction of unlabelled images passing τ over the last 10 % of steps, and at the end the fractions of unlabelled
+/// images given a pseudo-label that is right or wrong.</summary>
+public sealed record YourDataRow(
+    [property: JsonPropertyName("method")] string Method,
+    [property: JsonPropertyName("seed")] int Seed,
+    [property: JsonPropertyName("labelled_images")] int LabelledImages,
+    [property: JsonPropertyName("test_accuracy")] double TestAccuracy,
+    [property: JsonPropertyName("validation_accuracy")] double? ValidationAccuracy,
+    [property: JsonPropertyName("macro_f1")] double? MacroF1,
+    [property: JsonPropertyName("nmi")] double? Nmi,
+    [property: JsonPropertyName("final_mask_rate")] double? FinalMaskRate,
+    [property: JsonPropertyName("correct_pseudo_labels")] double? CorrectPseudoLabels,
+    [property: JsonPropertyName("wrong_pseudo_labels")] double? WrongPseudoLabels) : ISeededRow;
+
+/// <summary>A trained run kept until evaluated (the example seed's are kept for the figures).</summary>
+public sealed record YourDataRun(ImageDataset Data, TrainedClassifier? Classifier, TrainedClustering? Clustering, ClusteringReport? KMeans) : IDisposable
+{
+    public void Dispose()
+    {
+        Classifier?.Dispose();
+        Clustering?.Dispose();
+    }
+}
+
+/// <summary>Per profile: seeds, FixMatch steps (the supervised baseline runs as many), PICA epochs.</summary>
+public sealed record YourDataSettings(SeedPlan Seeds, int Steps, int PicaEpochs, int LabelsPerClass)
+{
+    /// <summary>Quick (CI smoke): 3 seeds, 150 steps, 10 PICA epochs. Workshop: 10 seeds, 500 steps, 40 epochs — sized
+    /// from the quick profile's measured CPU time (docs/methods/your-own-data.md). Full: 20 seeds, 2000 steps, 100 epochs.</summary>
+    public static YourDataSettings For(RunProfile profile, int labelsPerClass) => new(
+        SeedPlan.Evaluation(profile.Pick(quick: 3, workshop: 10, full: 20)), profile.Pick(quick: 150, workshop: 500, full: 2000),
+        profile.Pick(quick: 10, workshop: 40, full: 100), labelsPerClass);
+
+    /// <summary>Throws a named error unless <paramref name="seed"/> is one of the plan's (the example must be a run of the study).</summary>
+    public int CheckExampleSeed(int seed) => Seeds.Seeds.Contains(seed) ? seed
+        : throw new ArgumentException($"Seed = {seed} is not one of this profile's seeds ({Seeds.Seeds[0]}–{Seeds.Seeds[^1]}): pick one of them", nameof(seed));
+}
+
+/// <summary>The protocol of notebook 08 on a labelled dataset (the real digits by default). Per seed,
+/// <see cref="FewLabels.Split"/> draws <c>LabelsPerClass</c> labelled and 5 validation images per class (the test quarter
+/// is drawn once); then (1) the supervised baseline and (2) FixMatch (Sohn et al. 2020) train from the same initial weights
+/// and batches of the labelled images, FixMatch also on the unlabelled ones; (3) PICA + L_SD (Huang et al. 2020; Dadoun et
+/// al. 2022, §2.2) clusters the unlabelled images into as many clusters as there are label sets, and (4) k-means does the
+/// same on raw pixels. Both claims compare methods of one seed: the same split.</summary>
+public sealed class YourDataProtocol(ImageDataset data, YourDataSettings settings, int exampleSeed) : Protocol<YourDataMethod, YourDataRun, YourDataRow>
+{
+    private ImageDataset? split;
+
+    public override SeedPlan Seeds => settings.Seeds;
+    public override IReadOnlyList<YourDataMethod> Grid => Enum.GetValues<YourDataMethod>();
+    public int Clusters => LabelCombinations.Of(data).K;
+
+    public override void BeginSeed(int seed) => split = FewLabels.Split(data, settings.LabelsPerClass, seed);
+    public override void EndSeed(int seed) => split = null;
+    public override bool IsExample(int seed, YourDataMethod setting) => seed == exampleSeed;
+
+    public override YourDataRun Train(int seed, YourDataMethod method, Trainer trainer) => method switch
+    {
+        YourDataMethod.Supervised or YourDataMethod.FixMatch => new(split!, FixMatchClassifier.Train(split!,
+            Presets.FixMatch(seed, settings.Steps, supervisedOnly: method == YourDataMethod.Supervised), trainer), null, null),
+        YourDataMethod.Pica => new(split!, null, PicaClustering.Train(split!, Presets.Pica(Clusters, seed, settings.PicaEpochs), Presets.Widths, trainer), null),
+        _ => new(split!, null, null, PicaClustering.KMeansOnPixels(split!, Clusters, DataSplit.Test, seed)),
+    };
+
+    public override IEnumerable<YourDataRow> Evaluate(int seed, YourDataMethod method, YourDataRun run)
+    {
+        var labelled = run.Data.IndicesOf(DataSplit.Labelled).Length;
+        if (run.Classifier is { } model)
+        {
+            var test = model.Report(run.Data, DataSplit.Test);
+            var tail = model.MaskRates.Skip(model.MaskRates.Count - Math.Max(1, model.MaskRates.Count / 10)).ToArray();
+            (double Rate, double Correct, double Wrong)? outcomes = method == YourDataMethod.FixMatch ? model.Method.PseudoLabelOutcomes(run.Data.Where(DataSplit.Unlabelled)) : null;
+            yield return new(Name(method), seed, labelled, test.Accuracy, model.Report(run.Data, DataSplit.Validation).Accuracy, test.MacroF1,
+                null, tail.Length == 0 ? null : tail.Average(), outcomes?.Correct, outcomes?.Wrong);
+        }
+        else
+        {
+            var report = run.Clustering?.Report(run.Data, DataSplit.Test) ?? run.KMeans!;
+            yield return new(Name(method), seed, labelled, report.Accuracy, null, null, report.Nmi, null, null, null);
+        }
+    }
+
+    public override IEnumerable<Claim<YourDataRow>> Claims =>
+    [
+        new("FixMatch > supervised on the same labels", "Sohn et al. 2020, §4.1", "test accuracy",
+            r => r.TestAccuracy, r => r.Method == "fixmatch", r => r.Method == "supervised"),
+        new("PICA's clusters > k-means on raw pixels", "Huang et al. 2020, §4.2", "clustering accuracy (test)",
+            r => r.TestAccuracy, r => r.Method == "pica", r => r.Method == "kmeans"),
+    ];
+
+    public static string Name(YourDataMethod method) => method.ToString().ToLowerInvariant();
+}
+
+/// <summary>Notebook 08's study: the protocol run, its rows, claims and the example seed's models.</summary>
+public sealed class YourDataStudy(YourDataSettings settings, ProtocolResult<YourDataMethod, YourDataRun, YourDataRow> result) : IDisposable
+{
+    public YourDataSettings Settings { get; } = settings;
+    public ProtocolResult<YourDataMethod, YourDataRun, YourDataRow> Result { get; } = result;
+    public IReadOnlyList<YourDataRow> Rows => Result.Rows;
+    public ClaimTable Claims => Result.Claims;
+    public SeedPlan Seeds => Result.Seeds;
+    public YourDataRun Example(YourDataMethod method) => Result.Example(method);
+
+    /// <summary>Runs the protocol on <paramref name="data"/>; <paramref name="exampleSeed"/> must be one of the profile's seeds.</summary>
+    public static YourDataStudy Run(ImageDataset data, RunProfile profile, int labelsPerClass, int exampleSeed)
+    {
+        var settings = YourDataSettings.For(profile, labelsPerClass);
+        return new(settings, ProtocolRunner.Run(new YourDataProtocol(data, settings, settings.CheckExampleSeed(exampleSeed))));
+    }
+
+    /// <summary>Mean test accuracy with its 95 % CI per method (clusterings: after matching clusters to label sets).</summary>
+    public DataFrame Summary => Result.Study.Summarize(r => r.Method, [("test_accuracy", r => r.TestAccuracy)]);
+
+    /// <summary>The claims' sentences and the mechanism, computed from the rows.</summary>
+    public Findings WhatThisRunShows
+    {
+        get
+        {
+            var fixmatch = Rows.Where(r => r.Method == "fixmatch").ToList();
+            return Claims.Findings(
+                $"FixMatch's unlabelled images at the end of training (mean over {fixmatch.Count} seeds): {fixmatch.Average(r => r.CorrectPseudoLabels ?? 0):P1} " +
+                $"pass τ with the right class, {fixmatch.Average(r => r.WrongPseudoLabels ?? 0):P1} with a wrong one; " +
+                $"over the last 10 % of steps {fixmatch.Average(r => r.FinalMaskRate ?? 0):P1} of each unlabelled batch passed τ.");
+        }
+    }
+
+    /// <summary>results.json: the mean test accuracy per method, the seeds, the claims; every run in the runs CSV.</summary>
+    public string? Save(RunContext? context = null) => Result.Save(new
+    {
+        mean_test_accuracy = Rows.GroupBy(r => r.Method).ToDictionary(g => g.Key, g => g.Average(r => r.TestAccuracy)),
+        labels_per_class = Settings.LabelsPerClass,
+        runs = Rows,
+    }, context);
+
+    public void Dispose() => Result.Dispose();
+}

@@ -1,0 +1,60 @@
+using MedSsl.Data;
+
+namespace MedSsl.Methods.OnYourData;
+
+/// <summary>Splits a labelled dataset the way a semi-supervised experiment uses it: a few labelled images per class,
+/// a small validation set (settings and thresholds are chosen on it, never on test), a test set, and the rest
+/// unlabelled (its labels are kept in the dataset for scoring, never shown to a method).</summary>
+public static class FewLabels
+{
+    /// <summary>Stream of the test draw: fixed, so every seed of one dataset is tested on the same images.</summary>
+    private const int TestSeed = 0;
+
+    /// <summary>A copy of <paramref name="data"/> with its splits drawn per class: <paramref name="labelsPerClass"/> labelled
+    /// and <paramref name="validationPerClass"/> validation images of each class, drawn with <paramref name="seed"/>; the
+    /// test images are the dataset's own <see cref="DataSplit.Test"/> items when it has any, else
+    /// <paramref name="testFraction"/> of each class drawn once (the same for every seed); everything else is unlabelled.
+    /// A class is an item's label set (for single-label data, its class). A class with too few images for its labelled and
+    /// validation share gets what it has, labelled first — its column stays in the dataset, so a method's head keeps an
+    /// output for it. Images are drawn one by one: when one patient has several images, give the manifest a split column
+    /// instead, so no patient is on both sides.</summary>
+    public static ImageDataset Split(ImageDataset data, int labelsPerClass, int seed, int validationPerClass = 5, double testFraction = 0.25)
+    {
+        if (labelsPerClass < 1) throw new ArgumentOutOfRangeException(nameof(labelsPerClass), labelsPerClass, "at least one labelled image per class");
+        if (validationPerClass < 0) throw new ArgumentOutOfRangeException(nameof(validationPerClass), validationPerClass, "cannot be negative");
+        if (testFraction is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(testFraction), testFraction, "the test fraction must be in [0, 1)");
+        var strata = LabelCombinations.Of(data).Assignments;
+        var splits = new DataSplit[data.Count];
+        var ownTest = Enumerable.Range(0, data.Count).Any(i => data.Split(i) == DataSplit.Test);
+        var testDraw = new SeededRandom(TestSeed, RandomStreams.Data);
+        var draw = new SeededRandom(seed, RandomStreams.Data);
+        foreach (var group in Enumerable.Range(0, data.Count).GroupBy(i => strata[i]).OrderBy(g => g.Key))
+        {
+            var members = group.ToArray();
+            if (ownTest)
+                foreach (var i in members.Where(i => data.Split(i) == DataSplit.Test)) splits[i] = DataSplit.Test;
+            else
+            {
+                testDraw.Shuffle(members);
+                foreach (var i in members.Take((int)Math.Floor(testFraction * members.Length))) splits[i] = DataSplit.Test;
+            }
+            var rest = members.Where(i => splits[i] != DataSplit.Test).Order().ToArray();
+            draw.Shuffle(rest);
+            for (var k = 0; k < rest.Length; k++)
+                splits[rest[k]] = k < labelsPerClass ? DataSplit.Labelled : k < labelsPerClass + validationPerClass ? DataSplit.Validation : DataSplit.Unlabelled;
+        }
+        return WithSplits(data, splits);
+    }
+
+    /// <summary>The dataset with its items' splits replaced (pixels and labels shared by copy).</summary>
+    public static ImageDataset WithSplits(ImageDataset data, DataSplit[] splits)
+    {
+        var pixels = new float[data.Count * data.ImageSize];
+        for (var i = 0; i < data.Count; i++) data.Image(i).CopyTo(pixels.AsSpan(i * data.ImageSize, data.ImageSize));
+        var labels = new bool[data.Count * data.LabelNames.Count];
+        for (var i = 0; i < data.Count; i++)
+            for (var l = 0; l < data.LabelNames.Count; l++) labels[i * data.LabelNames.Count + l] = data.HasLabel(i, l);
+        return new ImageDataset(data.Channels, data.Height, data.Width, data.LabelNames, pixels, labels,
+            [.. Enumerable.Range(0, data.Count).Select(data.ExamId)], [.. Enumerable.Range(0, data.Count).Select(data.PatientId)], splits);
+    }
+}
