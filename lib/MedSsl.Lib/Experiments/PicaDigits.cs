@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using MedSsl.Data;
 using MedSsl.Data.Augmentation;
 using MedSsl.Data.Sampling;
@@ -38,22 +37,11 @@ public sealed record PicaDigitsPoint(int Epoch, double Nmi, double Accuracy, int
 /// as clustering benchmarks are (Huang et al. 2020, §4), against k-means on the raw pixels.</summary>
 public static class PicaDigits
 {
-    /// <summary>Where Debian's python3-sklearn keeps the digits.</summary>
-    public const string DefaultPath = "/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz";
-
-    /// <summary>The digits as 8×8 images in [0, 1] (each its own exam and patient), and each image's digit. A private
-    /// reader of the gzipped CSV (64 pixels then the digit per line) until a shared loader exists.</summary>
-    public static (ImageDataset Images, int[] Digits) Load(string path = DefaultPath)
+    /// <summary>The digits (<see cref="Data.Loaders.Digits"/>) and each image's digit.</summary>
+    public static (ImageDataset Images, int[] Digits) Load(string? path = null)
     {
-        using var reader = new StreamReader(new GZipStream(File.OpenRead(path), CompressionMode.Decompress));
-        var lines = reader.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var fields = lines.Select(l => l.Split(',').Select(f => (int)double.Parse(f, System.Globalization.CultureInfo.InvariantCulture)).ToArray()).ToArray();
-        if (fields.Any(f => f.Length != 65)) throw new DataFormatException(path, "each line needs 64 pixels and a digit");
-        var digits = fields.Select(f => f[64]).ToArray();
-        string[] names = [.. Enumerable.Range(0, 10).Select(d => d.ToString())];
-        var ids = Enumerable.Range(0, fields.Length).Select(i => $"D{i:D4}").ToArray();
-        return (new ImageDataset(1, 8, 8, names, [.. fields.SelectMany(f => f.Take(64).Select(v => v / 16f))],
-            [.. digits.SelectMany(d => Enumerable.Range(0, 10).Select(c => c == d))], ids, ids), digits);
+        var images = Data.Loaders.Digits.Load(path);
+        return (images, images.ClassIndices());
     }
 
     /// <summary>k-means (k-means++, Lloyd to convergence) on the raw pixels: the baseline PICA should beat.</summary>

@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using MedSsl.Data;
 using MedSsl.Data.Augmentation;
 using MedSsl.Embedding;
@@ -125,8 +124,6 @@ public sealed class DigitsStudy(ProtocolResult<DigitsModel, DigitsRun, DigitsRow
 /// <summary>The digits data, split, network and single runs behind <see cref="DigitsProtocol"/>.</summary>
 public static class SsldecDigits
 {
-    /// <summary>scikit-learn's copy of the handwritten digits (load_digits): 1797 rows of 64 pixel values 0–16 and the digit.</summary>
-    public const string DefaultPath = "/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz";
     public const int LabelledPerClass = 10;
     public const double TestFraction = 0.3;
 
@@ -134,23 +131,14 @@ public static class SsldecDigits
     /// <c>Labelled</c> (indices into the training set) have their digit known.</summary>
     public sealed record Split(Tensor TrainX, Tensor TrainY, int[] Labelled, Tensor TestX, Tensor TestY);
 
-    private static readonly Lazy<(float[] Pixels, int[] Digits)> Digits = new(() => Read(DefaultPath));
-
-    /// <summary>Reads the gzipped CSV (a small private reader: 65 numbers a row, the last one the digit).</summary>
-    public static (float[] Pixels, int[] Digits) Read(string path)
+    /// <summary>scikit-learn's handwritten digits (<see cref="Data.Loaders.Digits"/>): pixels row by row in [0, 1], and the digits.</summary>
+    private static readonly Lazy<(float[] Pixels, int[] Digits)> Digits = new(() =>
     {
-        if (!File.Exists(path)) throw new DataFormatException(path, "file not found (the digits ship with python3-sklearn: apt-get install python3-sklearn)");
-        using var reader = new StreamReader(new GZipStream(File.OpenRead(path), CompressionMode.Decompress));
-        var (pixels, digits) = (new List<float>(), new List<int>());
-        for (var (line, row) = (reader.ReadLine(), 1); line is not null; (line, row) = (reader.ReadLine(), row + 1))
-        {
-            var values = line.Split(',').Select(v => float.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-            if (values.Length != 65) throw new DataFormatException(path, $"row {row} has {values.Length} values, not 64 pixels and a digit");
-            pixels.AddRange(values[..64].Select(v => v / 16f));
-            digits.Add((int)values[64]);
-        }
-        return ([.. pixels], [.. digits]);
-    }
+        var images = Data.Loaders.Digits.Load();
+        var pixels = new float[images.Count * 64];
+        for (var i = 0; i < images.Count; i++) images.CopyImage(i, pixels.AsSpan(64 * i, 64));
+        return (pixels, images.ClassIndices());
+    });
 
     /// <summary>A stratified test split (30 % of each digit) and 10 labelled images per digit from the rest, drawn from the seed.</summary>
     public static Split Draw(int seed)

@@ -1,36 +1,12 @@
-using System.IO.Compression;
 using MedSsl.Data;
 using MedSsl.Experiments;
 
 namespace MedSsl.Tests.Experiments;
 
-/// <summary>The digits benchmark's data and protocol, by properties that hold for any seed: the reader, the stratified
-/// split and the labelled subset, the rows and the claims' pairing.</summary>
+/// <summary>The digits benchmark's data and protocol, by properties that hold for any seed: the stratified split and
+/// the labelled subset, the rows and the claims' pairing (the digits loader itself: OnYourDataTests).</summary>
 public class SsldecDigitsTests
 {
-    [Fact]
-    public void TheReaderGivesTheRealDigitsScaledToTheUnitInterval()
-    {
-        var (pixels, digits) = SsldecDigits.Read(SsldecDigits.DefaultPath);
-        Assert.Equal(1797, digits.Length);
-        Assert.Equal(1797 * 64, pixels.Length);
-        Assert.All(pixels, v => Assert.InRange(v, 0f, 1f));
-        Assert.Equal(Enumerable.Range(0, 10), digits.Distinct().Order());
-        // sklearn's first image is a 0 whose third pixel is 5/16.
-        Assert.Equal(0, digits[0]);
-        Assert.Equal(5 / 16f, pixels[2]);
-    }
-
-    [Fact]
-    public void AMalformedRowIsANamedError()
-    {
-        var path = Path.Combine(Directory.CreateTempSubdirectory("medssl-digits-").FullName, "bad.csv.gz");
-        using (var writer = new StreamWriter(new GZipStream(File.Create(path), CompressionLevel.Fastest)))
-            writer.Write(string.Join(",", Enumerable.Repeat("0", 65)) + "\n1,2,3\n");
-        var error = Assert.Throws<DataFormatException>(() => SsldecDigits.Read(path));
-        Assert.Contains("row 2 has 3 values", error.Message);
-    }
-
     [Theory]
     [InlineData(1000)]
     [InlineData(42)]
