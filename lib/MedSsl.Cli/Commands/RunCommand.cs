@@ -7,7 +7,8 @@ namespace MedSsl.Cli.Commands;
 
 /// <summary>
 /// <c>medssl run NOTEBOOK_OR_FOLDER... [--out DIR] [--profile quick|workshop|full] [--param NAME=VALUE]... [--cell-timeout S]
-/// [--keep-going] [--jobs N]</c>: executes C# notebooks headless, one process per notebook, writing
+/// [--keep-going] [--jobs N]</c>: executes C# notebooks headless, one process per notebook (by default as many at a time
+/// as there are cores), writing
 /// <c>&lt;stem&gt;.ipynb</c>, <c>&lt;stem&gt;.html</c> and (when the notebook saves results) <c>&lt;stem&gt;.results.json</c>.
 /// Exit code 0: every cell ran; 1: a cell failed; 2: bad input. The hidden <c>--in-process</c> runs one notebook in
 /// this process: it is what each child process runs.
@@ -23,7 +24,7 @@ internal static class RunCommand
         var parameters = new Option<string[]>("--param") { Description = "NAME=VALUE overriding a variable of the cell tagged 'parameters'", AllowMultipleArgumentsPerToken = false };
         var cellTimeout = new Option<double>("--cell-timeout") { Description = "seconds a cell may take (compiling included) before it is stopped and its notebook's process ends", DefaultValueFactory = _ => 3600 };
         var keepGoing = new Option<bool>("--keep-going") { Description = "run the cells after a failed one" };
-        var jobs = new Option<int>("--jobs") { Description = "notebooks run at the same time", DefaultValueFactory = _ => 1 };
+        var jobs = new Option<int?>("--jobs") { Description = "notebooks run at the same time (default: one per core, up to the number of notebooks; with more than one, each gets cores ÷ jobs libtorch threads unless OMP_NUM_THREADS is set)" };
         var inProcess = new Option<bool>("--in-process") { Hidden = true };
         var parentPid = new Option<int?>("--parent-pid") { Hidden = true };
         var command = new Command("run", "execute notebooks headless and write executed notebooks and HTML reports")
@@ -47,7 +48,7 @@ internal static class RunCommand
             try
             {
                 var timeout = CommandInputs.CellTimeout(result.GetValue(cellTimeout));
-                if (result.GetValue(jobs) < 1) throw new FormatException($"--jobs {result.GetValue(jobs)}: must be at least 1");
+                if (result.GetValue(jobs) is < 1) throw new FormatException($"--jobs {result.GetValue(jobs)}: must be at least 1");
                 var folder = Path.GetFullPath(result.GetValue(output)!);
                 CommandInputs.WritableFolder(folder);
                 settings = new RunSettings(folder, result.GetValue(profile), parsed, timeout, result.GetValue(keepGoing));
@@ -67,7 +68,7 @@ internal static class RunCommand
         return command;
     }
 
-    private static async Task<int> RunAllAsync(string[] inputs, RunSettings settings, int jobs)
+    private static async Task<int> RunAllAsync(string[] inputs, RunSettings settings, int? requestedJobs)
     {
         var notebooks = new List<string>();
         var worst = 0;
@@ -88,7 +89,12 @@ internal static class RunCommand
             notebooks.RemoveAll(clash.Contains);
         }
 
-        var runs = notebooks.Select(n => new ChildRun(n, ChildArguments(n, settings), settings.CellTimeout)).ToList();
+        // Most notebooks keep about one core busy (small tensors, managed code between the kernels), so by default two
+        // notebooks share a 2-core machine, one libtorch thread each, instead of queueing (docs/benchmarks.md).
+        var jobs = requestedJobs ?? Math.Clamp(notebooks.Count, 1, Environment.ProcessorCount);
+        var threads = jobs > 1 && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OMP_NUM_THREADS"))
+            ? Math.Max(1, Environment.ProcessorCount / jobs) : (int?)null;
+        var runs = notebooks.Select(n => new ChildRun(n, ChildArguments(n, settings), settings.CellTimeout, threads)).ToList();
         using var slots = new SemaphoreSlim(jobs);
         async Task RunOne(ChildRun run)
         {

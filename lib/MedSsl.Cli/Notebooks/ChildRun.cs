@@ -6,7 +6,7 @@ namespace MedSsl.Cli.Notebooks;
 /// <summary>One notebook run in its own process (compiled cells are never unloaded, and a hung cell can only be
 /// stopped by ending its process). Reads the child's progress lines; kills it if it falls silent for longer than
 /// the cell timeout plus a grace period (the child stops a hung cell itself; this is the backstop).</summary>
-internal sealed class ChildRun(string notebook, IReadOnlyList<string> childArguments, TimeSpan cellTimeout)
+internal sealed class ChildRun(string notebook, IReadOnlyList<string> childArguments, TimeSpan cellTimeout, int? threads = null)
 {
     private static readonly TimeSpan Grace = TimeSpan.FromSeconds(30);
 
@@ -33,6 +33,8 @@ internal sealed class ChildRun(string notebook, IReadOnlyList<string> childArgum
     public async Task RunAsync(TextWriter errors)
     {
         var info = SelfProcess.StartInfo([.. childArguments, "--parent-pid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture)]);
+        // libtorch sizes its thread pool from OMP_NUM_THREADS when it loads: the only moment a child can be told.
+        if (threads is { } count) info.Environment["OMP_NUM_THREADS"] = count.ToString(CultureInfo.InvariantCulture);
         var watch = Stopwatch.StartNew();
         using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start a child process");
         ChildProcesses.Add(process);

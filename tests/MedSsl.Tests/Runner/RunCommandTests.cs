@@ -29,6 +29,27 @@ public sealed class RunCommandTests
     }
 
     [Fact]
+    public void Notebooks_share_the_cores_by_default_each_child_with_cores_over_jobs_libtorch_threads()
+    {
+        var output = Medssl.TemporaryFolder();
+        var run = Medssl.RunWith(new Dictionary<string, string> { ["OMP_NUM_THREADS"] = "" }, "run", Medssl.Fixture("threads"), "--out", output);
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        var jobs = Math.Min(2, Environment.ProcessorCount);
+        var expected = jobs > 1 ? $"env={Environment.ProcessorCount / jobs} torch={Environment.ProcessorCount / jobs}\n" : null;
+        foreach (var name in new[] { "a", "b" })
+        {
+            var text = Outputs(CodeCells(ReadNotebook(Path.Combine(output, name + ".ipynb"))).Single()).Single()["text"]!.GetValue<string>();
+            if (expected is null) Assert.StartsWith("env= ", text);   // one core: one job, libtorch's own default
+            else Assert.Equal(expected, text);
+        }
+
+        // An explicit --jobs 1 leaves the thread count to libtorch (and to the user's OMP_NUM_THREADS).
+        var serial = Medssl.RunWith(new Dictionary<string, string> { ["OMP_NUM_THREADS"] = "" }, "run", Medssl.Fixture("threads"), "--out", output, "--jobs", "1");
+        Assert.True(serial.ExitCode == 0, serial.Stdout + serial.Stderr);
+        Assert.StartsWith("env= ", Outputs(CodeCells(ReadNotebook(Path.Combine(output, "a.ipynb"))).Single()).Single()["text"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void Success_writes_valid_executed_notebook_report_and_results_and_leaves_the_source_alone()
     {
         var source = Medssl.Fixture("success.ipynb");
