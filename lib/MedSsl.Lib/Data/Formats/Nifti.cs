@@ -45,14 +45,7 @@ public static partial class Nifti
             throw new DataFormatException(path, $"header declares {string.Join('×', dims)} = {voxels} voxels, beyond the bound of {MaxVoxels}");
 
         var type = (NiftiDataType)I16(70);
-        var size = type switch
-        {
-            NiftiDataType.UInt8 or NiftiDataType.Int8 => 1,
-            NiftiDataType.Int16 or NiftiDataType.UInt16 => 2,
-            NiftiDataType.Int32 or NiftiDataType.Float32 => 4,
-            NiftiDataType.Float64 => 8,
-            _ => throw new DataFormatException(path, $"NIfTI datatype {(short)type} is not supported (uint8, int8, int16, uint16, int32, float32, float64)"),
-        };
+        var size = BytesPerVoxel(type, path);
         var voxOffset = (long)F32(108);
         if (voxOffset < HeaderSize || voxOffset > 1 << 26)
             throw new DataFormatException(path, $"corrupt: vox_offset {voxOffset} is outside {HeaderSize} … {1 << 26}");
@@ -199,4 +192,14 @@ public static partial class Nifti
             else stream.Write(bytes);
         });
     }
+
+    /// <summary>The bytes of one voxel of <paramref name="type"/>, or a named error for a type the readers do not decode.</summary>
+    internal static int BytesPerVoxel(NiftiDataType type, string path) => type switch
+        {
+            NiftiDataType.UInt8 or NiftiDataType.Int8 => 1,
+            NiftiDataType.Int16 or NiftiDataType.UInt16 => 2,
+            NiftiDataType.Int32 or NiftiDataType.Float32 => 4,
+            NiftiDataType.Float64 => 8,
+            _ => throw new DataFormatException(path, $"NIfTI datatype {(short)type} is not supported (uint8, int8, int16, uint16, int32, float32, float64)"),
+        };
 }

@@ -74,14 +74,7 @@ public static partial class Nifti
             throw new DataFormatException(path, $"header declares {string.Join('×', dims)} = {voxels} voxels, beyond the bound of {MaxVoxels}");
 
         var type = (NiftiDataType)I16(v2 ? 12 : 70);
-        var bytes = type switch
-        {
-            NiftiDataType.UInt8 or NiftiDataType.Int8 => 1,
-            NiftiDataType.Int16 or NiftiDataType.UInt16 => 2,
-            NiftiDataType.Int32 or NiftiDataType.Float32 => 4,
-            NiftiDataType.Float64 => 8,
-            _ => throw new DataFormatException(path, $"NIfTI datatype {(short)type} is not supported (uint8, int8, int16, uint16, int32, float32, float64)"),
-        };
+        var bytes = Nifti.BytesPerVoxel(type, path);
         var voxOffset = v2 ? I64(168) : (long)F(108);
         if (voxOffset < size || voxOffset > 1 << 26)
             throw new DataFormatException(path, $"corrupt: vox_offset {voxOffset} is outside {size} … {1 << 26}");
