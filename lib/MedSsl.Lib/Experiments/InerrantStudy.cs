@@ -200,3 +200,21 @@ public sealed class InerrantProtocol(InerrantScale scale, int exampleSeed, doubl
         _ => measure,
     };
 }
+
+/// <summary>The entry point notebook 03 calls.</summary>
+public static class InerrantStudy
+{
+    /// <summary>Runs the protocol of <paramref name="profile"/>; the figures come from seed <paramref name="seed"/> at
+    /// <paramref name="exampleAlpha"/>, which must be a seed of the profile's plan and a proportion it relabels at.</summary>
+    public static InerrantResult RunStudy(RunProfile profile, int seed = SeedPlan.FirstFresh, double exampleAlpha = 0.7) =>
+        RunStudy(InerrantScale.For(profile), seed, exampleAlpha);
+
+    public static InerrantResult RunStudy(InerrantScale scale, int seed, double exampleAlpha)
+    {
+        scale.Seeds.RequireExample(seed);
+        if (!scale.RelabelAlphas.Contains(exampleAlpha))
+            throw new ArgumentOutOfRangeException(nameof(exampleAlpha), exampleAlpha, $"ExampleAlpha must be a proportion the profile relabels at ({string.Join(", ", scale.RelabelAlphas)})");
+        var protocol = new InerrantProtocol(scale, seed, exampleAlpha);
+        return new InerrantResult(protocol.Scale, ProtocolRunner.Run(protocol), exampleAlpha);
+    }
+}

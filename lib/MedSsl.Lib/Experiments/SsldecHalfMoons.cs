@@ -1,11 +1,9 @@
-using System.Text.Json.Serialization;
 using MedSsl.Data;
 using MedSsl.Methods;
 using MedSsl.Metrics;
 using MedSsl.Models;
 using MedSsl.Reports;
 using MedSsl.Training;
-using Microsoft.Data.Analysis;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -62,7 +60,7 @@ public sealed class HalfMoonsProtocol : Protocol<HalfMoonsSetting, HalfMoonsRun,
     public HalfMoonsProtocol(RunProfile profile, int? exampleSeed = null, SsldecOptions? options = null)
     {
         Seeds = SeedPlan.Evaluation(SsldecHalfMoons.SeedCount(profile));
-        this.exampleSeed = SsldecHalfMoons.CheckExample(Seeds, exampleSeed, profile);
+        this.exampleSeed = Seeds.RequireExample(exampleSeed ?? Seeds.Seeds[0]);
         this.options = options;
     }
 
@@ -101,76 +99,6 @@ public sealed class HalfMoonsProtocol : Protocol<HalfMoonsSetting, HalfMoonsRun,
         new(text, source, "accuracy, all points", r => r.Accuracy, r => Is(r, HalfMoonsModel.Ssldec, placement), r => Is(r, control, placement));
 
     public override string Describe(HalfMoonsSetting setting) => $"{setting.Model}, {setting.Placement} labels";
-}
-
-/// <summary>The values results.json reports (the test suite reads these names): mean accuracies with random labels per
-/// model and with well-spread ones, SSLDEC's median, whether its worst run has the highest clustering loss.</summary>
-public sealed record HalfMoonsHeadline(
-    [property: JsonPropertyName("accuracy_supervised")] double AccuracySupervised,
-    [property: JsonPropertyName("accuracy_supervised_jitter")] double AccuracySupervisedJitter,
-    [property: JsonPropertyName("accuracy_pseudo_label")] double AccuracyPseudoLabel,
-    [property: JsonPropertyName("accuracy_ssldec")] double AccuracySsldec,
-    [property: JsonPropertyName("accuracy_ssldec_median")] double AccuracySsldecMedian,
-    [property: JsonPropertyName("accuracy_supervised_jitter_well_spread")] double AccuracySupervisedJitterWellSpread,
-    [property: JsonPropertyName("accuracy_ssldec_well_spread")] double AccuracySsldecWellSpread,
-    [property: JsonPropertyName("worst_random_run_has_highest_clustering_loss")] bool WorstRunHasHighestLoss);
-
-/// <summary>The protocol's results: every row, the summary per model and placement, the claims, the headline values,
-/// and the example seed's runs with random labels (so the figures show the very models the numbers come from).</summary>
-public sealed class HalfMoonsStudy(ProtocolResult<HalfMoonsSetting, HalfMoonsRun, HalfMoonsRow> result) : IDisposable
-{
-    public IReadOnlyList<HalfMoonsRow> Rows => result.Rows;
-    public SeedPlan Seeds => result.Seeds;
-    public ClaimTable Claims => result.Claims;
-
-    /// <summary>The example seed's run of <paramref name="model"/> with random labels.</summary>
-    public HalfMoonsRun Example(HalfMoonsModel model) => result.Example(new HalfMoonsSetting(LabelPlacement.Random, model));
-
-    /// <summary>Mean accuracy and clustering loss with 95 % CIs per model and label placement.</summary>
-    public DataFrame Summary =>
-        result.Study.Summarize(r => new { r.Model, r.Placement }, [("accuracy", r => r.Accuracy), ("clustering_loss", r => r.ClusteringLoss)]);
-
-    /// <summary>Accuracies of one model and placement, in seed order.</summary>
-    public IReadOnlyList<double> Accuracies(HalfMoonsModel model, LabelPlacement placement = LabelPlacement.Random) =>
-        [.. Rows.Where(r => r.Model == model && r.Placement == placement).OrderBy(r => r.Seed).Select(r => r.Accuracy)];
-
-    /// <summary>SSLDEC's runs with random labels, in seed order.</summary>
-    private List<HalfMoonsRow> SsldecRuns => [.. Rows.Where(r => r.Model == HalfMoonsModel.Ssldec && r.Placement == LabelPlacement.Random).OrderBy(r => r.Seed)];
-
-    public HalfMoonsHeadline Headline
-    {
-        get
-        {
-            var sorted = Accuracies(HalfMoonsModel.Ssldec).Order().ToArray();
-            return new HalfMoonsHeadline(Accuracies(HalfMoonsModel.SupervisedOnly).Average(), Accuracies(HalfMoonsModel.SupervisedJitter).Average(),
-                Accuracies(HalfMoonsModel.PseudoLabel).Average(), sorted.Average(), (sorted[(sorted.Length - 1) / 2] + sorted[sorted.Length / 2]) / 2,
-                Accuracies(HalfMoonsModel.SupervisedJitter, LabelPlacement.WellSpread).Average(), Accuracies(HalfMoonsModel.Ssldec, LabelPlacement.WellSpread).Average(),
-                SsldecRuns.Max(r => r.ClusteringLoss) <= SsldecRuns.MinBy(run => run.Accuracy)!.ClusteringLoss);
-        }
-    }
-
-    /// <summary>"What this run shows", generated from the rows: the claims, what the jitter alone does, pseudo-labelling's
-    /// share of points, and whether the worst SSLDEC run is the one its own objective flags.</summary>
-    public Findings WhatThisRunShows
-    {
-        get
-        {
-            var h = Headline;
-            var worst = SsldecRuns.MinBy(r => r.Accuracy)!;
-            var pseudo = Rows.Where(r => r.Model == HalfMoonsModel.PseudoLabel).Average(r => r.RoundFraction);
-            return Claims.Findings(
-                $"Random labels, mean accuracy: the 8 labels alone {h.AccuracySupervised:0.000}, with the jitter {h.AccuracySupervisedJitter:0.000}, " +
-                $"pseudo-labelling {h.AccuracyPseudoLabel:0.000}, SSLDEC {h.AccuracySsldec:0.000} (median {h.AccuracySsldecMedian:0.000}). SSLDEC's last round trained " +
-                $"on its balanced subset P′, {SsldecRuns.Average(r => r.RoundFraction):P0} of the points on average; pseudo-labelling's on {pseudo:P0}.",
-                $"SSLDEC's worst run (seed {worst.Seed}, {worst.Accuracy:0.000}) {(h.WorstRunHasHighestLoss ? "has" : "does not have")} the highest final KL(P‖Q) of the " +
-                $"{SsldecRuns.Count} runs, so the method's own objective {(h.WorstRunHasHighestLoss ? "flags" : "does not flag")} it without labels.");
-        }
-    }
-
-    /// <summary>results.json (headline, seeds, claims) and the CSV of all rows beside it, in one call.</summary>
-    public string? Save(RunContext? context = null) => result.Save(Headline, context);
-
-    public void Dispose() => result.Dispose();
 }
 
 /// <summary>The half-moons data, network and single runs behind <see cref="HalfMoonsProtocol"/>.</summary>

@@ -85,3 +85,47 @@ public static class InerrantReport
         return text.ToString();
     }
 }
+
+/// <summary>What the protocol leaves: the rows, the claims, the example run, and the paper's tables (its figures are
+/// <see cref="InerrantFigures"/>).</summary>
+public sealed class InerrantResult(InerrantScale scale, ProtocolResult<double, InerrantRun, InerrantRow> result, double exampleAlpha) : IDisposable
+{
+    public InerrantScale Scale { get; } = scale;
+    public IReadOnlyList<InerrantRow> Rows => result.Rows;
+    public ClaimTable Claims => result.Claims;
+    public SeedPlan Seeds => result.Seeds;
+    public TimeSpan Elapsed => result.Elapsed;
+    public double ExampleAlpha { get; } = exampleAlpha;
+    public InerrantRun ExampleRun => result.Example(ExampleAlpha);
+    public InerrantExample? Example => ExampleRun.Example;
+
+    /// <summary>The final models' mean Dice over organs.</summary>
+    public IEnumerable<InerrantRow> MeanDice => Rows.Where(r => r.Measure == Dice && r.Organ == InerrantRow.AllOrgans);
+
+    /// <summary>Another measure of the same seed, α, method and step as <paramref name="like"/>, if it was recorded.</summary>
+    public double? Of(InerrantRow like, string measure) =>
+        Rows.FirstOrDefault(r => r.Seed == like.Seed && r.Alpha == like.Alpha && r.Method == like.Method && r.Step == like.Step && r.Measure == measure)?.Value;
+
+    /// <summary>The mean over seeds of one measure (NaN when no seed has it) and how many seeds have it.</summary>
+    public (double Mean, int Seeds) Mean(double alpha, string method, string measure, int step = 0)
+    {
+        var values = Rows.Where(r => r.Alpha == alpha && r.Is(method, measure, step)).Select(r => r.Value).ToList();
+        return (values.DefaultIfEmpty(double.NaN).Average(), values.Count);
+    }
+
+    /// <summary>Mean Dice over organs, per method and α, with the 95 % interval over seeds (Table 4).</summary>
+    public DataFrame DiceSummary => InerrantReport.DiceSummary(this);
+    /// <summary>Pseudo-labels after each step: precision, recall, count and candidates, mean over seeds with intervals (Table 7).</summary>
+    public DataFrame RelabelingTable => InerrantReport.RelabelingTable(this);
+    public InerrantHeadline Headline => InerrantReport.Headline(this);
+    /// <summary>"What this run shows": the claims' sentences, then the mechanism numbers they rest on.</summary>
+    public string Summary => InerrantReport.Summary(this);
+
+    /// <summary>results.json (the headline, seeds, claims) and the CSV of every row beside it.</summary>
+    public string? Save(RunContext? context = null) => result.Save(Headline, context);
+
+    /// <summary>α as a key of dice_mean: "0.3", "0.7".</summary>
+    public static string AlphaKey(double alpha) => alpha.ToString("0.##", CultureInfo.InvariantCulture);
+
+    public void Dispose() => result.Dispose();
+}

@@ -1,5 +1,6 @@
 using MedSsl.Data;
 using MedSsl.Experiments;
+using MedSsl.Metrics;
 using Microsoft.Data.Analysis;
 using Plotly.NET;
 using TorchSharp;
@@ -70,7 +71,7 @@ public static class PicaFigures
     public static string WhatThisRunShows(this PicaStudyResult study)
     {
         string Mean(string loss, Func<PicaRow, double> value) => study.AtDefault(loss).Average(value).ToString("0.000", System.Globalization.CultureInfo.InvariantCulture);
-        var uniform = PicaStudies.SortedSizeDistance(Enumerable.Repeat(1.0, study.Clusters).ToArray(), study.TrueFrequencies);
+        var uniform = ClusterSizes.SortedDistance(Enumerable.Repeat(1.0, study.Clusters).ToArray(), study.TrueFrequencies);
         return $"{study.Seeds.Description}.{Environment.NewLine}{study.Claims.Summary}{Environment.NewLine}" +
             $"- At λ = 2 the largest cluster holds {Mean("pica", r => r.LargestCluster)} of the training images with PICA and {Mean("lsd", r => r.LargestCluster)} with PICA + L_SD " +
             $"(the commonest true combination: {study.TrueFrequencies[0]:0.000}; equal sizes: {1.0 / study.Clusters:0.000}).{Environment.NewLine}" +

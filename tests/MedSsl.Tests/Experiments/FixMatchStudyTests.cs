@@ -97,7 +97,7 @@ public sealed class FixMatchStudyTests : IDisposable
     [Fact]
     public void AnExampleSeedOutsideThePlanIsANamedErrorBeforeAnyTraining()
     {
-        var error = Assert.Throws<ArgumentOutOfRangeException>(() => FixMatchStudy.RunStudy(RunProfile.Quick, "", exampleSeed: 0));
-        Assert.Contains("Seed = 0 is not one of this profile's seeds", error.Message);
+        var error = Assert.Throws<ArgumentException>(() => FixMatchStudy.RunStudy(RunProfile.Quick, "", exampleSeed: 0));
+        Assert.Contains("Seed 0 is not one of this profile's seeds", error.Message);
     }
 }

@@ -17,7 +17,8 @@ public sealed class InerrantProtocolTests
             Seeds = SeedPlan.Exploration(2), Alphas = [0.7, 0.3], RelabelAlphas = [0.7], TrainVolumes = 3, TestVolumes = 1, Depth = 8, Size = 16,
             Options = new InerrantOptions { Widths = [4, 8], BatchSize = 4, SegmentationSteps = 4, FineTuneSteps = 2, ConfidenceSteps = 3, LearningRate = 1e-2, FinalLearningRate = 1e-3 },
         };
-        Assert.Throws<ArgumentOutOfRangeException>(() => InerrantStudy.RunStudy(scale, seed: 1000, exampleAlpha: 0.7));
+        Assert.Contains("Seed 1000 is not one of this profile's seeds (0–1)",
+            Assert.Throws<ArgumentException>(() => InerrantStudy.RunStudy(scale, seed: 1000, exampleAlpha: 0.7)).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => InerrantStudy.RunStudy(scale, seed: 0, exampleAlpha: 0.3));
         using var study = InerrantStudy.RunStudy(scale, seed: 0, exampleAlpha: 0.7);
 

@@ -1,5 +1,6 @@
 using MedSsl.Data;
 using MedSsl.Experiments;
+using MedSsl.Reports;
 using MedSsl.Methods;
 using TorchSharp;
 

@@ -1,5 +1,6 @@
 using MedSsl.Data;
 using MedSsl.Experiments;
+using MedSsl.Metrics;
 
 namespace MedSsl.Tests.Experiments;
 
@@ -70,23 +71,20 @@ public class PicaStudyTests
     }
 
     [Fact]
-    public void ShortfallFromBestAveragesToTheGapBetweenBestAndMean()
+    public void TheMedianOverLambdaIsTheMiddleValueOrTheMeanOfTheMiddleTwo()
     {
-        double[] values = [0.61, 0.65, 0.58, 0.64];
-        Assert.Equal(values.Max() - values.Average(), values.Average(v => PicaStudies.ShortfallFromBest(v, values)), 12);
-        Assert.Equal(0.07, PicaStudies.ShortfallFromBest(0.58, values), 12);
-        Assert.Equal(0.62, PicaStudies.Median([0.65, 0.58, 0.61, 0.64, 0.62]), 12);
-        Assert.Equal(0.625, PicaStudies.Median([0.65, 0.58, 0.61, 0.64]), 12);
-        Assert.Throws<ArgumentException>(() => PicaStudies.Median([]));
+        Assert.Equal(0.62, Descriptive.Median([0.65, 0.58, 0.61, 0.64, 0.62]), 12);
+        Assert.Equal(0.625, Descriptive.Median([0.65, 0.58, 0.61, 0.64]), 12);
+        Assert.Throws<ArgumentException>(() => Descriptive.Median([]));
     }
 
     [Fact]
     public void SizesAgainstUniformAreTheirTotalVariationFromEqualShares()
     {
         // Sizes (0.4, 0.3, 0.2, 0.1) against 1/4 each: ½(0.15 + 0.05 + 0.05 + 0.15).
-        Assert.Equal(0.2, PicaStudies.SortedSizeDistance([0.1, 0.4, 0.2, 0.3], [1, 1, 1, 1]), 12);
+        Assert.Equal(0.2, ClusterSizes.SortedDistance([0.1, 0.4, 0.2, 0.3], [1, 1, 1, 1]), 12);
         // One cluster taking everything is 1 − 1/K from uniform.
-        Assert.Equal(0.9, PicaStudies.SortedSizeDistance(PicaStudies.SortedFractions([3, 3, 3], 10), Enumerable.Repeat(1.0, 10).ToArray()), 12);
+        Assert.Equal(0.9, ClusterSizes.SortedDistance(ClusterSizes.SortedFractions([3, 3, 3], 10), Enumerable.Repeat(1.0, 10).ToArray()), 12);
     }
 
     [Fact]

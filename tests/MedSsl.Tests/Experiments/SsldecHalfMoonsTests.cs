@@ -1,5 +1,6 @@
 using MedSsl.Data;
 using MedSsl.Experiments;
+using MedSsl.Reports;
 using MedSsl.Methods;
 
 namespace MedSsl.Tests.Experiments;
@@ -75,6 +76,6 @@ public class SsldecHalfMoonsTests
 
     [Fact]
     public void AnExampleSeedOutsideThePlanIsANamedError() =>
-        Assert.Contains("Seed 3 is not one of the quick profile's seeds (1000–1002)",
+        Assert.Contains("Seed 3 is not one of this profile's seeds (1000–1002)",
             Assert.Throws<ArgumentException>(() => new HalfMoonsProtocol(RunProfile.Quick, exampleSeed: 3)).Message);
 }

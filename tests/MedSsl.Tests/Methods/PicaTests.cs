@@ -203,10 +203,10 @@ public class PicaTests
     public void SortedSizeDistanceIsTheTotalVariationBetweenSortedShapes()
     {
         // Sizes (0.5, 0.3, 0.2) in any cluster order against frequencies (0.6, 0.2, 0.1, 0.1): ½(0.1 + 0.1 + 0.1 + 0.1).
-        Assert.Equal(0.2, PicaStudies.SortedSizeDistance([0.2, 0.5, 0.3], [0.1, 0.6, 0.1, 0.2]), 12);
-        Assert.Equal(0, PicaStudies.SortedSizeDistance([3, 1, 2], [0.5, 1.0 / 3, 1.0 / 6]), 12);
-        Assert.Equal([0.5, 0.25, 0.25, 0], PicaStudies.SortedFractions([2, 0, 2, 1], 4));
-        Assert.Throws<ArgumentException>(() => PicaStudies.SortedSizeDistance([0, 0], [1]));
+        Assert.Equal(0.2, ClusterSizes.SortedDistance([0.2, 0.5, 0.3], [0.1, 0.6, 0.1, 0.2]), 12);
+        Assert.Equal(0, ClusterSizes.SortedDistance([3, 1, 2], [0.5, 1.0 / 3, 1.0 / 6]), 12);
+        Assert.Equal([0.5, 0.25, 0.25, 0], ClusterSizes.SortedFractions([2, 0, 2, 1], 4));
+        Assert.Throws<ArgumentException>(() => ClusterSizes.SortedDistance([0, 0], [1]));
     }
 
     [Fact]

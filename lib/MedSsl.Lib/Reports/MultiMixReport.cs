@@ -1,15 +1,15 @@
 using System.Globalization;
 using MedSsl.Data;
 using MedSsl.Data.Synthetic;
+using MedSsl.Experiments;
 using MedSsl.Methods;
 using MedSsl.Metrics;
-using MedSsl.Reports;
 using Microsoft.Data.Analysis;
 using Plotly.NET;
 using CSharpChart = Plotly.NET.CSharp.Chart;
 using TorchSharp;
 
-namespace MedSsl.Experiments;
+namespace MedSsl.Reports;
 
 /// <summary>The notebook's entry point: <see cref="MultiMixProtocol"/> run by <see cref="ProtocolRunner"/>, with
 /// Tables 2–3, the mechanism table, the claims and the example seed's models for the figures (Figs. 3, 6, 8–10, ROC).</summary>
