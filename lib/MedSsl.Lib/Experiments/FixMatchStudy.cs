@@ -1,6 +1,6 @@
 using MedSsl.Data;
 using MedSsl.Reports;
-using TorchSharp;
+using MedSsl.Runtime;
 
 namespace MedSsl.Experiments;
 
@@ -15,18 +15,13 @@ public static class FixMatchStudy
     {
         settings ??= FixMatchStudySettings.For(profile);
         settings.Seeds.RequireExample(exampleSeed);
-        var threads = torch.get_num_threads();
-        if (settings.Threads > 0) torch.set_num_threads(settings.Threads);
-        try
+        using var threads = TorchRuntime.IntraOpThreads(settings.Threads);
+        var data = FixMatchRuns.MakeData(settings);
+        var (network, source) = FixMatchRuns.DeepClusteringBackbone(backbone, data, profile, settings.Seeds.Seeds[0]);
+        using (network)
         {
-            var data = FixMatchRuns.MakeData(settings);
-            var (network, source) = FixMatchRuns.DeepClusteringBackbone(backbone, data, profile, settings.Seeds.Seeds[0]);
-            using (network)
-            {
-                var protocol = new FixMatchProtocol(settings, data, network, exampleSeed);
-                return new FixMatchStudyResult(settings, data, protocol, ProtocolRunner.Run(protocol), source);
-            }
+            var protocol = new FixMatchProtocol(settings, data, network, exampleSeed);
+            return new FixMatchStudyResult(settings, data, protocol, ProtocolRunner.Run(protocol), source);
         }
-        finally { torch.set_num_threads(threads); }
     }
 }

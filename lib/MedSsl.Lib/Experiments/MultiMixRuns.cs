@@ -13,7 +13,7 @@ namespace MedSsl.Experiments;
 /// <summary>One trained model on one test source ("in": A, "cross": B). Classification measures (accuracy, ROC AUC of
 /// P(pneumonia), F1 per class) are NaN without a classifier, segmentation measures (per test image at threshold ½, then
 /// averaged; the average Hausdorff distance in pixels, an empty mask counting the image diagonal) NaN without a decoder.
-/// Mechanisms: <see cref="SaliencyOnLungs"/>, the saliency map's (eq. 3) mass per lung pixel over its mass per image
+/// Mechanisms: <see cref="SaliencyOnLungs"/> (<see cref="Saliency.MeanConcentrationOnMask"/>), the saliency map's (eq. 3) mass per lung pixel over its mass per image
 /// pixel (1: spread evenly; the bridge hands the decoder lungs where it is above 1); <see cref="PseudoLabelRate"/> and
 /// <see cref="PseudoLabelAccuracy"/>, the share of the unlabelled training images whose pseudo-label passes t and how
 /// many of those are right (eq. 1's targets; the same in both rows of a run); <see cref="MaskKl"/>, eq. 2's KL between
@@ -76,7 +76,8 @@ public static class MultiMixRuns
     public static IEnumerable<MultiMixRow> Evaluate(MultiMixSetting setting, int seed, MultiMixRun run)
     {
         var (method, data) = (run.Method, run.Data);
-        var (rate, pseudoAccuracy) = method.Options.Classification ? PseudoLabelQuality(run) : (double.NaN, double.NaN);
+        var (rate, pseudoAccuracy) = method.Options.Classification
+            ? method.PseudoLabelOutcomes(data.Classification, LabelledPicker.Rest(data.Classification.Count, run.Labelled)) : (double.NaN, double.NaN);
         foreach (var domain in Domains)
         {
             using var scope = torch.NewDisposeScope();
@@ -92,7 +93,7 @@ public static class MultiMixRuns
                 auc = Ranking.RocAuc([.. truth.Select(c => c == 1)], [.. p[.., 1].data<float>().Select(v => (double)v)]);
                 var f1 = Classification.F1PerClass(truth, predicted, 2);
                 (f1Normal, f1Pneumonia) = (f1[0], f1[1]);
-                onLungs = SaliencyOnLungs(method.Saliency(images), set.Masks());
+                onLungs = Saliency.MeanConcentrationOnMask(method.Saliency(images), set.Masks());
             }
             var seg = (Dice: double.NaN, Jaccard: double.NaN, Hausdorff: double.NaN, Precision: double.NaN, Recall: double.NaN);
             if (method.Options.Segmentation)
@@ -104,30 +105,6 @@ public static class MultiMixRuns
             yield return new MultiMixRow(Name(setting.Model), setting.Masks, setting.Labels, domain, seed, accuracy, auc, f1Normal, f1Pneumonia,
                 seg.Dice, seg.Jaccard, seg.Hausdorff, seg.Precision, seg.Recall, onLungs, rate, pseudoAccuracy, kl, run.CpuSeconds);
         }
-    }
-
-    /// <summary>Mean over images of (saliency mass in the lungs / all its mass) / (lung pixels / all pixels).</summary>
-    public static double SaliencyOnLungs(Tensor saliency, Tensor lungMasks)
-    {
-        using var scope = torch.NewDisposeScope();
-        var dims = new long[] { 1, 2, 3 };
-        var massShare = (saliency * lungMasks).sum(dims) / saliency.sum(dims).clamp_min(1e-12);
-        var areaShare = lungMasks.sum(dims) / (lungMasks.size(2) * lungMasks.size(3));
-        return (massShare / areaShare.clamp_min(1e-12)).mean().ToDouble();
-    }
-
-    /// <summary>Eq. 1's pseudo-labels on the unlabelled training images (no augmentation, eval mode): the share whose
-    /// confidence reaches t, and the accuracy of those (NaN where none does or no image is unlabelled).</summary>
-    private static (double Rate, double Accuracy) PseudoLabelQuality(MultiMixRun run)
-    {
-        var unlabelled = LabelledPicker.Rest(run.Data.Classification.Count, run.Labelled);
-        if (unlabelled.Length == 0) return (double.NaN, double.NaN);
-        using var scope = torch.NewDisposeScope();
-        var p = run.Method.Predict(run.Data.Classification.Images(unlabelled));
-        var confident = PseudoLabels.ConfidenceMask(p, run.Method.Options.Threshold).data<float>().ToArray();
-        var predicted = PseudoLabels.Hard(p).data<long>().ToArray();
-        var right = unlabelled.Select((i, k) => (confident[k] > 0, predicted[k] == run.Data.Classification.Classes[i])).Where(x => x.Item1).ToList();
-        return (right.Count / (double)unlabelled.Length, right.Count == 0 ? double.NaN : right.Count(x => x.Item2) / (double)right.Count);
     }
 
     private static Tensor Logit(Tensor probabilities) => torch.logit(probabilities, 1e-6);

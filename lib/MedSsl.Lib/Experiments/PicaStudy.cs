@@ -4,6 +4,7 @@ using MedSsl.Methods;
 using MedSsl.Metrics;
 using MedSsl.Models;
 using MedSsl.Reports;
+using MedSsl.Runtime;
 using MedSsl.Training;
 using TorchSharp;
 
@@ -188,13 +189,8 @@ public static class PicaStudy
         seeds ??= SeedPlan.Evaluation(settings.Seeds);
         var data = MakeData(settings, dataSeed);
         var protocol = new PicaProtocol(data, settings, seeds, seeds.RequireExample(exampleSeed));
-        var threads = torch.get_num_threads();
-        if (settings.Threads > 0) torch.set_num_threads(settings.Threads);
-        try
-        {
-            var result = ProtocolRunner.Run(protocol);
-            return new PicaStudyResult(settings, data, result, new Study<PicaClassRow>("classes", protocol.ClassRows), protocol.Sizes);
-        }
-        finally { torch.set_num_threads(threads); }
+        using var threads = TorchRuntime.IntraOpThreads(settings.Threads);
+        var result = ProtocolRunner.Run(protocol);
+        return new PicaStudyResult(settings, data, result, new Study<PicaClassRow>("classes", protocol.ClassRows), protocol.Sizes);
     }
 }

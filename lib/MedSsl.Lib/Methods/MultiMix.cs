@@ -246,6 +246,20 @@ public sealed class MultiMix : ITrainingMethod<MultiMixBatch>, IDisposable
     /// <summary>Lung probabilities [N, 1, H, W] (through the saliency bridge when the network has one), in eval mode.</summary>
     public Tensor PredictMasks(Tensor inputs) => Network.Evaluate(() => torch.sigmoid(SegmentLogits(inputs)));
 
+    /// <summary>Eq. 1's pseudo-labels on the <paramref name="unlabelled"/> images of <paramref name="set"/> (no
+    /// augmentation, eval mode): the share whose confidence reaches t, and the accuracy of those against the set's classes
+    /// (NaN where none does or no image is unlabelled).</summary>
+    public (double Rate, double Accuracy) PseudoLabelOutcomes(ChestXraySet set, int[] unlabelled)
+    {
+        if (unlabelled.Length == 0) return (double.NaN, double.NaN);
+        using var scope = torch.NewDisposeScope();
+        var p = Predict(set.Images(unlabelled));
+        var confident = PseudoLabels.ConfidenceMask(p, Options.Threshold).data<float>().ToArray();
+        var predicted = PseudoLabels.Hard(p).data<long>().ToArray();
+        var right = unlabelled.Select((i, k) => (confident[k] > 0, predicted[k] == set.Classes[i])).Where(x => x.Item1).ToList();
+        return (right.Count / (double)unlabelled.Length, right.Count == 0 ? double.NaN : right.Count(x => x.Item2) / (double)right.Count);
+    }
+
     /// <summary>Saliency maps (eq. 3) of the predicted class, or of <paramref name="targetClass"/>.</summary>
     public Tensor Saliency(Tensor inputs, int? targetClass = null) => Network.Saliency(inputs, targetClass);
 

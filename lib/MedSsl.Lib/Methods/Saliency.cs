@@ -39,4 +39,15 @@ public static class Saliency
         // An all-zero map (a classifier whose score ignores the pixels) carries no evidence: it scores 0.
         return (inside / total.clamp_min(1e-300)).data<double>().ToArray();
     }
+
+    /// <summary>Mean over images of (the map's mass on the mask / all its mass) / (mask pixels / all pixels), for maps and
+    /// 0/1 masks [N, 1, H, W]: 1 where the map spreads evenly, above 1 where it concentrates on the mask.</summary>
+    public static double MeanConcentrationOnMask(Tensor maps, Tensor masks)
+    {
+        using var scope = torch.NewDisposeScope();
+        var dims = new long[] { 1, 2, 3 };
+        var massShare = (maps * masks).sum(dims) / maps.sum(dims).clamp_min(1e-12);
+        var areaShare = masks.sum(dims) / (masks.size(2) * masks.size(3));
+        return (massShare / areaShare.clamp_min(1e-12)).mean().ToDouble();
+    }
 }

@@ -57,12 +57,12 @@ public class MultiMixProtocolTests
         using var lung = torch.tensor(new float[] { 1, 0, 0, 0 }, 1, 1, 2, 2);
         using var concentrated = torch.tensor(new float[] { 3, 1, 0, 0 }, 1, 1, 2, 2);
         using var even = torch.ones(1, 1, 2, 2);
-        Assert.Equal(3, MultiMixRuns.SaliencyOnLungs(concentrated, lung), 6);
-        Assert.Equal(1, MultiMixRuns.SaliencyOnLungs(even, lung), 6);
+        Assert.Equal(3, Saliency.MeanConcentrationOnMask(concentrated, lung), 6);
+        Assert.Equal(1, Saliency.MeanConcentrationOnMask(even, lung), 6);
         // Two images: the mean of their ratios (3 and 1).
         using var both = torch.cat([concentrated, even]);
         using var lungs = torch.cat([lung, lung]);
-        Assert.Equal(2, MultiMixRuns.SaliencyOnLungs(both, lungs), 6);
+        Assert.Equal(2, Saliency.MeanConcentrationOnMask(both, lungs), 6);
     }
 
     [Fact]

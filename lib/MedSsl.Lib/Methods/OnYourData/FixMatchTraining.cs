@@ -2,6 +2,7 @@ using MedSsl.Data;
 using MedSsl.Data.Augmentation;
 using MedSsl.Data.Sampling;
 using MedSsl.Models;
+using MedSsl.Runtime;
 using MedSsl.Training;
 using TorchSharp;
 
@@ -70,8 +71,7 @@ public static class FixMatchTraining
             if (settings.InitialBackbone is { } backbone) resnet.load_state_dict(backbone.state_dict());
             return new MultiLabelClassifier(resnet, labelled.LabelNames.Count, twoHead ? combinations!.K : 0);
         }
-        var threads = torch.get_num_threads();
-        if (settings.Threads > 0) torch.set_num_threads(settings.Threads);
+        using var threads = TorchRuntime.IntraOpThreads(settings.Threads);
         var method = new FixMatchMultiLabel(MakeNetwork, twoHead ? combinations : null, options);
         try
         {
@@ -90,7 +90,6 @@ public static class FixMatchTraining
             method.Dispose();
             throw;
         }
-        finally { torch.set_num_threads(threads); }
     }
 
     private static string[] ExamIds(IImageDataset data) => [.. Enumerable.Range(0, data.Count).Select(data.ExamId)];
