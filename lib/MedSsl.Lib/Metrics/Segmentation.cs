@@ -54,7 +54,7 @@ public static class Segmentation
         return union == 0 ? 1 : (double)inter / union;
     }
 
-    /// <summary><see cref="Iou"/> and <see cref="Dice"/> of each image of label maps [N, H, W] (foreground: non-zero)
+    /// <summary><see cref="Iou(bool[,], bool[,])"/> and <see cref="Dice(bool[,], bool[,])"/> of each image of label maps [N, H, W] (foreground: non-zero)
     /// against reference maps of the same shape, computed in libtorch; 1 where both are empty.</summary>
     public static (double Iou, double Dice)[] PerImage(torch.Tensor predicted, torch.Tensor reference)
     {

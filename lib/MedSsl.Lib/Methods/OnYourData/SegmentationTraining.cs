@@ -71,10 +71,11 @@ public sealed record SegmentationTrainingOptions
 /// <summary>A segmentation method of S4MI on a user's masked images in one call
 /// (<see cref="Data.Loaders.ImageFolder.LoadSegmentation"/> gives the data): the <see cref="DataSplit.Labelled"/> images with their masks (all, or
 /// <see cref="SegmentationTrainingOptions.LabelledFraction"/> of them), the <see cref="DataSplit.Unlabelled"/> images
-/// (unannotated ones among them) without, the <see cref="DataSplit.Validation"/> masks for PiCIE's cluster matching.
-/// Progress and cancellation come from <paramref name="trainer"/> (default: a progress line in the notebook).</summary>
+/// (unannotated ones among them) without, the <see cref="DataSplit.Validation"/> masks for PiCIE's cluster matching.</summary>
 public static class SegmentationTraining
 {
+    /// <summary>Trains <see cref="SegmentationTrainingOptions.Method"/> on <paramref name="data"/>. Progress and
+    /// cancellation come from <paramref name="trainer"/> (default: a progress line in the notebook).</summary>
     public static TrainedSegmenter Train(SegmentationDataset data, SegmentationTrainingOptions? options = null, Trainer? trainer = null)
     {
         options ??= new SegmentationTrainingOptions();
@@ -120,13 +121,13 @@ public static class SegmentationTraining
         return [.. order.Take((int)Math.Ceiling(fraction * training.Length - 1e-9)).Select(k => training[k])];
     }
 
-    public static UNet NewUNet(SegmentationDataset data, SegmentationTrainingOptions options)
+    private static UNet NewUNet(SegmentationDataset data, SegmentationTrainingOptions options)
     {
         torch.manual_seed(options.Seed);   // libtorch draws the initial weights
         return new UNet(data.Images.Channels, data.Classes, options.UNetWidths);
     }
 
-    public static SwinUNet NewSwinUNet(SegmentationDataset data, SegmentationTrainingOptions options)
+    private static SwinUNet NewSwinUNet(SegmentationDataset data, SegmentationTrainingOptions options)
     {
         torch.manual_seed(options.Seed + 1_000);
         return new SwinUNet(data.Images.Channels, data.Classes, data.Width, embedDim: options.SwinWidth, heads: options.SwinHeads);
