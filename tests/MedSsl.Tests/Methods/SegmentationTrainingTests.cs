@@ -1,4 +1,5 @@
 using MedSsl.Data;
+using MedSsl.Data.Loaders;
 using MedSsl.Data.Synthetic;
 using MedSsl.Methods;
 using MedSsl.Methods.OnYourData;
@@ -41,6 +42,25 @@ public class SegmentationTrainingTests
         var (all, none) = SegmentationTraining.Split(Lesions, Tiny(SegmentationMethod.CrossTeaching));
         Assert.Equal(training, all);
         Assert.Empty(none);
+    }
+
+    [Fact]
+    public void A_folders_unannotated_images_are_cross_teachings_unlabelled_images()
+    {
+        // Two training images lose their masks and their split: loaded back they are unlabelled, and cross-teaching
+        // draws its unlabelled batches from exactly them.
+        var training = Lesions.IndicesOf(DataSplit.Labelled);
+        var dropped = training[..2];
+        var masks = Enumerable.Range(0, Lesions.Count).SelectMany(i => Lesions.Mask(i).ToArray()).ToArray();
+        var splits = Enumerable.Range(0, Lesions.Count).Select(i => dropped.Contains(i) ? DataSplit.Unassigned : Lesions.Images.Split(i)).ToArray();
+        var images = FewLabels.WithSplits(Lesions.Images, splits);
+        var dir = Path.Combine(Path.GetTempPath(), "medssl-segmentation-tests", Guid.NewGuid().ToString("N"));
+        ImageFolder.Write(new SegmentationDataset(images, masks, SyntheticSkinLesions.ClassNames, [.. Enumerable.Range(0, Lesions.Count).Select(i => !dropped.Contains(i))]), dir);
+        var loaded = ImageFolder.LoadSegmentation(dir);
+
+        using var segmenter = Train(loaded, Tiny(SegmentationMethod.CrossTeaching));
+        Assert.Equal(dropped, segmenter.UnlabelledImages);
+        Assert.Equal(training[2..], segmenter.LabelledImages);
     }
 
     [Fact]
