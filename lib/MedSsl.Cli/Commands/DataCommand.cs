@@ -20,7 +20,7 @@ internal static class DataCommand
     {
         var path = new Argument<string>("PATH") { Description = "a dataset folder (manifest, IDX pair or one DICOM series), manifest, PNG, JPEG, DICOM, NIfTI or IDX file" };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
-        var command = new Command("inspect", "format, item count, shapes and label counts of a dataset") { path, json };
+        var command = new Command("inspect", "format, item count, shapes, label counts and masks of a dataset") { path, json };
         command.SetAction(r =>
         {
             DataSummary summary;
@@ -36,14 +36,15 @@ internal static class DataCommand
                 {
                     path = summary.Path, format = summary.Format, count = summary.Count,
                     shapes = summary.Shapes, label_counts = summary.LabelCounts,
+                    masks = summary.Masks is { } m ? new
+                    {
+                        annotated = m.Annotated,
+                        classes = m.ClassNames.Select((name, k) => new { value = k, name, pixel_share = m.PixelShares[k] }),
+                    } : null,
                 }));
                 return 0;
             }
-            Console.WriteLine($"path     {summary.Path}");
-            Console.WriteLine($"format   {summary.Format}");
-            Console.WriteLine($"items    {summary.Count}");
-            Console.WriteLine($"shape    {string.Join(", ", summary.Shapes)}");
-            foreach (var (label, count) in summary.LabelCounts) Console.WriteLine($"  {label,-14} {count}");
+            Console.WriteLine(summary);
             return 0;
         });
         return command;
@@ -51,7 +52,7 @@ internal static class DataCommand
 
     private static Command Synth()
     {
-        var kind = new Argument<string>("KIND") { Description = "moons, ultrasound, ct, or ultrasound-idx (the single-label view in MNIST format)" };
+        var kind = new Argument<string>("KIND") { Description = "moons, ultrasound, lesions (RGB images with lesion masks), ct, or ultrasound-idx (the single-label view in MNIST format)" };
         kind.AcceptOnlyFromAmong([.. SyntheticWriter.Kinds]);
         var output = new Option<string>("--out") { Description = "new folder to write (must not exist or be empty)", Required = true };
         var seed = new Option<int>("--seed") { Description = "random seed", DefaultValueFactory = _ => 0 };

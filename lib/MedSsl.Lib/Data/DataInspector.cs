@@ -1,16 +1,34 @@
+using System.Globalization;
 using MedSsl.Data.Formats;
 using MedSsl.Data.Loaders;
 
 namespace MedSsl.Data;
 
+/// <summary>The masks of a segmentation manifest: how many images have one, and each class's share of their pixels
+/// (background first).</summary>
+public sealed record MaskSummary(int Annotated, IReadOnlyList<string> ClassNames, IReadOnlyList<double> PixelShares)
+{
+    public static MaskSummary Of(SegmentationDataset data)
+    {
+        var counts = data.PixelCounts();
+        double total = counts.Sum();
+        return new(Enumerable.Range(0, data.Count).Count(data.IsAnnotated), data.ClassNames, [.. counts.Select(c => c / total)]);
+    }
+}
+
 /// <summary>What <c>medssl data inspect</c> reports about a dataset on disk.</summary>
 public sealed record DataSummary(string Path, string Format, int Count, IReadOnlyList<string> Shapes,
     IReadOnlyDictionary<string, int> LabelCounts)
 {
+    /// <summary>The masks, for a manifest with a <c>mask</c> column; null otherwise.</summary>
+    public MaskSummary? Masks { get; init; }
+
     /// <summary>The lines <c>medssl data inspect</c> prints.</summary>
     public override string ToString() =>
         string.Join(Environment.NewLine, new[] { $"path     {Path}", $"format   {Format}", $"items    {Count}", $"shape    {string.Join(", ", Shapes)}" }
-            .Concat(LabelCounts.Select(l => $"  {l.Key,-14} {l.Value}")));
+            .Concat(LabelCounts.Select(l => $"  {l.Key,-14} {l.Value}"))
+            .Concat(Masks is null ? [] : [$"masks    {Masks.Annotated} of {Count} images, {Masks.ClassNames.Count} classes (share of mask pixels)"])
+            .Concat(Masks is null ? [] : Masks.ClassNames.Select((c, k) => $"  {k} {c,-12} {Masks.PixelShares[k].ToString("P1", CultureInfo.InvariantCulture)}")));
 }
 
 /// <summary>Recognises the layouts the loaders read and summarises them, by loading them fully (so a summary
@@ -50,6 +68,11 @@ public static class DataInspector
     private static DataSummary Manifest(string path)
     {
         var (header, _) = Csv.Read(path);
+        if (header.Contains("image") && header.Contains("exam_id") && header.Contains(ImageFolder.MaskColumn))
+        {
+            var masked = ImageFolder.LoadSegmentation(path);
+            return Images(path, "png-folder", masked.Images) with { Masks = MaskSummary.Of(masked) };
+        }
         if (header.Contains("image") && header.Contains("exam_id")) return Images(path, "png-folder", ImageFolder.Load(path));
         if (header.Contains("image") && header.Contains("mask")) return Volumes(path, VolumeFolder.Load(path));
         if (header.Length >= 2 && header[^1] == "label")

@@ -7,9 +7,12 @@ namespace MedSsl.Data;
 /// so users see the layout their own data needs.</summary>
 public static class SyntheticWriter
 {
-    public static readonly IReadOnlyList<string> Kinds = ["moons", "ultrasound", "ct", "ultrasound-idx"];
+    /// <summary>Images of the synthetic lesion set in the Quick profile of notebook 06.</summary>
+    private const int LesionsQuickCount = 200;
 
-    /// <param name="n">points (moons), images (ultrasound) or volumes (ct); null: the Quick profile's size</param>
+    public static readonly IReadOnlyList<string> Kinds = ["moons", "ultrasound", "lesions", "ct", "ultrasound-idx"];
+
+    /// <param name="n">points (moons), images (ultrasound, lesions) or volumes (ct); null: the Quick profile's size</param>
     public static void Write(string kind, string directory, int seed = 0, int? n = null)
     {
         // A bound per kind keeps a typo (--n 2000000000) from overflowing counts or exhausting memory mid-write.
@@ -24,6 +27,10 @@ public static class SyntheticWriter
                 break;
             case "ultrasound":
                 ImageFolder.Write(SyntheticUltrasound.Make(n ?? SyntheticUltrasound.DefaultCount(RunProfile.Quick), seed), directory);
+                break;
+            case "lesions":
+                // Notebook 06's images (32×32 RGB, one lesion each, the paper's 70/10/20 split) with their masks.
+                ImageFolder.Write(SyntheticSkinLesions.Make(n ?? LesionsQuickCount, seed, appearance: LesionAppearance.Subtle), directory);
                 break;
             case "ct":
                 VolumeFolder.Write(n is { } volumes ? SyntheticCt.Make(volumes, seed) : SyntheticCt.Make(RunProfile.Quick, seed), directory, seed: seed);

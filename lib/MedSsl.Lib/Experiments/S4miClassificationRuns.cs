@@ -26,7 +26,7 @@ public sealed class S4miClassifier(MultiLabelFineTuning? tuning, double startSpr
 internal sealed class S4miSeed : IDisposable
 {
     private readonly S4miClassificationSettings s;
-    private readonly LesionDataset data;
+    private readonly SegmentationDataset data;
     private readonly int[] order;
     private readonly Tensor xTrain, yTrain, xValidation, xTest, testMasks;
     private readonly bool[,] validationTruth, testTruth;

@@ -1,6 +1,7 @@
 using MedSsl.Data;
 using MedSsl.Data.Synthetic;
 using MedSsl.Methods;
+using MedSsl.Methods.OnYourData;
 using MedSsl.Reports;
 using MedSsl.Training;
 
@@ -146,24 +147,21 @@ public sealed record S4miSegmentationSettings
     /// <summary>Fractions at which cross-teaching also runs with SSL4MIS's 0.1·ramp (the λ ablation).</summary>
     public IReadOnlyList<double> AblationFractions { get; init; } = [0.1, 0.3, 0.5, 0.7, 1.0];
     public int Seeds { get; init; } = 5;
+    /// <summary>Every run's networks, batches and length (<see cref="SegmentationTrainingOptions"/>'s defaults: Singh et al.'s
+    /// batches, 600 steps, U-Net widths 8/16/32, Swin-UNet width 16; PiCIE 10 rounds of 30 steps); each run sets its method,
+    /// fraction and seed.</summary>
+    public SegmentationTrainingOptions Training { get; init; } = new() { Picie = new PicieOptions { Rounds = 10, StepsPerRound = 30 } };
     /// <summary>Training steps of every supervised and cross-teaching run (T of the poly decay and of the ablation's ramp).</summary>
-    public int Steps { get; init; } = 600;
-    /// <summary>The supervised baseline's batch at every fraction (the paper's batch of 16).</summary>
-    public int SupervisedBatch { get; init; } = 16;
-    /// <summary>Cross-teaching's labelled and unlabelled images per step (8 + 8; 15 + 1 at 100 %).</summary>
-    public int LabelledBatch { get; init; } = 8;
-    public int UnlabelledBatch { get; init; } = 8;
-    public IReadOnlyList<long> UNetWidths { get; init; } = [8, 16, 32];
-    public long SwinWidth { get; init; } = 16;
-    public IReadOnlyList<int> SwinHeads { get; init; } = [2, 4];
-    public PicieOptions Picie { get; init; } = new() { Rounds = 10, StepsPerRound = 30 };
+    public int Steps => Training.Steps;
 
     /// <summary>Quick: the code path (2 seeds, 2 fractions, short runs); workshop: 5 fresh seeds, 10/50/100 % (cross-teaching
     /// at 10 and 50 %), the ablation at 10 %, sized to ≤ 10 minutes on 2 cores; full: the paper's 5 fractions × 5 seeds,
     /// cross-teaching and the ablation at every fraction.</summary>
     public static S4miSegmentationSettings For(RunProfile profile) => profile.Pick(
-        quick: new S4miSegmentationSettings { Fractions = [0.1, 1.0], CrossTeachingFractions = [0.1], AblationFractions = [0.1], Seeds = 2, Steps = 60, Picie = new PicieOptions { Rounds = 2, StepsPerRound = 15 } },
-        workshop: new S4miSegmentationSettings { Fractions = [0.1, 0.5, 1.0], CrossTeachingFractions = [0.1, 0.5], AblationFractions = [0.1], Seeds = 5, Steps = 200, Picie = new PicieOptions { Rounds = 5, StepsPerRound = 20 } },
+        quick: new S4miSegmentationSettings { Fractions = [0.1, 1.0], CrossTeachingFractions = [0.1], AblationFractions = [0.1], Seeds = 2,
+            Training = new() { Steps = 60, Picie = new PicieOptions { Rounds = 2, StepsPerRound = 15 } } },
+        workshop: new S4miSegmentationSettings { Fractions = [0.1, 0.5, 1.0], CrossTeachingFractions = [0.1, 0.5], AblationFractions = [0.1], Seeds = 5,
+            Training = new() { Steps = 200, Picie = new PicieOptions { Rounds = 5, StepsPerRound = 20 } } },
         full: new S4miSegmentationSettings());
 }
 

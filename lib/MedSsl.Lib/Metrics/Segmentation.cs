@@ -30,6 +30,22 @@ public static class Segmentation
         return sizeA + sizeB == 0 ? 1 : 2.0 * inter / (sizeA + sizeB);
     }
 
+    /// <summary>IoU (Jaccard) = |A∩B| / |A∪B| of one class between two label maps, A and B as in
+    /// <see cref="Dice(ReadOnlySpan{byte}, ReadOnlySpan{byte}, byte)"/>; 1 when the class is in neither.</summary>
+    public static double Iou(ReadOnlySpan<byte> predicted, ReadOnlySpan<byte> reference, byte label)
+    {
+        if (predicted.Length != reference.Length)
+            throw new ArgumentException($"label maps differ in size: {predicted.Length} predicted vs {reference.Length} reference voxels");
+        int inter = 0, union = 0;
+        for (var i = 0; i < predicted.Length; i++)
+        {
+            bool a = predicted[i] == label, b = reference[i] == label;
+            if (a || b) union++;
+            if (a && b) inter++;
+        }
+        return union == 0 ? 1 : (double)inter / union;
+    }
+
     /// <summary>IoU (Jaccard) = |A∩B| / |A∪B|; 1 when both masks are empty.</summary>
     public static double Iou(bool[,] a, bool[,] b)
     {
@@ -38,7 +54,7 @@ public static class Segmentation
         return union == 0 ? 1 : (double)inter / union;
     }
 
-    /// <summary><see cref="Iou"/> and <see cref="Dice"/> of each image of label maps [N, H, W] (foreground: non-zero)
+    /// <summary><see cref="Iou(bool[,], bool[,])"/> and <see cref="Dice(bool[,], bool[,])"/> of each image of label maps [N, H, W] (foreground: non-zero)
     /// against reference maps of the same shape, computed in libtorch; 1 where both are empty.</summary>
     public static (double Iou, double Dice)[] PerImage(torch.Tensor predicted, torch.Tensor reference)
     {

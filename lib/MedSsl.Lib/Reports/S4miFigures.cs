@@ -15,7 +15,7 @@ public static class S4miFigures
     public static Tensor Luminance(Tensor images) => images[.., 0] * 0.299 + images[.., 1] * 0.587 + images[.., 2] * 0.114;
 
     /// <summary>The first <paramref name="count"/> images of a set: luminance, lesion mask, and the findings as titles.</summary>
-    public static (IReadOnlyList<float[,]> Images, IReadOnlyList<float[,]?> Masks, IReadOnlyList<string> Titles) Preview(LesionDataset data, int count)
+    public static (IReadOnlyList<float[,]> Images, IReadOnlyList<float[,]?> Masks, IReadOnlyList<string> Titles) Preview(SegmentationDataset data, int count)
     {
         using var scope = torch.NewDisposeScope();
         var indices = Enumerable.Range(0, Math.Min(count, data.Count)).ToArray();

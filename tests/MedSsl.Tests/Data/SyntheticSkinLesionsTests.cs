@@ -57,10 +57,10 @@ public class SyntheticSkinLesionsTests
         // lesion pixel: medians so that hairs (a minority of pixels) do not count. Pigment depth averaged over the
         // lesion's area is 0.6 + 0.4/2 = 0.8 for clear, (0.3 + 0.3/2) × ~0.86 (the fade) ≈ 0.39 for subtle: a ratio near 0.48.
         var plain = Enumerable.Range(0, clear.Count).Where(i => Enumerable.Range(0, 4).All(f => !clear.Images.HasLabel(i, f))).ToArray();
-        double Contrast(LesionDataset data) => plain.Average(i => MedianIntensity(data, i, false) - MedianIntensity(data, i, true));
+        double Contrast(SegmentationDataset data) => plain.Average(i => MedianIntensity(data, i, false) - MedianIntensity(data, i, true));
         Assert.InRange(Contrast(subtle) / Contrast(clear), 0.35, 0.6);
         // Hairs darken skin pixels to a third, which clear skin never shows.
-        static double DarkSkinFraction(LesionDataset data) => Enumerable.Range(0, data.Count).Average(i =>
+        static double DarkSkinFraction(SegmentationDataset data) => Enumerable.Range(0, data.Count).Average(i =>
         {
             var image = data.Images.Image(i).ToArray();
             var mask = data.Mask(i).ToArray();
@@ -80,7 +80,7 @@ public class SyntheticSkinLesionsTests
         Assert.Equal("Lesions must be \"clear\" or \"subtle\", not \"faint\"", Assert.Throws<ArgumentException>(() => SyntheticSkinLesions.ParseAppearance("faint")).Message);
     }
 
-    private static double MedianIntensity(LesionDataset data, int i, bool lesion)
+    private static double MedianIntensity(SegmentationDataset data, int i, bool lesion)
     {
         var image = data.Images.Image(i).ToArray();
         var mask = data.Mask(i).ToArray();
@@ -90,7 +90,7 @@ public class SyntheticSkinLesionsTests
         return values[values.Length / 2];
     }
 
-    private static double MeanIntensity(LesionDataset data, int i, bool lesion)
+    private static double MeanIntensity(SegmentationDataset data, int i, bool lesion)
     {
         var image = data.Images.Image(i);
         var mask = data.Mask(i);

@@ -123,6 +123,18 @@ public class MetricsTests
     }
 
     [Fact]
+    public void ClassIouOfLabelMapsByHand()
+    {
+        byte[] predicted = [0, 1, 1, 2, 2, 0], reference = [0, 1, 2, 2, 0, 0];
+        Assert.Equal(1 / 2.0, Segmentation.Iou(predicted, reference, 1), 12);   // {1, 2} ∩ {1} over {1, 2}
+        Assert.Equal(1 / 3.0, Segmentation.Iou(predicted, reference, 2), 12);   // {3, 4} ∩ {2, 3} over {2, 3, 4}
+        Assert.Equal(2 / 3.0, Segmentation.Iou(predicted, reference, 0), 12);   // {0, 5} ∩ {0, 4, 5} over {0, 4, 5}
+        Assert.Equal(1, Segmentation.Iou(predicted, reference, 3));             // in neither map
+        var e = Assert.Throws<ArgumentException>(() => Segmentation.Iou(predicted, reference[..5], 1));
+        Assert.Equal("label maps differ in size: 6 predicted vs 5 reference voxels", e.Message);
+    }
+
+    [Fact]
     public void ClusteringMetricsMatchSklearnAndScipy()
     {
         var c = Ref.GetProperty("clustering");

@@ -1,44 +1,4 @@
-using TorchSharp;
-using static TorchSharp.torch;
-
 namespace MedSsl.Data.Synthetic;
-
-/// <summary>Images with one lesion each and its mask: the images and masks of a <see cref="SyntheticSkinLesions"/> set.
-/// <see cref="Images"/> carries the multi-label findings and the splits; <see cref="Mask"/> the lesion (1) against the
-/// skin (0).</summary>
-public sealed class LesionDataset(ImageDataset images, byte[] masks)
-{
-    public ImageDataset Images { get; } = images.Count * images.Height * images.Width == masks.Length
-        ? images
-        : throw new ArgumentException($"{masks.Length} mask pixels for {images.Count} images of {images.Height}×{images.Width}");
-
-    public int Count => Images.Count;
-
-    /// <summary>The lesion mask of image <paramref name="index"/>, [H·W] row-major, 1 on the lesion.</summary>
-    public ReadOnlySpan<byte> Mask(int index) => masks.AsSpan(index * Images.Height * Images.Width, Images.Height * Images.Width);
-
-    /// <summary>Masks of the given images as class indices [n, H, W] (int64), as cross-entropy and Dice take them.</summary>
-    public Tensor MaskBatch(IReadOnlyList<int> indices)
-    {
-        var size = Images.Height * Images.Width;
-        var flat = new long[indices.Count * size];
-        for (var k = 0; k < indices.Count; k++)
-        {
-            var mask = Mask(indices[k]);
-            for (var p = 0; p < size; p++) flat[k * size + p] = mask[p];
-        }
-        return torch.tensor(flat, indices.Count, Images.Height, Images.Width);
-    }
-
-    /// <summary>The images at the given indices with their masks, in that order.</summary>
-    public LesionDataset Subset(IReadOnlyList<int> indices)
-    {
-        var size = Images.Height * Images.Width;
-        var masksOut = new byte[indices.Count * size];
-        for (var k = 0; k < indices.Count; k++) Mask(indices[k]).CopyTo(masksOut.AsSpan(k * size, size));
-        return new LesionDataset(Images.Subset(indices), masksOut);
-    }
-}
 
 /// <summary>How hard the lesions are to see; the masks are the same for the same seed.</summary>
 public enum LesionAppearance
@@ -65,6 +25,9 @@ public static class SyntheticSkinLesions
     /// <summary>How often each finding is present; they are drawn independently, so every combination occurs.</summary>
     public static readonly IReadOnlyList<double> FindingRates = [0.45, 0.4, 0.35, 0.3];
 
+    /// <summary>The classes of the masks: skin (0) and the lesion (1).</summary>
+    public static readonly IReadOnlyList<string> ClassNames = ["skin", "lesion"];
+
     /// <summary>An appearance from its name ("clear" or "subtle", any case), as a notebook parameter gives it.</summary>
     public static LesionAppearance ParseAppearance(string? name) => name?.Trim().ToLowerInvariant() switch
     {
@@ -73,7 +36,9 @@ public static class SyntheticSkinLesions
         _ => throw new ArgumentException($"Lesions must be \"clear\" or \"subtle\", not \"{name}\""),
     };
 
-    public static LesionDataset Make(int n, int seed = 0, int imageSize = 32, LesionAppearance appearance = LesionAppearance.Clear)
+    /// <summary><paramref name="n"/> images with their findings (the multi-labels of <see cref="SegmentationDataset.Images"/>)
+    /// and lesion masks, every image annotated.</summary>
+    public static SegmentationDataset Make(int n, int seed = 0, int imageSize = 32, LesionAppearance appearance = LesionAppearance.Clear)
     {
         if (n < 1) throw new ArgumentOutOfRangeException(nameof(n), $"need at least one image, not {n}");
         if (imageSize < 16) throw new ArgumentOutOfRangeException(nameof(imageSize), $"images smaller than 16×16 cannot show the findings, not {imageSize}");
@@ -91,7 +56,7 @@ public static class SyntheticSkinLesions
         Parallel.For(0, n, i => Render(imageSize, look, new SeededRandom(imageSeeds[i]), labels.AsSpan(i * FindingNames.Count, FindingNames.Count),
             pixels.AsSpan(i * 3 * plane, 3 * plane), masks.AsSpan(i * plane, plane)));
         var ids = Enumerable.Range(0, n).Select(i => $"L{i:D5}").ToArray();
-        return new LesionDataset(new ImageDataset(3, imageSize, imageSize, FindingNames, pixels, labels, ids, ids, splits), masks);
+        return new SegmentationDataset(new ImageDataset(3, imageSize, imageSize, FindingNames, pixels, labels, ids, ids, splits), masks, ClassNames);
     }
 
     private static DataSplit[] Splits(int n, SeededRandom rng)
