@@ -17,7 +17,10 @@ public abstract record BackboneArchitecture(int Channels)
 
     /// <summary>A fresh network of this shape with <paramref name="source"/>'s weights and buffers, every weight
     /// trainable, so one start (pre-trained or random) serves several runs without any of them changing it.</summary>
-    public nn.Module<Tensor, Tensor> Copy(nn.Module<Tensor, Tensor> source)
+    public nn.Module<Tensor, Tensor> Copy(nn.Module<Tensor, Tensor> source) => Copy(source, nameof(source));
+
+    /// <summary>As <see cref="Copy(nn.Module{Tensor, Tensor})"/>; a source of another shape is an error naming <paramref name="argument"/>.</summary>
+    internal nn.Module<Tensor, Tensor> Copy(nn.Module<Tensor, Tensor> source, string argument)
     {
         var copy = Create();
         try
@@ -28,7 +31,7 @@ public abstract record BackboneArchitecture(int Channels)
                 {
                     if (!weights.TryGetValue(name, out var from) || !from.shape.SequenceEqual(value.shape))
                         throw new ArgumentException($"the {source.GetType().Name} given is not a {this}: its weight '{name}' is " +
-                            (from is null ? "missing" : $"[{string.Join(", ", from.shape)}], not [{string.Join(", ", value.shape)}]"), nameof(source));
+                            (from is null ? "missing" : $"[{string.Join(", ", from.shape)}], not [{string.Join(", ", value.shape)}]"), argument);
                     value.copy_(from);
                 }
             foreach (var p in copy.parameters()) p.requires_grad = true;

@@ -117,6 +117,8 @@ public sealed class FineTunedClassifier : IDisposable
 /// call. The start network is copied, never changed, so one pre-training serves several fine-tunings.</summary>
 public static class ClassifierFineTuning
 {
+    private const string NoLabels = "the images carry no labels: the dataset has no label columns";
+
     /// <summary>Fine-tunes <paramref name="start"/>'s backbone on the <see cref="DataSplit.Labelled"/> images of
     /// <paramref name="data"/>; multi-label thresholds are fitted on its <see cref="DataSplit.Validation"/> images.</summary>
     public static FineTunedClassifier Train(IImageDataset data, PretrainedBackbone start, ClassifierFineTuningOptions? options = null, Trainer? trainer = null) =>
@@ -128,6 +130,7 @@ public static class ClassifierFineTuning
         ClassifierFineTuningOptions? options = null, Trainer? trainer = null)
     {
         architecture.CheckImages(data, nameof(data));
+        if (data.LabelNames.Count == 0) throw new ArgumentException(NoLabels, nameof(data));
         var labelled = TrainedClassifier.OfSplit(data, DataSplit.Labelled);
         if (labelled.Count == 0) throw new ArgumentException("fine-tuning needs labelled images (none in the labelled split)", nameof(data));
         // Not under a dispose scope: the network is made in there, and a scope would free its weights on leaving.
@@ -151,7 +154,7 @@ public static class ClassifierFineTuning
         options ??= new ClassifierFineTuningOptions();
         architecture.CheckImages(images, nameof(images));
         if (images.size(0) == 0) throw new ArgumentException("fine-tuning needs labelled images (none given)", nameof(images));
-        if (labelNames.Count == 0) throw new ArgumentException("the images carry no labels: the dataset has no label columns", nameof(labelNames));
+        if (labelNames.Count == 0) throw new ArgumentException(NoLabels, nameof(labelNames));
         if (labels.dim() != 2 || labels.size(0) != images.size(0) || labels.size(1) != labelNames.Count)
             throw new ArgumentException($"labels must be [{images.size(0)}, {labelNames.Count}] (images × label names), got [{string.Join(", ", labels.shape)}]", nameof(labels));
         if (options.Steps < 1) throw new ArgumentOutOfRangeException(nameof(options), options.Steps, "Steps: fine-tuning needs at least one step");
@@ -163,7 +166,7 @@ public static class ClassifierFineTuning
             throw new ArgumentException($"single-label fine-tuning needs exactly one label per image; labelled image {wrong} has {perImage[wrong]}", nameof(labels));
 
         torch.manual_seed(options.Seed);
-        var backbone = start is null ? architecture.Create() : architecture.Copy(start);
+        var backbone = start is null ? architecture.Create() : architecture.Copy(start, nameof(start));
         if (options.HeadSeed is { } headSeed) torch.manual_seed(headSeed);
         var network = new BackboneWithHead(backbone, nn.Linear(architecture.FeatureDim, labelNames.Count));
         var methodOptions = new FineTuningOptions { LearningRate = options.LearningRate, Augment = options.Augment, Seed = options.Seed };

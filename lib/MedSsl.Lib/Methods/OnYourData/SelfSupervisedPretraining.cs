@@ -121,7 +121,7 @@ public static class SelfSupervisedPretraining
         var dim = architecture.FeatureDim;
         DinoHead NewHead() => new(dim, options.Prototypes, hidden: 4 * dim, bottleneck: dim);
         torch.manual_seed(options.Seed);
-        var student = Backbone(architecture, start);
+        var student = Backbone(architecture, start, nameof(start));
         if (options.HeadSeed is { } headSeed) torch.manual_seed(headSeed);
         var dinoOptions = new DinoOptions
         {
@@ -166,11 +166,11 @@ public static class SelfSupervisedPretraining
             return new(backbone, nn.Linear(dim, options.Outputs));
         }
         torch.manual_seed(options.Seed);
-        var cnnBackbone = Backbone(cnn, cnnStart);
+        var cnnBackbone = Backbone(cnn, cnnStart, nameof(cnnStart));
         Cass cass;
         try
         {
-            var transformerBackbone = Backbone(transformer, transformerStart);
+            var transformerBackbone = Backbone(transformer, transformerStart, nameof(transformerStart));
             cass = new Cass(WithHead(cnnBackbone, cnn.FeatureDim), WithHead(transformerBackbone, transformer.FeatureDim), new CassOptions
             {
                 LearningRate = options.LearningRate, Seed = options.Seed,
@@ -215,8 +215,8 @@ public static class SelfSupervisedPretraining
         if (batchSize < 1) throw new ArgumentOutOfRangeException(options, batchSize, "BatchSize: a batch holds at least one image");
     }
 
-    private static nn.Module<Tensor, Tensor> Backbone(BackboneArchitecture architecture, nn.Module<Tensor, Tensor>? start) =>
-        start is null ? architecture.Create() : architecture.Copy(start);
+    private static nn.Module<Tensor, Tensor> Backbone(BackboneArchitecture architecture, nn.Module<Tensor, Tensor>? start, string argument) =>
+        start is null ? architecture.Create() : architecture.Copy(start, argument);
 
     /// <summary>Runs <paramref name="steps"/> steps on shuffled passes over the images and returns the steps' records.</summary>
     private static List<StepRecord> Run(ITrainingMethod<Tensor> method, Tensor images, int steps, int batchSize, int seed, string phase, Trainer? trainer)
