@@ -10,7 +10,7 @@ namespace MedSsl.Methods.OnYourData;
 /// <summary>DINO pre-training of one backbone (Caron et al. 2021; Singh et al. 2024, "Classification"). Temperatures,
 /// centre momentum and crop scales are DINO's (<see cref="DinoOptions"/>); the sizes that DINO sets for 10⁵ GPU steps are
 /// those of notebook 05's quick profile, fixed there for runs of hundreds of CPU steps (docs/methods/s4mi-classification.md,
-/// "Scaled-down architectures and settings"). Global crops are the image side, local crops half of it (DINO: 224 and 96).</summary>
+/// "Scaled-down architectures and settings"). Global crops are the image side (the shorter one), local crops half of it (DINO: 224 and 96 pixels).</summary>
 public sealed record DinoPretrainingOptions
 {
     public int Steps { get; init; } = 200;
@@ -55,18 +55,27 @@ public sealed record CassPretrainingOptions
 /// <summary>A backbone after self-supervised pre-training, with the collapse diagnostic of its run per step
 /// (<see cref="Diagnostic"/>): DINO's teacher entropy ÷ log K (0 when one prototype wins every image, 1 uniform), or
 /// CASS's spread of the CNN's normalised outputs over a batch × √K (0 when every image gets the same output).</summary>
-public sealed class PretrainedBackbone(BackboneArchitecture architecture, nn.Module<Tensor, Tensor> network, string diagnosticName,
-    IReadOnlyList<(double Step, double Value)> diagnostic, IReadOnlyList<StepRecord> history) : IDisposable
+public sealed class PretrainedBackbone : IDisposable
 {
-    public BackboneArchitecture Architecture { get; } = architecture;
+    internal PretrainedBackbone(BackboneArchitecture architecture, nn.Module<Tensor, Tensor> network, string diagnosticName,
+        IReadOnlyList<(double Step, double Value)> diagnostic, IReadOnlyList<StepRecord> history)
+    {
+        Architecture = architecture;
+        Network = network;
+        DiagnosticName = diagnosticName;
+        Diagnostic = diagnostic;
+        History = history;
+    }
+
+    public BackboneArchitecture Architecture { get; }
     /// <summary>The pre-trained backbone (DINO: the teacher's, which DINO evaluates and fine-tunes). Fine-tuning trains
     /// a copy of it.</summary>
-    public nn.Module<Tensor, Tensor> Network { get; } = network;
-    public string DiagnosticName { get; } = diagnosticName;
+    public nn.Module<Tensor, Tensor> Network { get; }
+    public string DiagnosticName { get; }
     /// <summary>(step, value) of the collapse diagnostic, one per training step.</summary>
-    public IReadOnlyList<(double Step, double Value)> Diagnostic { get; } = diagnostic;
+    public IReadOnlyList<(double Step, double Value)> Diagnostic { get; }
     /// <summary>The loss terms of every step of the pre-training.</summary>
-    public IReadOnlyList<StepRecord> History { get; } = history;
+    public IReadOnlyList<StepRecord> History { get; }
 
     /// <summary>The diagnostic averaged over the last tenth of the steps (at least the last one): where the run ended.</summary>
     public double FinalDiagnostic => Diagnostic.Skip(Diagnostic.Count - Math.Max(1, Diagnostic.Count / 10)).Average(p => p.Value);
@@ -78,10 +87,16 @@ public sealed class PretrainedBackbone(BackboneArchitecture architecture, nn.Mod
 }
 
 /// <summary>The two backbones one CASS run gives; both carry the run's diagnostic.</summary>
-public sealed class CassBackbones(PretrainedBackbone cnn, PretrainedBackbone transformer) : IDisposable
+public sealed class CassBackbones : IDisposable
 {
-    public PretrainedBackbone Cnn { get; } = cnn;
-    public PretrainedBackbone Transformer { get; } = transformer;
+    internal CassBackbones(PretrainedBackbone cnn, PretrainedBackbone transformer)
+    {
+        Cnn = cnn;
+        Transformer = transformer;
+    }
+
+    public PretrainedBackbone Cnn { get; }
+    public PretrainedBackbone Transformer { get; }
 
     public void Dispose()
     {
@@ -148,6 +163,7 @@ public static class SelfSupervisedPretraining
     public static CassBackbones Cass(IImageDataset data, ResNetArchitecture cnn, VitArchitecture transformer, CassPretrainingOptions? options = null,
         nn.Module<Tensor, Tensor>? cnnStart = null, nn.Module<Tensor, Tensor>? transformerStart = null, Trainer? trainer = null)
     {
+        transformer.CheckImages(data, nameof(data));
         using var images = TrainingImages(data, cnn);
         return Cass(images, cnn, transformer, options, cnnStart, transformerStart, trainer);
     }
