@@ -156,7 +156,8 @@ public sealed class PretrainingAndFineTuningTests
         Assert.Contains("the images carry no labels", e.Message);
 
         var twoLabels = Assert.Throws<ArgumentException>(() => ClassifierFineTuning.Train(Lesions(), RgbCnn, options: new ClassifierFineTuningOptions { SingleLabel = true }));
-        Assert.Contains("exactly one label per image; labelled image", twoLabels.Message);
+        Assert.Contains("exactly one label per image; image ", twoLabels.Message);
+        Assert.Contains(" of the labelled ones has ", twoLabels.Message);
     }
 
     [Fact]

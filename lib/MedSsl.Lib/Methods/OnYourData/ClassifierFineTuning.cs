@@ -163,7 +163,7 @@ public static class ClassifierFineTuning
         using (var scope = torch.NewDisposeScope()) perImage = labels.sum(1).to(ScalarType.Int64).data<long>().ToArray();
         var singleLabel = options.SingleLabel ?? perImage.All(k => k == 1);
         if (singleLabel && Array.FindIndex(perImage, k => k != 1) is var wrong and >= 0)
-            throw new ArgumentException($"single-label fine-tuning needs exactly one label per image; labelled image {wrong} has {perImage[wrong]}", nameof(labels));
+            throw new ArgumentException($"single-label fine-tuning needs exactly one label per image; image {wrong} of the labelled ones has {perImage[wrong]}", nameof(labels));
 
         torch.manual_seed(options.Seed);
         var backbone = start is null ? architecture.Create() : architecture.Copy(start, nameof(start));
