@@ -203,7 +203,7 @@ internal static class MethodBench
                 var batches = Batches.Unlabelled(x, s.BatchSize, generator, epochs: 1_000_000);
                 if (name == "dino")
                 {
-                    BackboneWithHead Make() => new(S4miClassification.NewBackbone(backbone, s), new DinoHead(Dim(backbone), s.Prototypes, hidden: 4 * Dim(backbone), bottleneck: Dim(backbone)));
+                    BackboneWithHead Make() => new(S4miClassification.Architecture(backbone, s).Create(), new DinoHead(Dim(backbone), s.Prototypes, hidden: 4 * Dim(backbone), bottleneck: Dim(backbone)));
                     torch.manual_seed(Seed);
                     using var dino = new Dino(Make(), Make, s.PretrainSteps, new DinoOptions
                     {
@@ -213,7 +213,7 @@ internal static class MethodBench
                     Interruptible(() => trainer.Run(dino, batches, $"DINO pre-training ({backbone})", s.PretrainSteps));
                     return ($"DINO pre-training, {backbone} backbone", null, s.PretrainSteps);
                 }
-                BackboneWithHead Pair(string b) => new(S4miClassification.NewBackbone(b, s), nn.Linear(Dim(b), s.Prototypes));
+                BackboneWithHead Pair(string b) => new(S4miClassification.Architecture(b, s).Create(), nn.Linear(Dim(b), s.Prototypes));
                 torch.manual_seed(Seed);
                 using var cass = new Cass(Pair("cnn"), Pair("vit"),
                     new CassOptions { LearningRate = s.PretrainLearningRate, Augment = new RandomResizedCrop(s.ImageSize, 0.4, 1.0), Seed = Seed });

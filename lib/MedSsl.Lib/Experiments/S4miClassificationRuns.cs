@@ -2,8 +2,8 @@ using MedSsl.Data;
 using MedSsl.Data.Augmentation;
 using MedSsl.Data.Synthetic;
 using MedSsl.Methods;
+using MedSsl.Methods.OnYourData;
 using MedSsl.Metrics;
-using MedSsl.Models;
 using MedSsl.Reports;
 using MedSsl.Training;
 using TorchSharp;
@@ -13,27 +13,24 @@ namespace MedSsl.Experiments;
 
 /// <summary>A fine-tuned classifier (null for the all-positive floor) and the embedding spread of the backbone it
 /// started from.</summary>
-public sealed class S4miClassifier(MultiLabelFineTuning? tuning, double startSpread) : IDisposable
+public sealed record S4miClassifier(FineTunedClassifier? Classifier, double StartSpread) : IDisposable
 {
-    public MultiLabelFineTuning? Tuning { get; } = tuning;
-    public double StartSpread { get; } = startSpread;
-
-    public void Dispose() => Tuning?.Dispose();
+    public void Dispose() => Classifier?.Dispose();
 }
 
 /// <summary>What one seed of <see cref="S4miClassificationProtocol"/> shares across its arms: the data and split, the
-/// labelled order, the initial weights of each backbone, and the pre-trained backbones (made on first use).</summary>
+/// labelled order, the initial weights of each backbone, and the pre-trained backbones (made on first use). Pre-training
+/// and fine-tuning go through the public API (<see cref="SelfSupervisedPretraining"/>, <see cref="ClassifierFineTuning"/>),
+/// which copies every start, so one start serves several arms.</summary>
 internal sealed class S4miSeed : IDisposable
 {
     private readonly S4miClassificationSettings s;
-    private readonly SegmentationDataset data;
     private readonly int[] order;
     private readonly Tensor xTrain, yTrain, xValidation, xTest, testMasks;
     private readonly bool[,] validationTruth, testTruth;
     private readonly Dictionary<string, long> weightSeeds = [];
     private readonly Dictionary<string, nn.Module<Tensor, Tensor>> initial = [];
-    private readonly Dictionary<(string Backbone, string Method), nn.Module<Tensor, Tensor>> pretrained = [];
-    private readonly Dictionary<(string Backbone, string Method), double> diagnostics = [];
+    private readonly Dictionary<(string Backbone, string Method), PretrainedBackbone> pretrained = [];
     private readonly bool keepExample;
     private readonly Dictionary<string, double[,]> features = [];
     private readonly Dictionary<string, IReadOnlyList<(double Step, double Value)>> curves = [];
@@ -44,7 +41,7 @@ internal sealed class S4miSeed : IDisposable
         Seed = seed;
         s = settings;
         this.keepExample = keepExample;
-        data = SyntheticSkinLesions.Make(s.Images, seed, s.ImageSize);
+        var data = SyntheticSkinLesions.Make(s.Images, seed, s.ImageSize);
         var train = data.Images.IndicesOf(DataSplit.Labelled);
         order = new SeededRandom(seed, RandomStreams.LabelledSubset).Permutation(train.Length);
         var validation = data.Images.IndicesOf(DataSplit.Validation);
@@ -62,17 +59,17 @@ internal sealed class S4miSeed : IDisposable
 
     public int Seed { get; }
 
-    /// <summary>A fresh copy of the seed's initial weights of <paramref name="backbone"/>: the supervised arm's start,
-    /// and the start of DINO's student and of CASS's network of that architecture.</summary>
+    /// <summary>The seed's initial weights of <paramref name="backbone"/>: the supervised arm's start, and the start of
+    /// DINO's student and of CASS's network of that architecture.</summary>
     public nn.Module<Tensor, Tensor> Initial(string backbone)
     {
         if (!initial.TryGetValue(backbone, out var weights))
         {
             torch.manual_seed(weightSeeds[backbone]);
-            initial[backbone] = weights = S4miClassification.NewBackbone(backbone, s);
+            initial[backbone] = weights = Architecture(backbone).Create();
             if (keepExample) features[$"{backbone} random init"] = FeatureArray(weights);
         }
-        return Copy(weights, backbone);
+        return weights;
     }
 
     /// <summary>The backbone pre-trained by <paramref name="method"/>; DINO for this backbone or CASS for both on first use.</summary>
@@ -84,12 +81,14 @@ internal sealed class S4miSeed : IDisposable
             else if (method == "cass") PretrainCass(trainer);
             else throw new ArgumentException($"no pre-training called \"{method}\"", nameof(method));
         }
-        return Copy(pretrained[(backbone, method)], backbone);
+        return pretrained[(backbone, method)].Network;
     }
 
     /// <summary>The collapse diagnostic of a pre-training, averaged over its last tenth of steps (see the row).</summary>
-    public double Diagnostic(string backbone, string method) => diagnostics[(backbone, method)];
+    public double Diagnostic(string backbone, string method) => pretrained[(backbone, method)].FinalDiagnostic;
 
+    /// <summary>Fine-tunes a copy of <paramref name="start"/> on the arm's share of the training labels, then fits the
+    /// thresholds on the validation images.</summary>
     public S4miClassifier FineTune(S4miClassificationSetting setting, nn.Module<Tensor, Tensor> start, Trainer trainer)
     {
         var spread = Spread(start);
@@ -97,24 +96,22 @@ internal sealed class S4miSeed : IDisposable
         using var x = xTrain.index_select(0, labelled);
         using var y = yTrain.index_select(0, labelled);
         labelled.Dispose();
-        torch.manual_seed(weightSeeds["classifier head"]);   // the same head for every arm
-        var tuning = new MultiLabelFineTuning(new BackboneWithHead(start, nn.Linear(FeatureDim(setting.Backbone), SyntheticSkinLesions.FindingNames.Count)),
-            new FineTuningOptions { LearningRate = s.FineTuneLearningRate, Augment = new WeakAugment(), Seed = Seed });
-        using var generator = new SeededRandom(Seed, RandomStreams.BatchOrder).TorchGenerator();
-        var steps = setting.Backbone == "vit" ? s.VitFineTuneSteps : s.FineTuneSteps;
-        var epochs = steps / Batches.PerEpoch(x.size(0), s.BatchSize) + 1;
-        trainer.Run(tuning, Batches.Shuffled(x, y, s.BatchSize, generator, epochs), "fine-tuning", steps);
-        return new S4miClassifier(tuning, spread);
+        var classifier = ClassifierFineTuning.Train(x, y, SyntheticSkinLesions.FindingNames, Architecture(setting.Backbone), start, new ClassifierFineTuningOptions
+        {
+            Steps = setting.Backbone == "vit" ? s.VitFineTuneSteps : s.FineTuneSteps, BatchSize = s.BatchSize, LearningRate = s.FineTuneLearningRate,
+            Augment = new WeakAugment(), SingleLabel = false, Seed = Seed, HeadSeed = weightSeeds["classifier head"],   // the same head for every arm
+        }, trainer);
+        classifier.FitThresholds(xValidation, validationTruth);
+        return new S4miClassifier(classifier, spread);
     }
 
-    /// <summary>Test F1 with thresholds fitted on the validation set, and the saliency maps' mean share on the lesion.</summary>
+    /// <summary>Test F1 with the validation thresholds, and the saliency maps' mean share on the lesion.</summary>
     public (double F1, double SaliencyOnLesion) Score(S4miClassificationSetting setting, S4miClassifier run, bool keepMaps)
     {
         using var scope = torch.NewDisposeScope();
-        var tuning = run.Tuning!;
-        var thresholds = new F1Thresholds().Fit(validationTruth, ToArray(tuning.Predict(xValidation)));
-        var f1 = MultiLabelReport.Compute(testTruth, thresholds.Predict(ToArray(tuning.Predict(xTest)))).WeightedF1;
-        var maps = Saliency.Map(tuning.Classifier, xTest);
+        var classifier = run.Classifier!;
+        var f1 = classifier.Report(xTest, testTruth, "test").WeightedF1;
+        var maps = Saliency.Map(classifier.Network, xTest);
         var onLesion = Saliency.FractionOnMask(maps, testMasks);
         if (keepMaps) saliency[$"{setting.Backbone} {setting.Method}"] = [.. Enumerable.Range(0, s.ExampleImages).Select(k => (S4miFigures.Scaled(maps[k]), onLesion[k]))];
         return (f1, onLesion.Average());
@@ -131,61 +128,34 @@ internal sealed class S4miSeed : IDisposable
 
     private void PretrainDino(string backbone, Trainer trainer)
     {
-        var dim = FeatureDim(backbone);
-        BackboneWithHead Make(nn.Module<Tensor, Tensor> b)
+        var dino = SelfSupervisedPretraining.Dino(xTrain, Architecture(backbone), new DinoPretrainingOptions
         {
-            torch.manual_seed(weightSeeds["dino head"]);
-            return new(b, new DinoHead(dim, s.Prototypes, hidden: 4 * dim, bottleneck: dim));
-        }
-        using var dino = new Dino(Make(Initial(backbone)), () => Make(S4miClassification.NewBackbone(backbone, s)), s.PretrainSteps, new DinoOptions
-        {
-            GlobalCropSize = s.ImageSize, LocalCropSize = s.ImageSize / 2, LocalCrops = s.LocalCrops, TeacherMomentum = s.TeacherMomentum,
-            LearningRate = s.PretrainLearningRate, Seed = Seed,
-        });
-        var phase = $"DINO pre-training ({backbone})";
-        RunPretraining(dino, trainer, phase);
-        var entropy = Curve(trainer, phase, "teacher_entropy", 1 / Math.Log(s.Prototypes));
-        Finish((backbone, "dino"), dino.Teacher.Backbone, entropy, $"DINO {backbone}: teacher entropy ÷ log K");
+            Steps = s.PretrainSteps, BatchSize = s.BatchSize, Prototypes = s.Prototypes, LocalCrops = s.LocalCrops,
+            TeacherMomentum = s.TeacherMomentum, LearningRate = s.PretrainLearningRate, Seed = Seed, HeadSeed = weightSeeds["dino head"],
+        }, start: Initial(backbone), trainer);
+        Keep((backbone, "dino"), dino, $"DINO {backbone}: teacher entropy ÷ log K");
     }
 
     private void PretrainCass(Trainer trainer)
     {
-        BackboneWithHead Make(string backbone)
+        var cass = SelfSupervisedPretraining.Cass(xTrain, (ResNetArchitecture)Architecture("cnn"), (VitArchitecture)Architecture("vit"), new CassPretrainingOptions
         {
-            var b = Initial(backbone);
-            torch.manual_seed(weightSeeds["cass head"]);
-            return new(b, nn.Linear(FeatureDim(backbone), s.Prototypes));
-        }
-        using var cass = new Cass(Make("cnn"), Make("vit"),
-            new CassOptions { LearningRate = s.PretrainLearningRate, Augment = new RandomResizedCrop(s.ImageSize, 0.4, 1.0), Seed = Seed });
-        const string phase = "CASS pre-training (cnn + vit)";
-        RunPretraining(cass, trainer, phase);
-        var spread = Curve(trainer, phase, "cnn_output_spread", Math.Sqrt(s.Prototypes));
-        Finish(("cnn", "cass"), cass.Cnn.Backbone, spread, "CASS: output spread × √K");
-        Finish(("vit", "cass"), cass.Transformer.Backbone, spread, null);
+            Steps = s.PretrainSteps, BatchSize = s.BatchSize, Outputs = s.Prototypes, LearningRate = s.PretrainLearningRate,
+            Seed = Seed, HeadSeed = weightSeeds["cass head"],
+        }, cnnStart: Initial("cnn"), transformerStart: Initial("vit"), trainer);
+        Keep(("cnn", "cass"), cass.Cnn, "CASS: output spread × √K");
+        Keep(("vit", "cass"), cass.Transformer, null);
     }
 
-    private void RunPretraining(ITrainingMethod<Tensor> method, Trainer trainer, string phase)
+    private void Keep((string Backbone, string Method) key, PretrainedBackbone result, string? curveName)
     {
-        var epochs = s.PretrainSteps / Batches.PerEpoch(xTrain.size(0), s.BatchSize) + 1;
-        using var generator = new SeededRandom(Seed, RandomStreams.PretrainingBatches).TorchGenerator();
-        trainer.Run(method, Batches.Unlabelled(xTrain, s.BatchSize, generator, epochs), phase, s.PretrainSteps);
-    }
-
-    private void Finish((string Backbone, string Method) key, nn.Module<Tensor, Tensor> backbone, IReadOnlyList<(double Step, double Value)> curve, string? curveName)
-    {
-        pretrained[key] = Copy(backbone, key.Backbone);
-        var tail = curve.Skip(curve.Count - Math.Max(1, curve.Count / 10)).ToList();
-        diagnostics[key] = tail.Average(p => p.Value);
+        pretrained[key] = result;
         if (keepExample)
         {
-            features[$"{key.Backbone} {key.Method}"] = FeatureArray(backbone);
-            if (curveName is not null) curves[curveName] = curve;
+            features[$"{key.Backbone} {key.Method}"] = FeatureArray(result.Network);
+            if (curveName is not null) curves[curveName] = result.Diagnostic;
         }
     }
-
-    private static List<(double Step, double Value)> Curve(Trainer trainer, string phase, string term, double scale) =>
-        [.. trainer.History.Where(h => h.Phase == phase).Select(h => ((double)h.Step, h.Losses[term] * scale))];
 
     public S4miExample MakeExample()
     {
@@ -205,22 +175,10 @@ internal sealed class S4miSeed : IDisposable
         };
     }
 
-    private long FeatureDim(string backbone) => backbone == "cnn" ? s.CnnWidths[^1] : s.VitDim;
-
-    /// <summary>A fresh backbone with a copy of <paramref name="source"/>'s weights and buffers (TorchSharp cannot
-    /// deep-copy a module), so one start serves several arms.</summary>
-    private nn.Module<Tensor, Tensor> Copy(nn.Module<Tensor, Tensor> source, string backbone)
-    {
-        var copy = S4miClassification.NewBackbone(backbone, s);
-        var weights = source.state_dict();
-        using (torch.no_grad())
-            foreach (var (name, value) in copy.state_dict()) value.copy_(weights[name]);
-        foreach (var p in copy.parameters()) p.requires_grad = true;
-        return copy;
-    }
+    private BackboneArchitecture Architecture(string backbone) => S4miClassification.Architecture(backbone, s);
 
     /// <summary>The backbone's features of the test images, and their embedding spread (see <see cref="S4miClassificationRow"/>).</summary>
-    private double[,] FeatureArray(nn.Module<Tensor, Tensor> backbone) => TestFeatures(backbone, ToArray);
+    private double[,] FeatureArray(nn.Module<Tensor, Tensor> backbone) => TestFeatures(backbone, NetworkOutputs.ToArray);
 
     private double Spread(nn.Module<Tensor, Tensor> backbone) => TestFeatures(backbone, S4miClassification.EmbeddingSpread);
 
@@ -230,17 +188,11 @@ internal sealed class S4miSeed : IDisposable
         return use(backbone.Evaluate(() => backbone.call(xTest)));
     }
 
-    private static double[,] ToArray(Tensor t)
-    {
-        var result = new double[t.size(0), t.size(1)];
-        Buffer.BlockCopy(t.to(ScalarType.Float64).contiguous().data<double>().ToArray(), 0, result, 0, result.Length * sizeof(double));
-        return result;
-    }
-
     public void Dispose()
     {
         foreach (var t in new[] { xTrain, yTrain, xValidation, xTest, testMasks }) t.Dispose();
-        foreach (var m in initial.Values.Concat(pretrained.Values)) m.Dispose();
+        foreach (var m in initial.Values) m.Dispose();
+        foreach (var b in pretrained.Values) b.Dispose();
     }
 }
 
@@ -268,11 +220,11 @@ public static class S4miClassification
         return nn.functional.normalize(features, p: 2, dim: 1).std([0]).mean().ToDouble() * Math.Sqrt(features.size(1));
     }
 
-    /// <summary>A backbone of the protocol, its initial weights drawn from libtorch's global generator.</summary>
-    public static nn.Module<Tensor, Tensor> NewBackbone(string backbone, S4miClassificationSettings s) => backbone switch
+    /// <summary>A backbone of the protocol: the RGB ResNet or ViT of the settings.</summary>
+    public static BackboneArchitecture Architecture(string backbone, S4miClassificationSettings s) => backbone switch
     {
-        "cnn" => new ResNet(3, s.CnnWidths),
-        "vit" => new VisionTransformer(3, s.ImageSize, s.PatchSize, s.VitDim, s.VitDepth, s.VitHeads),
+        "cnn" => new ResNetArchitecture(3, s.CnnWidths),
+        "vit" => new VitArchitecture(3, s.ImageSize, s.PatchSize, s.VitDim, s.VitDepth, s.VitHeads),
         _ => throw new ArgumentException($"backbone must be \"cnn\" or \"vit\", not \"{backbone}\"", nameof(backbone)),
     };
 }

@@ -34,6 +34,8 @@ public sealed record DinoOptions
     /// <summary>AdamW learning rate (the code: 5e-4 · batch / 256 after warm-up) and weight decay (0.04 → 0.4; fixed here).</summary>
     public double LearningRate { get; init; } = 5e-4;
     public double WeightDecay { get; init; } = 0.04;
+    /// <summary>Channels of the images (3: RGB; 1 for grey images), for the probe that counts the head's outputs.</summary>
+    public int Channels { get; init; } = 3;
     public int Seed { get; init; }
 }
 
@@ -72,7 +74,7 @@ public sealed class Dino : ITrainingMethod<Tensor>, IDisposable
         // The centre has one entry per output (prototype); a forward pass in eval mode tells how many.
         var outputs = student.Evaluate(() =>
         {
-            using var probe = student.call(torch.zeros(2, 3, this.options.GlobalCropSize, this.options.GlobalCropSize));
+            using var probe = student.call(torch.zeros(2, this.options.Channels, this.options.GlobalCropSize, this.options.GlobalCropSize));
             return probe.size(1);
         });
         centre = torch.zeros(1, outputs).DetachFromDisposeScope();
