@@ -113,6 +113,7 @@ internal static class MethodBench
             {
                 ["phase"] = r.Phase, ["depth"] = r.Depth, ["median_ms"] = Math.Round(r.WallMedian, 3), ["q1_ms"] = Math.Round(r.WallQ1, 3),
                 ["q3_ms"] = Math.Round(r.WallQ3, 3), ["cpu_median_ms"] = Math.Round(r.CpuMedian, 3), ["cpu_mean_ms"] = Math.Round(r.CpuMean, 3),
+                ["allocated_bytes_median"] = r.AllocatedBytesMedian,
             }).ToList(),
         };
     }
@@ -132,11 +133,11 @@ internal static class MethodBench
             Console.WriteLine($"note: the JIT was still compiling during the timed steps ({t.JitMethods} methods), which adds CPU to them: " +
                 "raise --warmup, or set DOTNET_TieredCompilation=0 to compile optimised code once");
         Console.WriteLine();
-        Console.WriteLine($"| {"phase",-38} | {"wall median ms",14} | {"wall IQR ms",17} | {"CPU median ms",13} | {"CPU mean ms",11} | {"CPU share",9} |");
-        Console.WriteLine($"| {new string('-', 38)} | {new string('-', 13)}: | {new string('-', 16)}: | {new string('-', 12)}: | {new string('-', 10)}: | {new string('-', 8)}: |");
+        Console.WriteLine($"| {"phase",-46} | {"wall median ms",14} | {"wall IQR ms",17} | {"CPU median ms",13} | {"CPU mean ms",11} | {"CPU share",9} | {"KiB allocated",13} |");
+        Console.WriteLine($"| {new string('-', 46)} | {new string('-', 13)}: | {new string('-', 16)}: | {new string('-', 12)}: | {new string('-', 10)}: | {new string('-', 8)}: | {new string('-', 12)}: |");
         var whole = t[StepPhaseTable.Whole].CpuMedian;
         foreach (var r in t.Rows)
-            Console.WriteLine($"| {new string(' ', 2 * r.Depth) + r.Phase,-38} | {r.WallMedian,14:F2} | {$"{r.WallQ1:F2} – {r.WallQ3:F2}",17} | {r.CpuMedian,13:F2} | {r.CpuMean,11:F2} | {(whole > 0 ? r.CpuMedian / whole : 0),9:P0} |");
+            Console.WriteLine($"| {new string(' ', 2 * r.Depth) + r.Phase,-46} | {r.WallMedian,14:F2} | {$"{r.WallQ1:F2} – {r.WallQ3:F2}",17} | {r.CpuMedian,13:F2} | {r.CpuMean,11:F2} | {(whole > 0 ? r.CpuMedian / whole : 0),9:P0} | {r.AllocatedBytesMedian / 1024,13:F1} |");
         if (stage.EvaluationMs is { } ev)
             Console.WriteLine($"\nend-of-run evaluation (not in the step): {ev:F0} ms per run, {ev / stage.WorkshopSteps:F2} ms per workshop step");
     }

@@ -1,9 +1,11 @@
 namespace MedSsl.Training;
 
-/// <summary>One row of a <see cref="StepPhaseTable"/>: a phase's wall-time median and quartiles and its process-CPU
-/// median and mean over the steps. <paramref name="Depth"/> is its nesting under the row above it (0: a part of the
-/// step; 1: inside the method's step or the batch; 2: inside the method's own code).</summary>
-public sealed record StepPhaseRow(string Phase, int Depth, double WallMedian, double WallQ1, double WallQ3, double CpuMedian, double CpuMean);
+/// <summary>One row of a <see cref="StepPhaseTable"/>: a phase's wall-time median and quartiles, its process-CPU
+/// median and mean, and the median of the managed bytes the training thread allocated in it, over the steps.
+/// <paramref name="Depth"/> is its nesting under the row above it (0: a part of the step; 1: inside the method's step
+/// or the batch; 2: inside the method's own code).</summary>
+public sealed record StepPhaseRow(string Phase, int Depth, double WallMedian, double WallQ1, double WallQ3, double CpuMedian, double CpuMean,
+    double AllocatedBytesMedian);
 
 /// <summary>Where the steps <paramref name="First"/> … <paramref name="First"/> + <paramref name="Steps"/> − 1 of a
 /// <see cref="StepPhases"/> recording went: the phase rows, and per step (means over the steps unless named a median)
@@ -30,24 +32,30 @@ public sealed record StepPhaseTable(int First, int Steps, IReadOnlyList<StepPhas
     {
         if (first < 0 || steps < 1 || first + steps > phases.Steps)
             throw new ArgumentOutOfRangeException(nameof(steps), $"steps {first} … {first + steps - 1} of a recording of {phases.Steps} steps");
-        (double[] Wall, double[] Cpu) Of(string phase) =>
-            ([.. phases.Times(phase).Skip(first).Take(steps)], [.. phases.CpuTimes(phase).Skip(first).Take(steps)]);
-        (double[] Wall, double[] Cpu) Combine(IEnumerable<(double[] Wall, double[] Cpu)> plus, IEnumerable<(double[] Wall, double[] Cpu)> minus)
+        Series Of(string phase) => new([.. phases.Times(phase).Skip(first).Take(steps)], [.. phases.CpuTimes(phase).Skip(first).Take(steps)],
+            [.. phases.AllocatedBytes(phase).Skip(first).Take(steps).Select(b => (double)b)]);
+        Series Combine(IEnumerable<Series> plus, IEnumerable<Series> minus)
         {
-            var (wall, cpu) = (new double[steps], new double[steps]);
-            foreach (var ((w, c), sign) in plus.Select(p => (p, 1.0)).Concat(minus.Select(p => (p, -1.0))))
-                for (var i = 0; i < w.Length; i++) { wall[i] += sign * w[i]; cpu[i] += sign * c[i]; }
-            return (wall, cpu);
+            var result = new Series(new double[steps], new double[steps], new double[steps]);
+            foreach (var (series, sign) in plus.Select(p => (p, 1.0)).Concat(minus.Select(p => (p, -1.0))))
+                for (var i = 0; i < series.Wall.Length; i++)
+                {
+                    result.Wall[i] += sign * series.Wall[i];
+                    result.Cpu[i] += sign * series.Cpu[i];
+                    result.Allocated[i] += sign * series.Allocated[i];
+                }
+            return result;
         }
         var counters = phases.Whole.Skip(first).Take(steps).ToArray();
-        var whole = (counters.Select(c => c.WallMs).ToArray(), counters.Select(c => c.CpuMs).ToArray());
+        var whole = new Series([.. counters.Select(c => c.WallMs)], [.. counters.Select(c => c.CpuMs)], [.. counters.Select(c => (double)c.AllocatedBytes)]);
         var sum = Combine(Outer.Select(Of), []);
         var rows = new List<StepPhaseRow>();
-        void Row(string label, int depth, (double[] Wall, double[] Cpu) values, bool always = false)
+        void Row(string label, int depth, Series values, bool always = false)
         {
             if (!always && (values.Wall.Length == 0 || values.Wall.All(v => v == 0))) return;
             var wall = values.Wall.Order().ToArray();
-            rows.Add(new(label, depth, Quantile(wall, 0.5), Quantile(wall, 0.25), Quantile(wall, 0.75), Quantile([.. values.Cpu.Order()], 0.5), values.Cpu.Average()));
+            rows.Add(new(label, depth, Quantile(wall, 0.5), Quantile(wall, 0.25), Quantile(wall, 0.75), Quantile([.. values.Cpu.Order()], 0.5),
+                values.Cpu.Average(), Quantile([.. values.Allocated.Order()], 0.5)));
         }
         Row(Whole, 0, whole, always: true);
         Row(SumOfPhases, 0, sum, always: true);
@@ -61,7 +69,7 @@ public sealed record StepPhaseTable(int First, int Steps, IReadOnlyList<StepPhas
         Row("evaluation", 0, Of("evaluation"));
         Row("trainer bookkeeping", 0, Of("bookkeeping"));
         Row(Unattributed, 0, Combine([whole], [sum]), always: true);
-        return new StepPhaseTable(first, steps, rows, whole.Item1.Average(), whole.Item2.Average(),
+        return new StepPhaseTable(first, steps, rows, whole.Wall.Average(), whole.Cpu.Average(),
             Quantile([.. counters.Select(c => (double)c.AllocatedBytes).Order()], 0.5), counters.Average(c => (double)c.AllocatedBytes),
             counters.Average(c => c.Gen0Collections), counters.Average(c => c.Gen1Collections), counters.Average(c => c.Gen2Collections),
             counters.Average(c => c.GcPauseMs), counters.Average(c => c.JitMs), counters.Sum(c => c.JitMethods));
@@ -70,6 +78,9 @@ public sealed record StepPhaseTable(int First, int Steps, IReadOnlyList<StepPhas
     /// <summary>The row named <paramref name="phase"/>.</summary>
     public StepPhaseRow this[string phase] => Rows.FirstOrDefault(r => r.Phase == phase)
         ?? throw new KeyNotFoundException($"no row '{phase}' (rows: {string.Join(", ", Rows.Select(r => r.Phase))})");
+
+    /// <summary>One quantity per step: wall ms, CPU ms, allocated bytes.</summary>
+    private sealed record Series(double[] Wall, double[] Cpu, double[] Allocated);
 
     /// <summary>Linear-interpolation quantile of sorted values (numpy's default).</summary>
     public static double Quantile(double[] sorted, double q)

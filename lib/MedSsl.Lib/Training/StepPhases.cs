@@ -21,8 +21,8 @@ public sealed partial class StepPhases
     public static StepPhases? Current { get => current; set => current = value; }
 
     private readonly List<string> order = [];
-    private readonly Dictionary<string, (List<double> Wall, List<double> Cpu)> perStep = [];
-    private readonly Dictionary<string, (double Wall, double Cpu)> open = [];
+    private readonly Dictionary<string, (List<double> Wall, List<double> Cpu, List<long> Allocated)> perStep = [];
+    private readonly Dictionary<string, (double Wall, double Cpu, long Allocated)> open = [];
     private readonly List<StepCounters> whole = [];
     private Snapshot stepStart = Snapshot.Now();
 
@@ -38,30 +38,35 @@ public sealed partial class StepPhases
     /// <summary>Process CPU milliseconds (all threads) of <paramref name="phase"/> in each closed step.</summary>
     public IReadOnlyList<double> CpuTimes(string phase) => perStep.TryGetValue(phase, out var t) ? t.Cpu : [];
 
+    /// <summary>Managed bytes the training thread allocated in <paramref name="phase"/> in each closed step.</summary>
+    public IReadOnlyList<long> AllocatedBytes(string phase) => perStep.TryGetValue(phase, out var t) ? t.Allocated : [];
+
     /// <summary>Each closed step from clock to clock: the whole step as the process lived it, phases or not.</summary>
     public IReadOnlyList<StepCounters> Whole => whole;
 
-    /// <summary>When a phase started: wall timestamp and process CPU nanoseconds; default when timing is off (no clock read).</summary>
-    public readonly record struct Mark(long Wall, long CpuNs);
+    /// <summary>When a phase started: wall timestamp, process CPU nanoseconds and the thread's allocated bytes; default
+    /// when timing is off (no clock read).</summary>
+    public readonly record struct Mark(long Wall, long CpuNs, long Allocated);
 
-    public static Mark Start() => current is null ? default : new(Stopwatch.GetTimestamp(), ProcessCpuNs());
+    public static Mark Start() => current is null ? default : new(Stopwatch.GetTimestamp(), ProcessCpuNs(), GC.GetAllocatedBytesForCurrentThread());
 
     /// <summary>Adds the time since <paramref name="start"/> to <paramref name="phase"/> of the open step.</summary>
     public static void Stop(string phase, Mark start)
     {
         if (current is { } c && start.Wall != 0)
-            c.Add(phase, Stopwatch.GetElapsedTime(start.Wall).TotalMilliseconds, (ProcessCpuNs() - start.CpuNs) / 1e6);
+            c.Add(phase, Stopwatch.GetElapsedTime(start.Wall).TotalMilliseconds, (ProcessCpuNs() - start.CpuNs) / 1e6,
+                GC.GetAllocatedBytesForCurrentThread() - start.Allocated);
     }
 
-    public void Add(string phase, double wallMs, double cpuMs)
+    public void Add(string phase, double wallMs, double cpuMs, long allocatedBytes = 0)
     {
         if (!perStep.ContainsKey(phase))
         {
             order.Add(phase);
-            perStep[phase] = ([.. Enumerable.Repeat(0.0, Steps)], [.. Enumerable.Repeat(0.0, Steps)]);
+            perStep[phase] = ([.. Enumerable.Repeat(0.0, Steps)], [.. Enumerable.Repeat(0.0, Steps)], [.. Enumerable.Repeat(0L, Steps)]);
         }
-        var (wall, cpu) = open.GetValueOrDefault(phase);
-        open[phase] = (wall + wallMs, cpu + cpuMs);
+        var (wall, cpu, allocated) = open.GetValueOrDefault(phase);
+        open[phase] = (wall + wallMs, cpu + cpuMs, allocated + allocatedBytes);
     }
 
     /// <summary>Starts the clock of the next step anew: <see cref="Trainer"/> calls it when a phase of training begins,
@@ -77,9 +82,11 @@ public sealed partial class StepPhases
         stepStart = now;
         foreach (var phase in order)
         {
-            var (wall, cpu) = open.GetValueOrDefault(phase);
-            perStep[phase].Wall.Add(wall);
-            perStep[phase].Cpu.Add(cpu);
+            var (wall, cpu, allocated) = open.GetValueOrDefault(phase);
+            var (walls, cpus, allocations) = perStep[phase];
+            walls.Add(wall);
+            cpus.Add(cpu);
+            allocations.Add(allocated);
         }
         open.Clear();
         Steps++;
