@@ -26,7 +26,7 @@ namespace MedSsl.Cli.Commands;
 /// and confidence network) gets a table for each.</summary>
 internal static class MethodBench
 {
-    public static readonly IReadOnlyList<string> Names = ["fixmatch", "pica", "dino", "cass", "multimix", "crossteaching", "ssldec", "inerrant"];
+    public static readonly IReadOnlyList<string> Names = ["fixmatch", "pica", "dino", "cass", "finetune", "multimix", "crossteaching", "ssldec", "inerrant"];
     public static readonly IReadOnlyList<string> Backbones = ["cnn", "vit"];
 
     public static Command Create()
@@ -36,7 +36,7 @@ internal static class MethodBench
         var steps = new Option<int>("--steps") { Description = "timed steps", DefaultValueFactory = _ => 30 };
         var warmup = new Option<int>("--warmup") { Description = "steps run before timing (enough for .NET's tiered JIT to settle)", DefaultValueFactory = _ => DefaultWarmup };
         var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: the study's setting; libtorch's default where it has none)" };
-        var backbone = new Option<string?>("--backbone") { Description = "dino only: cnn (the default) or vit" };
+        var backbone = new Option<string?>("--backbone") { Description = "dino and finetune: cnn (the default) or vit" };
         var command = new Command("method", "one method's training step at its workshop size, phase by phase") { name, json, steps, warmup, threads, backbone };
         command.SetAction(r => Run(r.GetValue(name)!, r.GetValue(json), r.GetValue(steps), r.GetValue(warmup), r.GetValue(threads), r.GetValue(backbone)));
         return command;
@@ -60,7 +60,7 @@ internal static class MethodBench
     {
         if (!Names.Contains(name)) { Console.Error.WriteLine($"bench method: unknown method '{name}' (one of {string.Join(", ", Names)})"); return 2; }
         if (steps < 1 || warmup < 0) { Console.Error.WriteLine("bench method: --steps must be at least 1 and --warmup at least 0"); return 2; }
-        if (backbone is not null && name != "dino") { Console.Error.WriteLine($"bench method: --backbone applies to dino only, not to {name}"); return 2; }
+        if (backbone is not null && name is not ("dino" or "finetune")) { Console.Error.WriteLine($"bench method: --backbone applies to dino and finetune only, not to {name}"); return 2; }
         if (backbone is not null && !Backbones.Contains(backbone))
         {
             Console.Error.WriteLine($"bench method: unknown backbone '{backbone}' (one of {string.Join(", ", Backbones)})");
@@ -210,6 +210,26 @@ internal static class MethodBench
                 var perEpoch = (exams + options.ExamsPerBatch - 1) / options.ExamsPerBatch;
                 var table = measure.Steps("PICA step", trainer => PicaRuns.Train(data, settings, setting, Seed, trainer).Dispose());
                 return [new("PICA step", setting.ToString(), table, options.Epochs * Math.Max(1, perEpoch))];
+            }
+            case "finetune":
+            {
+                // Notebook 05's fine-tuning of a pre-trained backbone (every arm: DINO, CASS, supervised) with a new
+                // linear head, at the largest labelled fraction (full batches); the starting weights do not change its cost.
+                var s = S4miClassificationSettings.For(profile);
+                var data = SyntheticSkinLesions.Make(s.Images, Seed, s.ImageSize);
+                var (x, y) = data.Images.Batch(data.Images.IndicesOf(DataSplit.Labelled));
+                using (x) using (y)
+                {
+                    var dim = backbone == "cnn" ? s.CnnWidths[^1] : s.VitDim;
+                    torch.manual_seed(Seed);
+                    using var tuning = new MultiLabelFineTuning(new BackboneWithHead(S4miClassification.NewBackbone(backbone, s), nn.Linear(dim, SyntheticSkinLesions.FindingNames.Count)),
+                        new FineTuningOptions { LearningRate = s.FineTuneLearningRate, Augment = new WeakAugment(), Seed = Seed });
+                    using var generator = new SeededRandom(Seed, RandomStreams.BatchOrder).TorchGenerator();
+                    var phase = $"fine-tuning ({backbone})";
+                    var table = measure.Steps(phase, trainer => trainer.Run(tuning, Batches.Shuffled(x, y, s.BatchSize, generator, epochs: 1_000_000), phase));
+                    return [new(phase, $"{backbone} backbone + linear head, batch {s.BatchSize} of {s.ImageSize}², {SyntheticSkinLesions.FindingNames.Count} findings, " +
+                        $"{s.LabelFractions.Max():P0} labelled", table, backbone == "vit" ? s.VitFineTuneSteps : s.FineTuneSteps)];
+                }
             }
             case "dino" or "cass":
             {

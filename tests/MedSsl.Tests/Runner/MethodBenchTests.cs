@@ -7,9 +7,9 @@ namespace MedSsl.Tests.Runner;
 public sealed class MethodBenchTests
 {
     [Theory]
-    [InlineData(new[] { "bench", "method", "simclr" }, "unknown method 'simclr' (one of fixmatch, pica, dino, cass, multimix, crossteaching, ssldec, inerrant)")]
+    [InlineData(new[] { "bench", "method", "simclr" }, "unknown method 'simclr' (one of fixmatch, pica, dino, cass, finetune, multimix, crossteaching, ssldec, inerrant)")]
     [InlineData(new[] { "bench", "method", "dino", "--backbone", "resnet" }, "unknown backbone 'resnet' (one of cnn, vit)")]
-    [InlineData(new[] { "bench", "method", "inerrant", "--backbone", "vit" }, "--backbone applies to dino only, not to inerrant")]
+    [InlineData(new[] { "bench", "method", "inerrant", "--backbone", "vit" }, "--backbone applies to dino and finetune only, not to inerrant")]
     [InlineData(new[] { "bench", "method", "fixmatch", "--steps", "0" }, "--steps must be at least 1")]
     public void Bad_input_exits_2_naming_it(string[] arguments, string message)
     {
