@@ -308,10 +308,12 @@ public sealed class Inerrant : ITrainingMethod<InerrantBatch>, IDisposable
         if (phase == Phase.Segmentation)
             return new(("bce", segmentationOptimizer.Minimize(() => MaskedBinaryCrossEntropy(Segmentation.call(batch.Images), batch.Labels, batch.Weights))));
         Tensor tcp;
+        var t = StepPhases.Start();
         using (torch.no_grad())
         using (var logits = Segmentation.call(batch.Images))
         using (var probabilities = logits.sigmoid())
             tcp = TrueClassProbability(probabilities, batch.Labels);
+        StepPhases.Stop("method: segmenter forward (TCP targets)", t);
         return new(("confidence_mse", confidenceOptimizer!.Minimize(() => ConfidenceLoss(Confidence!.call(batch.Images).sigmoid(), tcp, batch.Weights))));
     }
 

@@ -62,6 +62,7 @@ public sealed class Trainer : IDisposable
         var stoppedEarly = false;
         using var batch = batches.GetEnumerator();
         SetTraining(method, true);   // evaluations switch to eval mode and back
+        StepPhases.Current?.BeginRun();
         while (steps is null || step < steps)
         {
             if (Cancellation.IsCancellationRequested) throw new TrainingInterruptedException(phase, step + 1, Cancellation);
