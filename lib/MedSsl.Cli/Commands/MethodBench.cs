@@ -222,7 +222,7 @@ internal static class MethodBench
                 {
                     var dim = backbone == "cnn" ? s.CnnWidths[^1] : s.VitDim;
                     torch.manual_seed(Seed);
-                    using var tuning = new MultiLabelFineTuning(new BackboneWithHead(S4miClassification.NewBackbone(backbone, s), nn.Linear(dim, SyntheticSkinLesions.FindingNames.Count)),
+                    using var tuning = new MultiLabelFineTuning(new BackboneWithHead(S4miClassification.Architecture(backbone, s).Create(), nn.Linear(dim, SyntheticSkinLesions.FindingNames.Count)),
                         new FineTuningOptions { LearningRate = s.FineTuneLearningRate, Augment = new WeakAugment(), Seed = Seed });
                     using var generator = new SeededRandom(Seed, RandomStreams.BatchOrder).TorchGenerator();
                     var phase = $"fine-tuning ({backbone})";
