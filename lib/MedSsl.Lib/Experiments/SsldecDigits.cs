@@ -107,10 +107,7 @@ public sealed class DigitsStudy(ProtocolResult<DigitsModel, DigitsRun, DigitsRow
         [("accuracy", r => r.Accuracy), ("kmeans_accuracy", r => r.KMeansAccuracy), ("kmeans_nmi", r => r.KMeansNmi)]);
 
     /// <summary>The t-SNE (Barnes–Hut, perplexity 30) of the example run's test embedding, as Fig. 7 draws it.</summary>
-    public double[,] Tsne(DigitsModel model)
-    {
-        return new Embedding.Tsne { Seed = Example(model).Seed }.FitTransform(Example(model).TestEmbedding());
-    }
+    public double[,] Tsne(DigitsModel model) => new Embedding.Tsne { Seed = Example(model).Seed }.FitTransform(Example(model).TestEmbedding());
 
     /// <summary>The digit of each test image of the example seed, for colouring its t-SNE.</summary>
     public string[] TestDigits => [.. Example(DigitsModel.Ssldec).Test.ClassIndices().Select(d => $"digit {d}")];

@@ -21,7 +21,8 @@ public static class Presets
 
     /// <summary>SSLDEC (Enguehard et al. 2019) as notebook 04's digits benchmark runs it (fixed on its exploration seeds
     /// 0–1, docs/methods/ssldec.md): the default MLP (<see cref="SsldecTrainingOptions"/>); 100 pre-training epochs at 1e-2 → 1e-3
-    /// instead of the paper's 1e-3 → 1e-4 (§IV-B: a few dozen labels are one batch, so 100 epochs are only 100 steps);
+    /// instead of the paper's 1e-3 → 1e-4 (§IV-B; up to 128 labels are one batch, so 100 epochs are only 100 steps,
+    /// which at 1e-3 leave the labels unfitted);
     /// rounds at 1e-3 (the authors' code) until fewer than 0.1 % of the assignments change, at most 50; the paper's
     /// one-pixel translations (§IV-D) as a shift of ⅛ of the side without flip, on the labelled batches too so that the
     /// supervised start (<paramref name="supervisedOnly"/>) is exactly SSLDEC's.</summary>
