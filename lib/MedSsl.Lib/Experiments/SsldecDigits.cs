@@ -1,9 +1,8 @@
 using MedSsl.Data;
-using MedSsl.Data.Augmentation;
 using MedSsl.Embedding;
 using MedSsl.Methods;
+using MedSsl.Methods.OnYourData;
 using MedSsl.Metrics;
-using MedSsl.Models;
 using MedSsl.Reports;
 using MedSsl.Training;
 using Microsoft.Data.Analysis;
@@ -21,13 +20,24 @@ public enum DigitsModel { Supervised, PseudoLabel, Ssldec, KMeansOnPixels }
 /// clustering accuracy and NMI against the true digits.</summary>
 public sealed record DigitsRow(int Seed, DigitsModel Model, double Accuracy, double KMeansAccuracy, double KMeansNmi) : ISeededRow;
 
-/// <summary>One run: the seed's split and the trained network (none for k-means on pixels).</summary>
-public sealed record DigitsRun(int Seed, DigitsModel Model, SsldecDigits.Split Data, Ssldec? Network) : IDisposable
+/// <summary>One run: the seed's split and the trained model (none for k-means on pixels).</summary>
+public sealed record DigitsRun(int Seed, DigitsModel Model, ImageDataset Data, TrainedSsldec? Trained) : IDisposable
 {
-    /// <summary>The representation k-means and t-SNE see: the embedding z of the test images, or their pixels.</summary>
-    public Tensor TestEmbedding() => Network is null ? Data.TestX.flatten(1) : Network.Network.Evaluate(() => Network.Network.Embed(Data.TestX));
+    /// <summary>The seed's test images, in the order of the draw.</summary>
+    public ImageDataset Test { get; } = Data.Where(DataSplit.Test);
 
-    public void Dispose() => Network?.Dispose();
+    /// <summary>The representation k-means and t-SNE see: the embedding z of the test images, or their pixels.</summary>
+    public double[,] TestEmbedding() => Trained?.Embeddings(Test) ?? Pixels(Test);
+
+    public void Dispose() => Trained?.Dispose();
+
+    private static double[,] Pixels(ImageDataset images)
+    {
+        var result = new double[images.Count, images.ImageSize];
+        for (var i = 0; i < images.Count; i++)
+            for (var p = 0; p < images.ImageSize; p++) result[i, p] = images.Image(i)[p];
+        return result;
+    }
 }
 
 /// <summary>SSLDEC's image benchmark in the paper's spirit (Enguehard et al. 2019, §IV-D: MNIST with 10 labels per
@@ -44,7 +54,7 @@ public sealed class DigitsProtocol : Protocol<DigitsModel, DigitsRun, DigitsRow>
     public DigitsProtocol(RunProfile profile, int? exampleSeed = null)
     {
         Seeds = SeedPlan.Evaluation(profile.Pick(quick: 3, workshop: 10, full: 10));   // the paper: 10 labelled subsets
-        this.exampleSeed = SsldecHalfMoons.CheckExample(Seeds, exampleSeed, profile);
+        this.exampleSeed = Seeds.RequireExample(exampleSeed ?? Seeds.Seeds[0]);
     }
 
     public override string Name => "digits";
@@ -55,13 +65,14 @@ public sealed class DigitsProtocol : Protocol<DigitsModel, DigitsRun, DigitsRow>
 
     public override IEnumerable<DigitsRow> Evaluate(int seed, DigitsModel model, DigitsRun run)
     {
-        using var scope = torch.NewDisposeScope();
-        var truth = run.Data.TestY.data<long>().ToArray().Select(v => (int)v).ToArray();
+        var truth = run.Test.ClassIndices();
+        var embedding = run.TestEmbedding();
+        using var points = torch.tensor(embedding.Cast<double>().ToArray(), embedding.GetLength(0), embedding.GetLength(1)).to(ScalarType.Float32);
         using var generator = new SeededRandom(seed, RandomStreams.FigureSample).TorchGenerator();
-        using var kmeans = KMeans.Fit(run.TestEmbedding(), 10, generator, iterations: 100);
+        using var kmeans = KMeans.Fit(points, 10, generator, iterations: 100);
         var clusters = kmeans.Labels.data<long>().ToArray().Select(v => (int)v).ToArray();
         var (acc, nmi) = (Clustering.Accuracy(truth, clusters), Clustering.Nmi(truth, clusters));
-        var accuracy = run.Network is null ? acc : Classification.Accuracy(run.Data.TestY, run.Network.PredictLabels(run.Data.TestX));
+        var accuracy = run.Trained?.Report(run.Test, "test").Accuracy ?? acc;
         return [new DigitsRow(seed, model, accuracy, acc, nmi)];
     }
 
@@ -96,14 +107,10 @@ public sealed class DigitsStudy(ProtocolResult<DigitsModel, DigitsRun, DigitsRow
         [("accuracy", r => r.Accuracy), ("kmeans_accuracy", r => r.KMeansAccuracy), ("kmeans_nmi", r => r.KMeansNmi)]);
 
     /// <summary>The t-SNE (Barnes–Hut, perplexity 30) of the example run's test embedding, as Fig. 7 draws it.</summary>
-    public double[,] Tsne(DigitsModel model)
-    {
-        using var scope = torch.NewDisposeScope();
-        return new Embedding.Tsne { Seed = Example(model).Seed }.FitTransform(EmbeddingQuality.ToMatrix(Example(model).TestEmbedding()));
-    }
+    public double[,] Tsne(DigitsModel model) => new Embedding.Tsne { Seed = Example(model).Seed }.FitTransform(Example(model).TestEmbedding());
 
     /// <summary>The digit of each test image of the example seed, for colouring its t-SNE.</summary>
-    public string[] TestDigits => [.. Example(DigitsModel.Ssldec).Data.TestY.data<long>().ToArray().Select(d => $"digit {d}")];
+    public string[] TestDigits => [.. Example(DigitsModel.Ssldec).Test.ClassIndices().Select(d => $"digit {d}")];
 
     public double Mean(DigitsModel model, Func<DigitsRow, double> value) => Rows.Where(r => r.Model == model).Average(value);
 
@@ -121,79 +128,49 @@ public sealed class DigitsStudy(ProtocolResult<DigitsModel, DigitsRun, DigitsRow
     public void Dispose() => result.Dispose();
 }
 
-/// <summary>The digits data, split, network and single runs behind <see cref="DigitsProtocol"/>.</summary>
+/// <summary>The digits data, split and single runs behind <see cref="DigitsProtocol"/>; each run trains through
+/// <see cref="SsldecClassifier"/>.</summary>
 public static class SsldecDigits
 {
     public const int LabelledPerClass = 10;
     public const double TestFraction = 0.3;
 
-    /// <summary>One seed's data: test images [N, 1, 8, 8] in [0, 1] with their digits; training images, of which
-    /// <c>Labelled</c> (indices into the training set) have their digit known.</summary>
-    public sealed record Split(Tensor TrainX, Tensor TrainY, int[] Labelled, Tensor TestX, Tensor TestY);
+    private static readonly Lazy<ImageDataset> Digits = new(() => Data.Loaders.Digits.Load());
 
-    /// <summary>scikit-learn's handwritten digits (<see cref="Data.Loaders.Digits"/>): pixels row by row in [0, 1], and the digits.</summary>
-    private static readonly Lazy<(float[] Pixels, int[] Digits)> Digits = new(() =>
+    /// <summary>One seed's split of scikit-learn's handwritten digits (<see cref="Data.Loaders.Digits"/>, pixels in
+    /// [0, 1]): a stratified test split (30 % of each digit, drawn from the seed), 10 labelled images per digit from the
+    /// rest, everything else unlabelled. The training images come first in their original order, then the test images in
+    /// the order drawn.</summary>
+    public static ImageDataset Draw(int seed)
     {
-        var images = Data.Loaders.Digits.Load();
-        var pixels = new float[images.Count * 64];
-        for (var i = 0; i < images.Count; i++) images.CopyImage(i, pixels.AsSpan(64 * i, 64));
-        return (pixels, images.ClassIndices());
-    });
-
-    /// <summary>A stratified test split (30 % of each digit) and 10 labelled images per digit from the rest, drawn from the seed.</summary>
-    public static Split Draw(int seed)
-    {
-        var (pixels, digits) = Digits.Value;
+        var digits = Digits.Value;
+        var classes = digits.ClassIndices();
         var rng = new SeededRandom(seed, RandomStreams.Data);
         var test = new List<int>();
-        foreach (var group in Enumerable.Range(0, digits.Length).GroupBy(i => digits[i]).OrderBy(g => g.Key))
+        foreach (var group in Enumerable.Range(0, classes.Length).GroupBy(i => classes[i]).OrderBy(g => g.Key))
         {
             var members = group.ToArray();
             rng.Shuffle(members);
             test.AddRange(members.Take((int)Math.Round(TestFraction * members.Length)));
         }
-        var train = LabelledPicker.Rest(digits.Length, test);
-        Tensor Images(IEnumerable<int> rows) => torch.tensor([.. rows.SelectMany(i => pixels.AsSpan(64 * i, 64).ToArray())]).reshape(-1, 1, 8, 8).DetachFromDisposeScope();
-        Tensor Labels(IEnumerable<int> rows) => torch.tensor([.. rows.Select(i => (long)digits[i])]).DetachFromDisposeScope();
-        return new Split(Images(train), Labels(train), LabelledPicker.PerClass([.. train.Select(i => digits[i])], LabelledPerClass, seed), Images(test), Labels(test));
+        var train = LabelledPicker.Rest(classes.Length, test);
+        var labelled = LabelledPicker.PerClass([.. train.Select(i => classes[i])], LabelledPerClass, seed).ToHashSet();
+        DataSplit[] splits = [.. train.Select((_, k) => labelled.Contains(k) ? DataSplit.Labelled : DataSplit.Unlabelled), .. test.Select(_ => DataSplit.Test)];
+        return FewLabels.WithSplits(digits.Subset([.. train, .. test]), splits);
     }
 
-    /// <summary>The paper's image settings (§IV-B: 100 pre-training epochs, batches of 128; one-pixel translations,
-    /// §IV-D) with pre-training at 1e-2 → 1e-3 instead of 1e-3 → 1e-4 (100 labels are one batch, so 100 epochs are 100
-    /// steps, and at 1e-3 they leave the labels unfitted: chosen on exploration seeds 0–1), the rounds at the library's
-    /// default 1e-3 (the authors' code) until fewer than 0.1 % of the assignments change (at most 50 rounds); the
-    /// augmentation on the labelled batches too, so that the supervised model is exactly SSLDEC's start (Fig. 7, left).</summary>
-    public static SsldecOptions Options(int seed, DigitsModel model) => new()
+    /// <summary><see cref="Presets.Ssldec"/>, whose settings were chosen on this benchmark's exploration seeds 0–1: the
+    /// supervised model is the pre-training alone, pseudo-labelling the same rounds with hard targets.</summary>
+    public static SsldecTrainingOptions Options(int seed, DigitsModel model)
     {
-        LearningRate = 1e-2,
-        FinalLearningRate = 1e-3,
-        Rounds = 50,
-        Augment = new WeakAugment { FlipProbability = 0, PadFraction = 0.125 },
-        AugmentLabelled = true,
-        Targets = model == DigitsModel.PseudoLabel ? RoundTargets.PseudoLabels : RoundTargets.Clustering,
-        Seed = seed,
-    };
+        var options = Presets.Ssldec(seed, supervisedOnly: model == DigitsModel.Supervised);
+        return model == DigitsModel.PseudoLabel ? options with { Method = options.Method with { Targets = RoundTargets.PseudoLabels } } : options;
+    }
 
     public static DigitsRun Run(int seed, DigitsModel model, Trainer trainer)
     {
         var data = Draw(seed);
-        if (model == DigitsModel.KMeansOnPixels) return new DigitsRun(seed, model, data, null);
-        torch.manual_seed(seed);   // the same initial weights for every model of a seed
-        var net = new Ssldec(new ClusteringNetwork(nn.Sequential(nn.Flatten(), Mlp.Create(64, [256, 128], 10)), embeddingDim: 10, clusters: 10), Options(seed, model));
-        try
-        {
-            using var scope = torch.NewDisposeScope();
-            var labelled = torch.tensor(data.Labelled.Select(i => (long)i).ToArray());
-            var (x, y) = (data.TrainX.index_select(0, labelled), data.TrainY.index_select(0, labelled));
-            if (model == DigitsModel.Supervised) net.FitSupervised(x, y, trainer);
-            else net.Fit(x, y, data.TrainX.index_select(0, torch.tensor(LabelledPicker.Rest((int)data.TrainX.size(0), data.Labelled).Select(i => (long)i).ToArray())), trainer);
-        }
-        catch
-        {
-            net.Dispose();
-            throw;
-        }
-        return new DigitsRun(seed, model, data, net);
+        return new DigitsRun(seed, model, data, model == DigitsModel.KMeansOnPixels ? null : SsldecClassifier.Train(data, Options(seed, model), trainer));
     }
 
     public static DigitsStudy RunStudy(RunProfile profile, int? exampleSeed = null) => new(ProtocolRunner.Run(new DigitsProtocol(profile, exampleSeed)));

@@ -111,11 +111,6 @@ public static class SsldecHalfMoons
     /// <summary>Seeds of the protocol: 3 in the quick profile (CI), 20 in the workshop and full ones (a run takes seconds).</summary>
     public static int SeedCount(RunProfile profile) => profile.Pick(quick: 3, workshop: 20, full: 20);
 
-    /// <summary>The example seed (default: the plan's first), or a named error when it is not one of the plan's.</summary>
-    public static int CheckExample(SeedPlan seeds, int? exampleSeed, RunProfile profile) =>
-        seeds.Seeds.Contains(exampleSeed ?? seeds.Seeds[0]) ? exampleSeed ?? seeds.Seeds[0]
-            : throw new ArgumentException($"Seed {exampleSeed} is not one of the {profile.Name()} profile's seeds ({seeds.Seeds[0]}–{seeds.Seeds[^1]})", nameof(exampleSeed));
-
     /// <summary>The paper's network under SSLDEC, initialised from <paramref name="seed"/>.</summary>
     public static Ssldec NewModel(int seed, SsldecOptions? options = null)
     {

@@ -8,13 +8,16 @@ using Microsoft.Data.Analysis;
 
 namespace MedSsl.Experiments;
 
-/// <summary>The four things notebook 08 trains on a user's labelled folder, each from the same few-labels split of a seed.</summary>
-public enum YourDataMethod { Supervised, FixMatch, Pica, KMeans }
+/// <summary>What notebook 08 trains on a user's labelled folder, each from the same few-labels split of a seed: FixMatch
+/// and its supervised baseline (a ResNet), SSLDEC and its supervised start (an MLP on the pixels; single-label data only),
+/// PICA and k-means on the pixels.</summary>
+public enum YourDataMethod { Supervised, FixMatch, SupervisedMlp, Ssldec, Pica, KMeans }
 
 /// <summary>One run: test accuracy (classifiers: the predicted class; clusterings: after the best one-to-one matching of
 /// clusters to label sets), validation accuracy and macro F1 (classifiers), NMI (clusterings); for FixMatch the mechanism —
 /// the fraction of unlabelled images passing τ over the last 10 % of steps, and at the end the fractions of unlabelled
-/// images given a pseudo-label that is right or wrong.</summary>
+/// images given a pseudo-label that is right or wrong; for SSLDEC the rounds of Algorithm 1 it ran before fewer than
+/// 0.1 % of the assignments changed (or the preset's maximum).</summary>
 public sealed record YourDataRow(
     [property: JsonPropertyName("method")] string Method,
     [property: JsonPropertyName("seed")] int Seed,
@@ -25,14 +28,17 @@ public sealed record YourDataRow(
     [property: JsonPropertyName("nmi")] double? Nmi,
     [property: JsonPropertyName("final_mask_rate")] double? FinalMaskRate,
     [property: JsonPropertyName("correct_pseudo_labels")] double? CorrectPseudoLabels,
-    [property: JsonPropertyName("wrong_pseudo_labels")] double? WrongPseudoLabels) : ISeededRow;
+    [property: JsonPropertyName("wrong_pseudo_labels")] double? WrongPseudoLabels,
+    [property: JsonPropertyName("ssldec_rounds")] int? SsldecRounds) : ISeededRow;
 
 /// <summary>A trained run kept until evaluated (the example seed's are kept for the figures).</summary>
-public sealed record YourDataRun(ImageDataset Data, TrainedClassifier? Classifier, TrainedClustering? Clustering, ClusteringReport? KMeans) : IDisposable
+public sealed record YourDataRun(ImageDataset Data, TrainedClassifier? Classifier = null, TrainedSsldec? Ssldec = null,
+    TrainedClustering? Clustering = null, ClusteringReport? KMeans = null) : IDisposable
 {
     public void Dispose()
     {
         Classifier?.Dispose();
+        Ssldec?.Dispose();
         Clustering?.Dispose();
     }
 }
@@ -45,25 +51,25 @@ public sealed record YourDataSettings(SeedPlan Seeds, int Steps, int PicaEpochs,
     public static YourDataSettings For(RunProfile profile, int labelsPerClass) => new(
         SeedPlan.Evaluation(profile.Pick(quick: 3, workshop: 10, full: 20)), profile.Pick(quick: 150, workshop: 500, full: 2000),
         profile.Pick(quick: 10, workshop: 40, full: 100), labelsPerClass);
-
-    /// <summary>Throws a named error unless <paramref name="seed"/> is one of the plan's (the example must be a run of the study).</summary>
-    public int CheckExampleSeed(int seed) => Seeds.Seeds.Contains(seed) ? seed
-        : throw new ArgumentException($"Seed = {seed} is not one of this profile's seeds ({Seeds.Seeds[0]}–{Seeds.Seeds[^1]}): pick one of them", nameof(seed));
 }
 
 /// <summary>The protocol of notebook 08 on a labelled dataset (the real digits by default). Per seed,
 /// <see cref="FewLabels.Split"/> draws <c>LabelsPerClass</c> labelled and 5 validation images per class (the test quarter
 /// is drawn once); then (1) the supervised baseline and (2) FixMatch (Sohn et al. 2020) train from the same initial weights
-/// and batches of the labelled images, FixMatch also on the unlabelled ones; (3) PICA + L_SD (Huang et al. 2020; Dadoun et
-/// al. 2022, §2.2) clusters the unlabelled images into as many clusters as there are label sets, and (4) k-means does the
-/// same on raw pixels. Both claims compare methods of one seed: the same split.</summary>
+/// and batches of the labelled images, FixMatch also on the unlabelled ones; (3) SSLDEC's supervised start and (4) SSLDEC
+/// (Enguehard et al. 2019) likewise share initial weights and labelled batches, SSLDEC's rounds also using the unlabelled
+/// images — on single-label data only, as SSLDEC gives each image one class; (5) PICA + L_SD (Huang et al. 2020; Dadoun
+/// et al. 2022, §2.2) clusters the unlabelled images into as many clusters as there are label sets, and (6) k-means does
+/// the same on raw pixels. Every claim compares methods of one seed: the same split.</summary>
 public sealed class YourDataProtocol(ImageDataset data, YourDataSettings settings, int exampleSeed) : Protocol<YourDataMethod, YourDataRun, YourDataRow>
 {
     private ImageDataset? split;
 
     public override SeedPlan Seeds => settings.Seeds;
-    public override IReadOnlyList<YourDataMethod> Grid => Enum.GetValues<YourDataMethod>();
+    public override IReadOnlyList<YourDataMethod> Grid => [.. Enum.GetValues<YourDataMethod>().Where(m => SingleLabel || !IsSsldec(m))];
     public int Clusters => LabelCombinations.Of(data).K;
+    /// <summary>Whether every image has exactly one label: SSLDEC's arms run only then.</summary>
+    public bool SingleLabel { get; } = Enumerable.Range(0, data.Count).All(i => Enumerable.Range(0, data.LabelNames.Count).Count(l => data.HasLabel(i, l)) == 1);
 
     public override void BeginSeed(int seed) => split = FewLabels.Split(data, settings.LabelsPerClass, seed);
     public override void EndSeed(int seed) => split = null;
@@ -71,10 +77,12 @@ public sealed class YourDataProtocol(ImageDataset data, YourDataSettings setting
 
     public override YourDataRun Train(int seed, YourDataMethod method, Trainer trainer) => method switch
     {
-        YourDataMethod.Supervised or YourDataMethod.FixMatch => new(split!, FixMatchClassifier.Train(split!,
-            Presets.FixMatch(seed, settings.Steps, supervisedOnly: method == YourDataMethod.Supervised), trainer), null, null),
-        YourDataMethod.Pica => new(split!, null, PicaClustering.Train(split!, Presets.Pica(Clusters, seed, settings.PicaEpochs), Presets.Widths, trainer), null),
-        _ => new(split!, null, null, PicaClustering.KMeansOnPixels(split!, Clusters, DataSplit.Test, seed)),
+        YourDataMethod.Supervised or YourDataMethod.FixMatch => new(split!, Classifier: FixMatchClassifier.Train(split!,
+            Presets.FixMatch(seed, settings.Steps, supervisedOnly: method == YourDataMethod.Supervised), trainer)),
+        YourDataMethod.SupervisedMlp or YourDataMethod.Ssldec => new(split!, Ssldec: SsldecClassifier.Train(split!,
+            Presets.Ssldec(seed, supervisedOnly: method == YourDataMethod.SupervisedMlp), trainer)),
+        YourDataMethod.Pica => new(split!, Clustering: PicaClustering.Train(split!, Presets.Pica(Clusters, seed, settings.PicaEpochs), Presets.Widths, trainer)),
+        _ => new(split!, KMeans: PicaClustering.KMeansOnPixels(split!, Clusters, DataSplit.Test, seed)),
     };
 
     public override IEnumerable<YourDataRow> Evaluate(int seed, YourDataMethod method, YourDataRun run)
@@ -86,12 +94,18 @@ public sealed class YourDataProtocol(ImageDataset data, YourDataSettings setting
             var tail = model.MaskRates.Skip(model.MaskRates.Count - Math.Max(1, model.MaskRates.Count / 10)).ToArray();
             (double Rate, double Correct, double Wrong)? outcomes = method == YourDataMethod.FixMatch ? model.Method.PseudoLabelOutcomes(run.Data.Where(DataSplit.Unlabelled)) : null;
             yield return new(Name(method), seed, labelled, test.Accuracy, model.Report(run.Data, DataSplit.Validation).Accuracy, test.MacroF1,
-                null, tail.Length == 0 ? null : tail.Average(), outcomes?.Correct, outcomes?.Wrong);
+                null, tail.Length == 0 ? null : tail.Average(), outcomes?.Correct, outcomes?.Wrong, null);
+        }
+        else if (run.Ssldec is { } ssldec)
+        {
+            var test = ssldec.Report(run.Data, DataSplit.Test);
+            yield return new(Name(method), seed, labelled, test.Accuracy, ssldec.Report(run.Data, DataSplit.Validation).Accuracy, test.MacroF1,
+                null, null, null, null, method == YourDataMethod.Ssldec ? ssldec.Rounds.Count : null);
         }
         else
         {
             var report = run.Clustering?.Report(run.Data, DataSplit.Test) ?? run.KMeans!;
-            yield return new(Name(method), seed, labelled, report.Accuracy, null, null, report.Nmi, null, null, null);
+            yield return new(Name(method), seed, labelled, report.Accuracy, null, null, report.Nmi, null, null, null, null);
         }
     }
 
@@ -99,11 +113,17 @@ public sealed class YourDataProtocol(ImageDataset data, YourDataSettings setting
     [
         new("FixMatch > supervised on the same labels", "Sohn et al. 2020, §4.1", "test accuracy",
             r => r.TestAccuracy, r => r.Method == "fixmatch", r => r.Method == "supervised"),
+        .. SingleLabel
+            ? [new Claim<YourDataRow>("SSLDEC > its supervised start on the same labels", "Enguehard et al. 2019, §IV-D, Fig. 5", "test accuracy",
+                r => r.TestAccuracy, r => r.Method == Name(YourDataMethod.Ssldec), r => r.Method == Name(YourDataMethod.SupervisedMlp))]
+            : Array.Empty<Claim<YourDataRow>>(),
         new("PICA's clusters > k-means on raw pixels", "Huang et al. 2020, §4.2", "clustering accuracy (test)",
             r => r.TestAccuracy, r => r.Method == "pica", r => r.Method == "kmeans"),
     ];
 
     public static string Name(YourDataMethod method) => method.ToString().ToLowerInvariant();
+
+    private static bool IsSsldec(YourDataMethod method) => method is YourDataMethod.SupervisedMlp or YourDataMethod.Ssldec;
 }
 
 /// <summary>Notebook 08's study: the protocol run, its rows, claims and the example seed's models.</summary>
@@ -115,12 +135,14 @@ public sealed class YourDataStudy(YourDataSettings settings, ProtocolResult<Your
     public ClaimTable Claims => Result.Claims;
     public SeedPlan Seeds => Result.Seeds;
     public YourDataRun Example(YourDataMethod method) => Result.Example(method);
+    /// <summary>Whether SSLDEC's arms ran (they do on single-label data).</summary>
+    public bool RanSsldec => Rows.Any(r => r.Method == YourDataProtocol.Name(YourDataMethod.Ssldec));
 
     /// <summary>Runs the protocol on <paramref name="data"/>; <paramref name="exampleSeed"/> must be one of the profile's seeds.</summary>
     public static YourDataStudy Run(ImageDataset data, RunProfile profile, int labelsPerClass, int exampleSeed)
     {
         var settings = YourDataSettings.For(profile, labelsPerClass);
-        return new(settings, ProtocolRunner.Run(new YourDataProtocol(data, settings, settings.CheckExampleSeed(exampleSeed))));
+        return new(settings, ProtocolRunner.Run(new YourDataProtocol(data, settings, settings.Seeds.RequireExample(exampleSeed))));
     }
 
     /// <summary>Mean test accuracy with its 95 % CI per method (clusterings: after matching clusters to label sets).</summary>
@@ -132,10 +154,13 @@ public sealed class YourDataStudy(YourDataSettings settings, ProtocolResult<Your
         get
         {
             var fixmatch = Rows.Where(r => r.Method == "fixmatch").ToList();
+            var ssldec = Rows.Where(r => r.Method == YourDataProtocol.Name(YourDataMethod.Ssldec)).ToList();
             return Claims.Findings(
                 $"FixMatch's unlabelled images at the end of training (mean over {fixmatch.Count} seeds): {fixmatch.Average(r => r.CorrectPseudoLabels ?? 0):P1} " +
                 $"pass τ with the right class, {fixmatch.Average(r => r.WrongPseudoLabels ?? 0):P1} with a wrong one; " +
-                $"over the last 10 % of steps {fixmatch.Average(r => r.FinalMaskRate ?? 0):P1} of each unlabelled batch passed τ.");
+                $"over the last 10 % of steps {fixmatch.Average(r => r.FinalMaskRate ?? 0):P1} of each unlabelled batch passed τ." +
+                (ssldec.Count == 0 ? " SSLDEC did not run (multi-label data)."
+                    : $" SSLDEC ran {ssldec.Min(r => r.SsldecRounds)}–{ssldec.Max(r => r.SsldecRounds)} rounds before its assignments were stable (at most {Presets.Ssldec(0).Method.Rounds})."));
         }
     }
 

@@ -13,21 +13,26 @@ public class SsldecDigitsTests
     public void EachSeedDrawsAStratifiedTestSplitAndTenLabelsPerDigitFromTheRest(int seed)
     {
         var split = SsldecDigits.Draw(seed);
-        var (train, test) = (split.TrainY.data<long>().ToArray(), split.TestY.data<long>().ToArray());
-        Assert.Equal(1797, train.Length + test.Length);
-        Assert.Equal([train.Length, 1, 8, 8], split.TrainX.shape);
+        var classes = split.ClassIndices();
+        Assert.Equal(1797, split.Count);
+        Assert.Equal((1, 8, 8), (split.Channels, split.Height, split.Width));
+        Assert.DoesNotContain(DataSplit.Validation, Enumerable.Range(0, split.Count).Select(split.Split));
         foreach (var digit in Enumerable.Range(0, 10))
         {
-            var (inTrain, inTest) = (train.Count(d => d == digit), test.Count(d => d == digit));
-            Assert.Equal(Math.Round(SsldecDigits.TestFraction * (inTrain + inTest)), inTest);
-            Assert.Equal(SsldecDigits.LabelledPerClass, split.Labelled.Count(i => train[i] == digit));
+            var ofDigit = Enumerable.Range(0, split.Count).Where(i => classes[i] == digit).ToArray();
+            Assert.Equal(Math.Round(SsldecDigits.TestFraction * ofDigit.Length), ofDigit.Count(i => split.Split(i) == DataSplit.Test));
+            Assert.Equal(SsldecDigits.LabelledPerClass, ofDigit.Count(i => split.Split(i) == DataSplit.Labelled));
         }
-        Assert.Equal(split.Labelled.Distinct().Count(), split.Labelled.Length);
+        // Every digit of the loader once; the training images first, the test images after them.
+        Assert.Equal(Enumerable.Range(0, 1797).Select(i => $"digit-{i:D5}"), Enumerable.Range(0, split.Count).Select(split.ExamId).Order());
+        var firstTest = split.IndicesOf(DataSplit.Test)[0];
+        Assert.All(Enumerable.Range(firstTest, split.Count - firstTest), i => Assert.Equal(DataSplit.Test, split.Split(i)));
         // The same seed draws the same split; another seed another one.
-        Assert.Equal(split.Labelled, SsldecDigits.Draw(seed).Labelled);
-        var images = split.TestX.data<float>().ToArray();
-        Assert.Equal(images, SsldecDigits.Draw(seed).TestX.data<float>().ToArray());
-        Assert.NotEqual(images, SsldecDigits.Draw(seed + 1).TestX.data<float>().ToArray());
+        var again = SsldecDigits.Draw(seed);
+        Assert.Equal(Enumerable.Range(0, split.Count).Select(split.ExamId), Enumerable.Range(0, again.Count).Select(again.ExamId));
+        Assert.Equal(split.IndicesOf(DataSplit.Labelled), again.IndicesOf(DataSplit.Labelled));
+        var other = SsldecDigits.Draw(seed + 1);
+        Assert.NotEqual(split.IndicesOf(DataSplit.Test).Select(split.ExamId), other.IndicesOf(DataSplit.Test).Select(other.ExamId));
     }
 
     [Fact]
@@ -42,7 +47,7 @@ public class SsldecDigitsTests
         Assert.All(study.Claims.Results, c => Assert.Equal(study.Seeds.Count, c.Count));
         Assert.Equal(study.Mean(DigitsModel.Ssldec, r => r.Accuracy) - study.Mean(DigitsModel.Supervised, r => r.Accuracy), study.Claims.Results[0].Difference, 12);
         Assert.Equal(study.Mean(DigitsModel.Ssldec, r => r.KMeansNmi) - study.Mean(DigitsModel.Supervised, r => r.KMeansNmi), study.Claims.Results[2].Difference, 12);
-        Assert.Equal(study.Example(DigitsModel.Ssldec).Data.TestY.size(0), study.Example(DigitsModel.Ssldec).TestEmbedding().size(0));
+        Assert.Equal(study.Example(DigitsModel.Ssldec).Test.Count, study.Example(DigitsModel.Ssldec).TestEmbedding().GetLength(0));
         Assert.Throws<ArgumentException>(() => new DigitsProtocol(RunProfile.Quick, exampleSeed: 7));
     }
 }

@@ -1,8 +1,6 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
 using MedSsl.Data;
 using MedSsl.Experiments;
-using MedSsl.Tests.Runner;
 using MedSsl.Training;
 
 namespace MedSsl.Tests.Notebooks;
@@ -14,15 +12,9 @@ public class DeepClusteringNotebookTests
     [Fact]
     public void TheQuickProfileWritesItsRowsClaimsAndBackbone()
     {
-        var output = Medssl.TemporaryFolder();
-        // Budget: 3 minutes on an idle 2-core machine; twice that on a shared one. Passive OpenMP waits, as the budget is
-        // measured: spinning libtorch threads on a crowded machine burn the CPU the other processes need.
-        var run = Medssl.RunWithin(TimeSpan.FromMinutes(6), new Dictionary<string, string> { ["OMP_WAIT_POLICY"] = "PASSIVE" }, "run",
-            Path.Combine(Medssl.RepoRoot, "notebooks", Stem + ".ipynb"), "--out", output, "--profile", "quick");
-
-        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
-        Medssl.AssertValidNotebook(Path.Combine(output, Stem + ".ipynb"));
-        var results = JsonNode.Parse(File.ReadAllText(Path.Combine(output, Stem + ".results.json")))!;
+        // Budget: 3 minutes on an idle 2-core machine; twice that on a shared one.
+        var run = QuickProfileRun.Of(Stem, TimeSpan.FromMinutes(6));
+        var results = run.Results;
         var settings = PicaStudy.Settings(RunProfile.Quick);
 
         // Fresh evaluation seeds, one per profile seed.
@@ -30,7 +22,7 @@ public class DeepClusteringNotebookTests
         Assert.Equal([.. SeedPlan.Evaluation(settings.Seeds).Seeds], results["seeds"]!.AsArray().Select(s => s!.GetValue<int>()));
 
         // The runs' CSV: both losses at every λ and L_SD at every other ε, once per seed.
-        var csv = File.ReadAllLines(Path.Combine(output, Stem + ".runs.csv")).Where(l => l.Length > 0).ToArray();
+        var csv = run.CsvLines(".runs.csv");
         var header = csv[0].Split(',');
         var rows = csv[1..].Select(l => l.Split(',')).ToList();
         string Text(string[] row, string name) => row[Array.IndexOf(header, name)];
@@ -52,7 +44,7 @@ public class DeepClusteringNotebookTests
                          ("SoftToTrue", "soft_size_to_true"), ("HardToTrue", "hard_size_to_true") })
                 Assert.Equal(atDefault.Average(r => Cell(r, column)), results[$"{key}_{loss}"]!.GetValue<double>(), 12);
         }
-        var classes = File.ReadAllLines(Path.Combine(output, Stem + ".classes.csv")).Where(l => l.Length > 0).ToArray();
+        var classes = run.CsvLines(".classes.csv");
         Assert.Equal(rows.Count * 7 + 1, classes.Length);
 
         // The claims: every declared claim, paired over all seeds, its difference the mean of its pairs and inside its interval.
@@ -70,6 +62,6 @@ public class DeepClusteringNotebookTests
 
         // The example backbone, saved beside the results, loads into the profile's architecture.
         using var backbone = PicaStudy.NewBackbone(RunProfile.Quick, seed: 1);
-        backbone.LoadSafetensors(Path.Combine(output, Stem + ".backbone.safetensors"));
+        backbone.LoadSafetensors(run.PathOf(".backbone.safetensors"));
     }
 }
