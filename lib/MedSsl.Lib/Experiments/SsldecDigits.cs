@@ -5,7 +5,6 @@ using MedSsl.Methods.OnYourData;
 using MedSsl.Metrics;
 using MedSsl.Reports;
 using MedSsl.Training;
-using Microsoft.Data.Analysis;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -92,40 +91,6 @@ public sealed class DigitsProtocol : Protocol<DigitsModel, DigitsRun, DigitsRow>
 
     private static Claim<DigitsRow> Beats(string text, DigitsModel control, Func<DigitsRow, double> value, string measure, string source = Paper) =>
         new(text, source, measure, value, r => r.Model == DigitsModel.Ssldec, r => r.Model == control);
-}
-
-/// <summary>The digits protocol's results: rows, summary, claims, the example seed's supervised and SSLDEC runs.</summary>
-public sealed class DigitsStudy(ProtocolResult<DigitsModel, DigitsRun, DigitsRow> result) : IDisposable
-{
-    public IReadOnlyList<DigitsRow> Rows => result.Rows;
-    public SeedPlan Seeds => result.Seeds;
-    public ClaimTable Claims => result.Claims;
-    public DigitsRun Example(DigitsModel model) => result.Example(model);
-
-    /// <summary>Mean test accuracy and k-means ACC/NMI on the embedding, with 95 % CIs, per model.</summary>
-    public DataFrame Summary => result.Study.Summarize(r => r.Model,
-        [("accuracy", r => r.Accuracy), ("kmeans_accuracy", r => r.KMeansAccuracy), ("kmeans_nmi", r => r.KMeansNmi)]);
-
-    /// <summary>The t-SNE (Barnes–Hut, perplexity 30) of the example run's test embedding, as Fig. 7 draws it.</summary>
-    public double[,] Tsne(DigitsModel model) => new Embedding.Tsne { Seed = Example(model).Seed }.FitTransform(Example(model).TestEmbedding());
-
-    /// <summary>The digit of each test image of the example seed, for colouring its t-SNE.</summary>
-    public string[] TestDigits => [.. Example(DigitsModel.Ssldec).Test.ClassIndices().Select(d => $"digit {d}")];
-
-    public double Mean(DigitsModel model, Func<DigitsRow, double> value) => Rows.Where(r => r.Model == model).Average(value);
-
-    public Findings WhatThisRunShows => Claims.Findings(string.Join("; ", Enum.GetValues<DigitsModel>().Select(m =>
-        $"{m}: test accuracy {Mean(m, r => r.Accuracy):0.000}, k-means NMI on its representation {Mean(m, r => r.KMeansNmi):0.000}")) + ".");
-
-    /// <summary>Adds to results.json (after the half-moons study's Save) the mean accuracy and k-means NMI per model
-    /// (<c>digits_&lt;model&gt;_…</c>), <c>digits_seeds</c>, the claims (appended) and <c>&lt;stem&gt;.digits.csv</c>.</summary>
-    public string? Save(RunContext? context = null) => ResultsFile.Append("digits", Enum.GetValues<DigitsModel>()
-        .SelectMany(m => new[] { ($"digits_{Key(m)}_accuracy", Mean(m, r => r.Accuracy)), ($"digits_{Key(m)}_kmeans_nmi", Mean(m, r => r.KMeansNmi)) })
-        .ToDictionary(), result.Study, Claims, Seeds, context ?? RunContext.Current);
-
-    private static string Key(DigitsModel model) => model.ToString().ToLowerInvariant();
-
-    public void Dispose() => result.Dispose();
 }
 
 /// <summary>The digits data, split and single runs behind <see cref="DigitsProtocol"/>; each run trains through
