@@ -34,30 +34,20 @@ public sealed record ClassifierFineTuningOptions
 /// validation images (<see cref="FitThresholds(Tensor, bool[,])"/>; ½ until fitted).</summary>
 public sealed class FineTunedClassifier : IDisposable
 {
-    private readonly ITrainingMethod<TensorBatch> method;
-    private readonly Func<Tensor, Tensor> predict;
+    private readonly FineTuning method;
     private double[] thresholds;
 
-    internal FineTunedClassifier(MultiLabelFineTuning tuning, IReadOnlyList<string> labelNames, IReadOnlyList<StepRecord> history)
-        : this(tuning, tuning.Classifier, tuning.Predict, singleLabel: false, labelNames, history) { }
-
-    internal FineTunedClassifier(SingleLabelFineTuning tuning, IReadOnlyList<string> labelNames, IReadOnlyList<StepRecord> history)
-        : this(tuning, tuning.Classifier, tuning.Predict, singleLabel: true, labelNames, history) { }
-
-    private FineTunedClassifier(ITrainingMethod<TensorBatch> method, BackboneWithHead network, Func<Tensor, Tensor> predict, bool singleLabel,
-        IReadOnlyList<string> labelNames, IReadOnlyList<StepRecord> history)
+    internal FineTunedClassifier(FineTuning method, IReadOnlyList<string> labelNames, IReadOnlyList<StepRecord> history)
     {
         this.method = method;
-        this.predict = predict;
-        Network = network;
-        SingleLabel = singleLabel;
+        SingleLabel = method is SingleLabelFineTuning;
         LabelNames = labelNames;
         History = history;
         thresholds = [.. labelNames.Select(_ => F1Thresholds.Default)];
     }
 
     /// <summary>Backbone + linear head (e.g. for <see cref="Saliency.Map"/>).</summary>
-    public BackboneWithHead Network { get; }
+    public BackboneWithHead Network => method.Classifier;
     public bool SingleLabel { get; }
     public IReadOnlyList<string> LabelNames { get; }
     /// <summary>The loss of every step (<c>bce</c> multi-label, <c>ce</c> single-label).</summary>
@@ -76,11 +66,11 @@ public sealed class FineTunedClassifier : IDisposable
     public double[,] Probabilities(Tensor images)
     {
         using var scope = torch.NewDisposeScope();
-        return NetworkOutputs.ToArray(predict(images));
+        return NetworkOutputs.ToArray(method.Predict(images));
     }
 
     /// <summary>Class probabilities [N, C] of every image of <paramref name="data"/>.</summary>
-    public double[,] Probabilities(IImageDataset data) => NetworkOutputs.OfDataset(data, predict);
+    public double[,] Probabilities(IImageDataset data) => NetworkOutputs.OfDataset(data, method.Predict);
 
     /// <summary>Predicted label sets [N, C]: the most probable class (single-label) or each label over its threshold.</summary>
     public bool[,] PredictLabels(IImageDataset data) => Labels(Probabilities(data));
@@ -110,7 +100,7 @@ public sealed class FineTunedClassifier : IDisposable
         return result;
     }
 
-    public void Dispose() => ((IDisposable)method).Dispose();
+    public void Dispose() => method.Dispose();
 }
 
 /// <summary>Fine-tuning a pre-trained (or random) backbone with a new linear head on a user's labelled images, in one
@@ -170,7 +160,7 @@ public static class ClassifierFineTuning
         if (options.HeadSeed is { } headSeed) torch.manual_seed(headSeed);
         var network = new BackboneWithHead(backbone, nn.Linear(architecture.FeatureDim, labelNames.Count));
         var methodOptions = new FineTuningOptions { LearningRate = options.LearningRate, Augment = options.Augment, Seed = options.Seed };
-        ITrainingMethod<TensorBatch> method = singleLabel ? new SingleLabelFineTuning(network, methodOptions) : new MultiLabelFineTuning(network, methodOptions);
+        FineTuning method = singleLabel ? new SingleLabelFineTuning(network, methodOptions) : new MultiLabelFineTuning(network, methodOptions);
         var owned = trainer is null;
         trainer ??= new Trainer();
         try
@@ -180,12 +170,11 @@ public static class ClassifierFineTuning
             var epochs = options.Steps / Batches.PerEpoch(images.size(0), options.BatchSize) + 1;
             trainer.Run(method, Batches.Shuffled(images, labels, options.BatchSize, generator, epochs), "fine-tuning", options.Steps);
             List<StepRecord> history = [.. trainer.History.Skip(first)];
-            return method is SingleLabelFineTuning single ? new FineTunedClassifier(single, labelNames, history)
-                : new FineTunedClassifier((MultiLabelFineTuning)method, labelNames, history);
+            return new FineTunedClassifier(method, labelNames, history);
         }
         catch
         {
-            ((IDisposable)method).Dispose();
+            method.Dispose();
             throw;
         }
         finally
