@@ -177,20 +177,3 @@ public sealed class ProtocolResult<TSetting, TRun, TRow>(Study<TRow> study, Seed
         foreach (var example in Examples) example.Run.Dispose();
     }
 }
-
-/// <summary>What a notebook holds after a protocol ran: its rows, seeds and claims, the example runs for the figures, and
-/// results.json. Each method's study adds its tables, figures and summary.</summary>
-public abstract class ProtocolStudy<TSetting, TRun, TRow>(ProtocolResult<TSetting, TRun, TRow> result) : IDisposable
-    where TSetting : notnull where TRun : IDisposable where TRow : ISeededRow
-{
-    protected ProtocolResult<TSetting, TRun, TRow> Result { get; } = result;
-    public IReadOnlyList<TRow> Rows => Result.Rows;
-    public SeedPlan Seeds => Result.Seeds;
-    public ClaimTable Claims => Result.Claims;
-
-    public void Dispose()
-    {
-        Result.Dispose();
-        GC.SuppressFinalize(this);
-    }
-}

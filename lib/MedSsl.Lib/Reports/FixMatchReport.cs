@@ -35,14 +35,11 @@ public sealed record FixMatchHeadline(
 
 /// <summary>The study's results: rows, claims, seeds, Table 2, the figures' series and the example model.</summary>
 public sealed class FixMatchStudyResult(FixMatchStudySettings settings, ImageDataset data, FixMatchProtocol protocol,
-    ProtocolResult<FixMatchSetting, FixMatchRun, FixMatchRow> result, string backbone) : IDisposable
+    ProtocolResult<FixMatchSetting, FixMatchRun, FixMatchRow> result, string backbone)
+    : ProtocolStudy<FixMatchSetting, FixMatchRun, FixMatchRow>(result)
 {
     public FixMatchStudySettings Settings { get; } = settings;
     public ImageDataset Data { get; } = data;
-    public ProtocolResult<FixMatchSetting, FixMatchRun, FixMatchRow> Result { get; } = result;
-    public IReadOnlyList<FixMatchRow> Rows => Result.Rows;
-    public ClaimTable Claims => Result.Claims;
-    public SeedPlan Seeds => Result.Seeds;
     /// <summary>How the deep-clustering backbone was obtained.</summary>
     public string Backbone { get; } = backbone;
     /// <summary>The kept model: Two-Head from deep clustering at the largest fraction, for the example seed.</summary>
@@ -146,6 +143,4 @@ public sealed class FixMatchStudyResult(FixMatchStudySettings settings, ImageDat
 
     /// <summary>results.json (headline, seeds, claims) and the CSV of all rows beside it.</summary>
     public string? Save() => Result.Save(Headline);
-
-    public void Dispose() => Result.Dispose();
 }

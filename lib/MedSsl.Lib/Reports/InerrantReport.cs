@@ -88,15 +88,12 @@ public static class InerrantReport
 
 /// <summary>What the protocol leaves: the rows, the claims, the example run, and the paper's tables (its figures are
 /// <see cref="InerrantFigures"/>).</summary>
-public sealed class InerrantResult(InerrantScale scale, ProtocolResult<double, InerrantRun, InerrantRow> result, double exampleAlpha) : IDisposable
+public sealed class InerrantResult(InerrantScale scale, ProtocolResult<double, InerrantRun, InerrantRow> result, double exampleAlpha)
+    : ProtocolStudy<double, InerrantRun, InerrantRow>(result)
 {
     public InerrantScale Scale { get; } = scale;
-    public IReadOnlyList<InerrantRow> Rows => result.Rows;
-    public ClaimTable Claims => result.Claims;
-    public SeedPlan Seeds => result.Seeds;
-    public TimeSpan Elapsed => result.Elapsed;
     public double ExampleAlpha { get; } = exampleAlpha;
-    public InerrantRun ExampleRun => result.Example(ExampleAlpha);
+    public InerrantRun ExampleRun => Result.Example(ExampleAlpha);
     public InerrantExample? Example => ExampleRun.Example;
 
     /// <summary>The final models' mean Dice over organs.</summary>
@@ -122,10 +119,8 @@ public sealed class InerrantResult(InerrantScale scale, ProtocolResult<double, I
     public string Summary => InerrantReport.Summary(this);
 
     /// <summary>results.json (the headline, seeds, claims) and the CSV of every row beside it.</summary>
-    public string? Save(RunContext? context = null) => result.Save(Headline, context);
+    public string? Save(RunContext? context = null) => Result.Save(Headline, context);
 
     /// <summary>α as a key of dice_mean: "0.3", "0.7".</summary>
     public static string AlphaKey(double alpha) => alpha.ToString("0.##", CultureInfo.InvariantCulture);
-
-    public void Dispose() => result.Dispose();
 }

@@ -8,17 +8,14 @@ namespace MedSsl.Reports;
 /// the sizes, and the example seed's runs at the default λ (kept so the figures show the very models the
 /// numbers come from).</summary>
 public sealed class PicaStudyResult(PicaSettings settings, ImageDataset data, ProtocolResult<PicaSetting, PicaRun, PicaRow> result,
-    Study<PicaClassRow> classes, IReadOnlyDictionary<(PicaSetting, int), (double[] Hard, double[] Soft)> sizes) : IDisposable
+    Study<PicaClassRow> classes, IReadOnlyDictionary<(PicaSetting, int), (double[] Hard, double[] Soft)> sizes)
+    : ProtocolStudy<PicaSetting, PicaRun, PicaRow>(result)
 {
     /// <summary>Per run, its sorted hard cluster sizes and mean sorted soft batch mass (the figures' data; <see cref="PicaFigures"/>).</summary>
     public IReadOnlyDictionary<(PicaSetting, int), (double[] Hard, double[] Soft)> Sizes { get; } = sizes;
     public PicaSettings Settings { get; } = settings;
     public ImageDataset Data { get; } = data;
-    public ProtocolResult<PicaSetting, PicaRun, PicaRow> Result { get; } = result;
-    public IReadOnlyList<PicaRow> Rows => Result.Rows;
     public Study<PicaClassRow> Classes { get; } = classes;
-    public ClaimTable Claims => Result.Claims;
-    public SeedPlan Seeds => Result.Seeds;
     /// <summary>Label-combination frequencies of the unlabelled training images, largest first.</summary>
     public double[] TrueFrequencies { get; } = PicaStudy.TrueFrequencies(data.Where(DataSplit.Unlabelled));
     public int Clusters => PicaStudy.Clusters(Data);
@@ -61,6 +58,4 @@ public sealed class PicaStudyResult(PicaSettings settings, ImageDataset data, Pr
         if (path is not null) ResultsFile.Save(Headline, Classes, path);
         return path;
     }
-
-    public void Dispose() => Result.Dispose();
 }

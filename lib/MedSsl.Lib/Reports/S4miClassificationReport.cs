@@ -22,17 +22,15 @@ public sealed record S4miClassificationHeadline(
 
 /// <summary>The notebook's view of a run of <see cref="S4miClassificationProtocol"/>.</summary>
 public sealed class S4miClassificationResults(ProtocolResult<S4miClassificationSetting, S4miClassifier, S4miClassificationRow> result,
-    S4miExample example, S4miClassificationSettings settings) : IDisposable
+    S4miExample example, S4miClassificationSettings settings)
+    : ProtocolStudy<S4miClassificationSetting, S4miClassifier, S4miClassificationRow>(result)
 {
     private static readonly string Floor = S4miClassificationProtocol.Floor;
 
-    public IReadOnlyList<S4miClassificationRow> Rows => result.Rows;
-    public ClaimTable Claims => result.Claims;
-    public SeedPlan Seeds => result.Seeds;
     public S4miExample Example { get; } = example;
     public S4miClassificationSettings Settings { get; } = settings;
     /// <summary>The kept 100 %-label classifiers of the example seed.</summary>
-    public IReadOnlyList<(int Seed, S4miClassificationSetting Setting, S4miClassifier Run)> Examples => result.Examples;
+    public IReadOnlyList<(int Seed, S4miClassificationSetting Setting, S4miClassifier Run)> Examples => Result.Examples;
 
     /// <summary>The floor: mean test F1 of calling every finding present.</summary>
     public double AllPositiveF1 => Rows.Where(r => r.Method == Floor).Average(r => r.F1);
@@ -100,7 +98,5 @@ public sealed class S4miClassificationResults(ProtocolResult<S4miClassificationS
         AllPositiveF1);
 
     /// <summary>results.json (the headline, seeds, claims) and the CSV of all rows beside it.</summary>
-    public string? Save() => result.Save(Headline);
-
-    public void Dispose() => result.Dispose();
+    public string? Save() => Result.Save(Headline);
 }

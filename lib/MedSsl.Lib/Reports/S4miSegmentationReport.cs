@@ -24,13 +24,11 @@ public sealed record S4miSegmentationHeadline(
 
 /// <summary>The protocol's results: every row, the claims, summaries with 95 % CIs, Fig. 5's curve, and the example
 /// seed's predicted masks.</summary>
-public sealed class S4miSegmentationStudy(S4miSegmentationProtocol protocol, ProtocolResult<SegmentationSetting, SegmentationRun, SegmentationRow> result) : IDisposable
+public sealed class S4miSegmentationStudy(S4miSegmentationProtocol protocol, ProtocolResult<SegmentationSetting, SegmentationRun, SegmentationRow> result)
+    : ProtocolStudy<SegmentationSetting, SegmentationRun, SegmentationRow>(result)
 {
     public S4miSegmentationSettings Settings => protocol.Settings;
-    public IReadOnlyList<SegmentationRow> Rows => result.Rows;
-    public Study<SegmentationRow> Study => result.Study;
-    public ClaimTable Claims => result.Claims;
-    public SeedPlan Seeds => result.Seeds;
+    public Study<SegmentationRow> Study => Result.Study;
 
     /// <summary>Mean test IoU, Dice and validation IoU with 95 % CIs per method, network and labelled fraction.</summary>
     public Microsoft.Data.Analysis.DataFrame Summary => Study.Summarize(r => new { r.Method, r.Network, r.LabelFraction },
@@ -57,7 +55,7 @@ public sealed class S4miSegmentationStudy(S4miSegmentationProtocol protocol, Pro
         new([.. Rows.Select(r => new SegmentationIou(r.Method, r.Network, r.LabelFraction, r.Seed, r.Iou))], CrossTeachingMinusSupervised);
 
     /// <summary>results.json (the headline, seeds and claims) and the CSV of all rows beside it.</summary>
-    public string? Save() => result.Save(Headline);
+    public string? Save() => Result.Save(Headline);
 
     /// <summary>Four test images of the example seed (grey), each with the true lesion and each kept network's mask.</summary>
     public IReadOnlyList<(string Title, float[,] Image, float[,] Mask)> Examples()
@@ -68,7 +66,7 @@ public sealed class S4miSegmentationStudy(S4miSegmentationProtocol protocol, Pro
         var images = data.Set.Images.Batch(shown).Images;
         var grey = S4miFigures.Luminance(images);
         var masks = new List<(string, torch.Tensor)> { ("true lesion", data.Set.MaskBatch(shown)) };
-        foreach (var (_, setting, run) in result.Examples)
+        foreach (var (_, setting, run) in Result.Examples)
             foreach (var (network, predict) in run.Networks)
                 masks.Add(($"{protocol.Describe(setting)} ({network})", SegmentationRuns.Hard(predict, images)));
         return [.. from k in Enumerable.Range(0, shown.Length) from m in masks
@@ -95,6 +93,4 @@ public sealed class S4miSegmentationStudy(S4miSegmentationProtocol protocol, Pro
         text.Append(Claims.Summary);
         return text.ToString();
     }
-
-    public void Dispose() => result.Dispose();
 }

@@ -20,18 +20,16 @@ public sealed record HalfMoonsHeadline(
 
 /// <summary>The protocol's results: every row, the summary per model and placement, the claims, the headline values,
 /// and the example seed's runs with random labels (so the figures show the very models the numbers come from).</summary>
-public sealed class HalfMoonsStudy(ProtocolResult<HalfMoonsSetting, HalfMoonsRun, HalfMoonsRow> result) : IDisposable
+public sealed class HalfMoonsStudy(ProtocolResult<HalfMoonsSetting, HalfMoonsRun, HalfMoonsRow> result)
+    : ProtocolStudy<HalfMoonsSetting, HalfMoonsRun, HalfMoonsRow>(result)
 {
-    public IReadOnlyList<HalfMoonsRow> Rows => result.Rows;
-    public SeedPlan Seeds => result.Seeds;
-    public ClaimTable Claims => result.Claims;
 
     /// <summary>The example seed's run of <paramref name="model"/> with random labels.</summary>
-    public HalfMoonsRun Example(HalfMoonsModel model) => result.Example(new HalfMoonsSetting(LabelPlacement.Random, model));
+    public HalfMoonsRun Example(HalfMoonsModel model) => Result.Example(new HalfMoonsSetting(LabelPlacement.Random, model));
 
     /// <summary>Mean accuracy and clustering loss with 95 % CIs per model and label placement.</summary>
     public DataFrame Summary =>
-        result.Study.Summarize(r => new { r.Model, r.Placement }, [("accuracy", r => r.Accuracy), ("clustering_loss", r => r.ClusteringLoss)]);
+        Result.Study.Summarize(r => new { r.Model, r.Placement }, [("accuracy", r => r.Accuracy), ("clustering_loss", r => r.ClusteringLoss)]);
 
     /// <summary>Accuracies of one model and placement, in seed order.</summary>
     public IReadOnlyList<double> Accuracies(HalfMoonsModel model, LabelPlacement placement = LabelPlacement.Random) =>
@@ -71,21 +69,17 @@ public sealed class HalfMoonsStudy(ProtocolResult<HalfMoonsSetting, HalfMoonsRun
     }
 
     /// <summary>results.json (headline, seeds, claims) and the CSV of all rows beside it, in one call.</summary>
-    public string? Save(RunContext? context = null) => result.Save(Headline, context);
-
-    public void Dispose() => result.Dispose();
+    public string? Save(RunContext? context = null) => Result.Save(Headline, context);
 }
 
 /// <summary>The digits protocol's results: rows, summary, claims, the example seed's supervised and SSLDEC runs.</summary>
-public sealed class DigitsStudy(ProtocolResult<DigitsModel, DigitsRun, DigitsRow> result) : IDisposable
+public sealed class DigitsStudy(ProtocolResult<DigitsModel, DigitsRun, DigitsRow> result)
+    : ProtocolStudy<DigitsModel, DigitsRun, DigitsRow>(result)
 {
-    public IReadOnlyList<DigitsRow> Rows => result.Rows;
-    public SeedPlan Seeds => result.Seeds;
-    public ClaimTable Claims => result.Claims;
-    public DigitsRun Example(DigitsModel model) => result.Example(model);
+    public DigitsRun Example(DigitsModel model) => Result.Example(model);
 
     /// <summary>Mean test accuracy and k-means ACC/NMI on the embedding, with 95 % CIs, per model.</summary>
-    public DataFrame Summary => result.Study.Summarize(r => r.Model,
+    public DataFrame Summary => Result.Study.Summarize(r => r.Model,
         [("accuracy", r => r.Accuracy), ("kmeans_accuracy", r => r.KMeansAccuracy), ("kmeans_nmi", r => r.KMeansNmi)]);
 
     /// <summary>The t-SNE (Barnes–Hut, perplexity 30) of the example run's test embedding, as Fig. 7 draws it.</summary>
@@ -103,9 +97,7 @@ public sealed class DigitsStudy(ProtocolResult<DigitsModel, DigitsRun, DigitsRow
     /// (<c>digits_&lt;model&gt;_…</c>), <c>digits_seeds</c>, the claims (appended) and <c>&lt;stem&gt;.digits.csv</c>.</summary>
     public string? Save(RunContext? context = null) => ResultsFile.Append("digits", Enum.GetValues<DigitsModel>()
         .SelectMany(m => new[] { ($"digits_{Key(m)}_accuracy", Mean(m, r => r.Accuracy)), ($"digits_{Key(m)}_kmeans_nmi", Mean(m, r => r.KMeansNmi)) })
-        .ToDictionary(), result.Study, Claims, Seeds, context ?? RunContext.Current);
+        .ToDictionary(), Result.Study, Claims, Seeds, context ?? RunContext.Current);
 
     private static string Key(DigitsModel model) => model.ToString().ToLowerInvariant();
-
-    public void Dispose() => result.Dispose();
 }

@@ -6,13 +6,10 @@ using Microsoft.Data.Analysis;
 namespace MedSsl.Reports;
 
 /// <summary>Notebook 08's study: the protocol run, its rows, claims and the example seed's models.</summary>
-public sealed class YourDataStudy(YourDataSettings settings, ProtocolResult<YourDataMethod, YourDataRun, YourDataRow> result) : IDisposable
+public sealed class YourDataStudy(YourDataSettings settings, ProtocolResult<YourDataMethod, YourDataRun, YourDataRow> result)
+    : ProtocolStudy<YourDataMethod, YourDataRun, YourDataRow>(result)
 {
     public YourDataSettings Settings { get; } = settings;
-    public ProtocolResult<YourDataMethod, YourDataRun, YourDataRow> Result { get; } = result;
-    public IReadOnlyList<YourDataRow> Rows => Result.Rows;
-    public ClaimTable Claims => Result.Claims;
-    public SeedPlan Seeds => Result.Seeds;
     public YourDataRun Example(YourDataMethod method) => Result.Example(method);
     /// <summary>Whether SSLDEC's arms ran (they do on single-label data).</summary>
     public bool RanSsldec => Rows.Any(r => r.Method == YourDataProtocol.Name(YourDataMethod.Ssldec));
@@ -50,6 +47,4 @@ public sealed class YourDataStudy(YourDataSettings settings, ProtocolResult<Your
         labels_per_class = Settings.LabelsPerClass,
         runs = Rows,
     }, context);
-
-    public void Dispose() => Result.Dispose();
 }
