@@ -7,5 +7,6 @@ internal sealed class SilentProgress : ITrainingProgress
 {
     public int Reports { get; private set; }
     public void Report(TrainingStatus status) => Reports++;
-    public void Dispose() { }
+    public bool Disposed { get; private set; }
+    public void Dispose() => Disposed = true;
 }

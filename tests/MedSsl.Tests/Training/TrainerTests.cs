@@ -79,6 +79,32 @@ public class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void ALeaseOfTheCallersTrainerReturnsOnlyItsOwnStepsAndLeavesTheTrainerOpen()
+    {
+        using var method = new Regression();
+        using var g = new Generator(5);
+        var progress = new SilentProgress();
+        using var trainer = new Trainer { Progress = progress, Cancellation = CancellationToken.None };
+        trainer.Run(method, Endless(g), "before", steps: 4);
+        List<StepRecord> leased;
+        using (var lease = new TrainerLease(trainer))
+        {
+            Assert.Same(trainer, lease.Trainer);
+            lease.Trainer.Run(method, Endless(g), "leased", steps: 3);
+            leased = lease.Steps();
+        }
+        Assert.Equal(["leased", "leased", "leased"], leased.Select(s => s.Phase));
+        Assert.Equal([1, 2, 3], leased.Select(s => s.Step));
+        Assert.False(progress.Disposed);    // the caller's trainer goes on
+        trainer.Run(method, Endless(g), "after", steps: 1);
+        Assert.Equal(8, trainer.History.Count);
+
+        using var own = new TrainerLease(null);
+        Assert.NotSame(trainer, own.Trainer);
+        Assert.Empty(own.Steps());
+    }
+
+    [Fact]
     public void ACancelledTokenStopsBetweenStepsWithAnInterruptedError()
     {
         using var method = new Regression();

@@ -161,25 +161,18 @@ public static class ClassifierFineTuning
         var network = new BackboneWithHead(backbone, nn.Linear(architecture.FeatureDim, labelNames.Count));
         var methodOptions = new FineTuningOptions { LearningRate = options.LearningRate, Augment = options.Augment, Seed = options.Seed };
         FineTuning method = singleLabel ? new SingleLabelFineTuning(network, methodOptions) : new MultiLabelFineTuning(network, methodOptions);
-        var owned = trainer is null;
-        trainer ??= new Trainer();
+        using var lease = new TrainerLease(trainer);
         try
         {
-            var first = trainer.History.Count;
             using var generator = new SeededRandom(options.Seed, RandomStreams.BatchOrder).TorchGenerator();
             var epochs = options.Steps / Batches.PerEpoch(images.size(0), options.BatchSize) + 1;
-            trainer.Run(method, Batches.Shuffled(images, labels, options.BatchSize, generator, epochs), "fine-tuning", options.Steps);
-            List<StepRecord> history = [.. trainer.History.Skip(first)];
-            return new FineTunedClassifier(method, labelNames, history);
+            lease.Trainer.Run(method, Batches.Shuffled(images, labels, options.BatchSize, generator, epochs), "fine-tuning", options.Steps);
+            return new FineTunedClassifier(method, labelNames, lease.Steps());
         }
         catch
         {
             method.Dispose();
             throw;
-        }
-        finally
-        {
-            if (owned) trainer.Dispose();
         }
     }
 }

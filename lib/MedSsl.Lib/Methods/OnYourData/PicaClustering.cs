@@ -80,22 +80,16 @@ public static class PicaClustering
         var train = all.IndicesOf(DataSplit.Unlabelled) is { Length: > 0 } u ? all.Subset(u) : all;
         torch.manual_seed(options.Seed);
         var pica = new Pica(new ResNet(data.Channels, widths ?? [16, 32]), options);
-        var owned = trainer is null;
-        trainer ??= new Trainer();
+        using var lease = new TrainerLease(trainer);
         try
         {
-            var first = trainer.History.Count;
-            pica.Fit(train, trainer);
-            return new TrainedClustering(pica, [.. trainer.History.Skip(first)]);
+            pica.Fit(train, lease.Trainer);
+            return new TrainedClustering(pica, lease.Steps());
         }
         catch
         {
             pica.Dispose();
             throw;
-        }
-        finally
-        {
-            if (owned) trainer.Dispose();
         }
     }
 

@@ -81,24 +81,15 @@ public static class SegmentationTraining
         options ??= new SegmentationTrainingOptions();
         CheckSize(data, options);
         var (labelled, unlabelled) = Split(data, options);
-        var owned = trainer is null;
-        trainer ??= new Trainer();
-        try
+        using var lease = new TrainerLease(trainer);
+        return options.Method switch
         {
-            var first = trainer.History.Count;
-            return options.Method switch
-            {
-                SegmentationMethod.SupervisedUNet => Supervised(data, options, trainer, SegmentationNetwork.UNet, labelled, unlabelled, first),
-                SegmentationMethod.SupervisedSwinUNet => Supervised(data, options, trainer, SegmentationNetwork.SwinUNet, labelled, unlabelled, first),
-                SegmentationMethod.CrossTeaching => CrossTeaching(data, options, trainer, labelled, unlabelled, first),
-                SegmentationMethod.Picie => Picie(data, options, trainer, [.. labelled.Concat(unlabelled).Order()], first),
-                _ => throw new ArgumentOutOfRangeException(nameof(options), options.Method, "unknown segmentation method"),
-            };
-        }
-        finally
-        {
-            if (owned) trainer.Dispose();
-        }
+            SegmentationMethod.SupervisedUNet => Supervised(data, options, lease, SegmentationNetwork.UNet, labelled, unlabelled),
+            SegmentationMethod.SupervisedSwinUNet => Supervised(data, options, lease, SegmentationNetwork.SwinUNet, labelled, unlabelled),
+            SegmentationMethod.CrossTeaching => CrossTeaching(data, options, lease, labelled, unlabelled),
+            SegmentationMethod.Picie => Picie(data, options, lease, [.. labelled.Concat(unlabelled).Order()]),
+            _ => throw new ArgumentOutOfRangeException(nameof(options), options.Method, "unknown segmentation method"),
+        };
     }
 
     /// <summary>The images whose masks train (in the seeded order when a fraction draws them) and the training images
@@ -133,19 +124,19 @@ public static class SegmentationTraining
         return new SwinUNet(data.Images.Channels, data.Classes, data.Width, embedDim: options.SwinWidth, heads: options.SwinHeads);
     }
 
-    private static TrainedSegmenter Supervised(SegmentationDataset data, SegmentationTrainingOptions options, Trainer trainer, SegmentationNetwork network,
-        int[] labelled, int[] unlabelled, int first)
+    private static TrainedSegmenter Supervised(SegmentationDataset data, SegmentationTrainingOptions options, TrainerLease lease, SegmentationNetwork network,
+        int[] labelled, int[] unlabelled)
     {
         var method = new SupervisedSegmentation(network == SegmentationNetwork.UNet ? NewUNet(data, options) : NewSwinUNet(data, options), CrossTeachingOf(data, options));
         return Guarded(method, () =>
         {
-            trainer.Run(method, Batches(data, labelled, [], options.SupervisedBatch, 0, options), network == SegmentationNetwork.UNet ? "U-Net" : "Swin-UNet", options.Steps);
+            lease.Trainer.Run(method, Batches(data, labelled, [], options.SupervisedBatch, 0, options), network == SegmentationNetwork.UNet ? "U-Net" : "Swin-UNet", options.Steps);
             return new TrainedSegmenter(options.Method, data.ClassNames, new() { [network] = method.Predict }, network, labelled, unlabelled,
-                [.. trainer.History.Skip(first)], method);
+                lease.Steps(), method);
         });
     }
 
-    private static TrainedSegmenter CrossTeaching(SegmentationDataset data, SegmentationTrainingOptions options, Trainer trainer, int[] labelled, int[] unlabelled, int first)
+    private static TrainedSegmenter CrossTeaching(SegmentationDataset data, SegmentationTrainingOptions options, TrainerLease lease, int[] labelled, int[] unlabelled)
     {
         var (labelledBatch, unlabelledBatch, pool) = unlabelled.Length == 0
             ? (options.LabelledBatch + options.UnlabelledBatch - 1, 1, data.IndicesOf(DataSplit.Labelled))
@@ -153,17 +144,17 @@ public static class SegmentationTraining
         var method = new Methods.CrossTeaching(NewUNet(data, options), NewSwinUNet(data, options), CrossTeachingOf(data, options));
         return Guarded(method, () =>
         {
-            trainer.Run(method, Batches(data, labelled, pool, labelledBatch, unlabelledBatch, options), "U-Net ↔ Swin-UNet", options.Steps);
+            lease.Trainer.Run(method, Batches(data, labelled, pool, labelledBatch, unlabelledBatch, options), "U-Net ↔ Swin-UNet", options.Steps);
             return new TrainedSegmenter(options.Method, data.ClassNames,
                 new() { [SegmentationNetwork.UNet] = method.Predict, [SegmentationNetwork.SwinUNet] = method.PredictTransformer },
-                SegmentationNetwork.UNet, labelled, unlabelled, [.. trainer.History.Skip(first)], method);
+                SegmentationNetwork.UNet, labelled, unlabelled, lease.Steps(), method);
         });
     }
 
     /// <summary>PiCIE on the training images, masks unread; each cluster then stands for the class it overlaps most under a
     /// one-to-one matching on the validation images' masks (Hungarian, as PiCIE evaluates): the segmenter's probabilities are
     /// the one-hot matched classes.</summary>
-    private static TrainedSegmenter Picie(SegmentationDataset data, SegmentationTrainingOptions options, Trainer trainer, int[] training, int first)
+    private static TrainedSegmenter Picie(SegmentationDataset data, SegmentationTrainingOptions options, TrainerLease lease, int[] training)
     {
         var validation = data.IndicesOf(DataSplit.Validation);
         if (training.Length == 0) throw new ArgumentException("PiCIE needs training images (the labelled and unlabelled splits are empty)", nameof(data));
@@ -173,7 +164,7 @@ public static class SegmentationTraining
         Tensor? match = null;
         try
         {
-            using (var images = data.ImageBatch(training)) picie.Fit(images, trainer);
+            using (var images = data.ImageBatch(training)) picie.Fit(images, lease.Trainer);
             int[] map;
             using (var scope = torch.NewDisposeScope())
                 map = Methods.Picie.MatchClusters(picie.Predict(data.ImageBatch(validation)).argmax(1), data.MaskBatch(validation), settings.Clusters, data.Classes);
@@ -185,7 +176,7 @@ public static class SegmentationTraining
                 return nn.functional.one_hot(match[clusters], data.Classes).permute(0, 3, 1, 2).to(ScalarType.Float32).MoveToOuterDisposeScope();
             }
             return new TrainedSegmenter(options.Method, data.ClassNames, new() { [SegmentationNetwork.UNet] = Matched }, SegmentationNetwork.UNet,
-                [], training, [.. trainer.History.Skip(first)], picie, match) { ClusterClasses = map };
+                [], training, lease.Steps(), picie, match) { ClusterClasses = map };
         }
         catch
         {

@@ -237,20 +237,11 @@ public static class SelfSupervisedPretraining
     /// <summary>Runs <paramref name="steps"/> steps on shuffled passes over the images and returns the steps' records.</summary>
     private static List<StepRecord> Run(ITrainingMethod<Tensor> method, Tensor images, int steps, int batchSize, int seed, string phase, Trainer? trainer)
     {
-        var owned = trainer is null;
-        trainer ??= new Trainer();
-        try
-        {
-            var first = trainer.History.Count;
-            var epochs = steps / Batches.PerEpoch(images.size(0), batchSize) + 1;
-            using var generator = new SeededRandom(seed, RandomStreams.PretrainingBatches).TorchGenerator();
-            trainer.Run(method, Batches.Unlabelled(images, batchSize, generator, epochs), phase, steps);
-            return [.. trainer.History.Skip(first)];
-        }
-        finally
-        {
-            if (owned) trainer.Dispose();
-        }
+        using var lease = new TrainerLease(trainer);
+        var epochs = steps / Batches.PerEpoch(images.size(0), batchSize) + 1;
+        using var generator = new SeededRandom(seed, RandomStreams.PretrainingBatches).TorchGenerator();
+        lease.Trainer.Run(method, Batches.Unlabelled(images, batchSize, generator, epochs), phase, steps);
+        return lease.Steps();
     }
 
     private static List<(double Step, double Value)> Curve(IEnumerable<StepRecord> history, string term, double scale) =>

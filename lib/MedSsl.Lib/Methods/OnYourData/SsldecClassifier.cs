@@ -146,32 +146,26 @@ public static class SsldecClassifier
         var unlabelled = TrainedClassifier.OfSplit(data, DataSplit.Unlabelled);
         if (!options.SupervisedOnly && unlabelled.Count == 0)
             throw new ArgumentException("SSLDEC needs unlabelled images (none in the unlabelled split); set SupervisedOnly to train on labels alone", nameof(data));
-        var owned = trainer is null;
-        trainer ??= new Trainer();
+        using var lease = new TrainerLease(trainer);
         torch.manual_seed(options.Method.Seed);
         var k = data.LabelNames.Count;
         var backbone = nn.Sequential(nn.Flatten(), Mlp.Create(data.Channels * data.Height * data.Width, options.HiddenWidths, k));
         var method = new Ssldec(new ClusteringNetwork(backbone, embeddingDim: k, clusters: k), options.Method);
         try
         {
-            var first = trainer.History.Count;
             using (var scope = torch.NewDisposeScope())
             {
                 var x = labelled.Batch([.. Enumerable.Range(0, labelled.Count)]).Images;
                 var y = torch.tensor(classes.Select(c => (long)c).ToArray());
-                if (options.SupervisedOnly) method.FitSupervised(x, y, trainer);
-                else method.Fit(x, y, unlabelled.Batch([.. Enumerable.Range(0, unlabelled.Count)]).Images, trainer);
+                if (options.SupervisedOnly) method.FitSupervised(x, y, lease.Trainer);
+                else method.Fit(x, y, unlabelled.Batch([.. Enumerable.Range(0, unlabelled.Count)]).Images, lease.Trainer);
             }
-            return new TrainedSsldec(method, data, [.. trainer.History.Skip(first)]);
+            return new TrainedSsldec(method, data, lease.Steps());
         }
         catch
         {
             method.Dispose();
             throw;
-        }
-        finally
-        {
-            if (owned) trainer.Dispose();
         }
     }
 

@@ -144,23 +144,13 @@ public static class FixMatchClassifier
         options ??= new FixMatchTrainingOptions();
         var labelled = TrainedClassifier.OfSplit(data, DataSplit.Labelled);
         var unlabelled = TrainedClassifier.OfSplit(data, DataSplit.Unlabelled);
-        var owned = trainer is null;
-        trainer ??= new Trainer();
-        try
+        using var lease = new TrainerLease(trainer);
+        var (method, maskRates) = FixMatchTraining.Train(labelled, unlabelled, options, lease.Trainer, options.SupervisedOnly ? "supervised" : "FixMatch");
+        try { return new TrainedClassifier(method, data, lease.Steps(), maskRates); }
+        catch
         {
-            var first = trainer.History.Count;
-            var phase = options.SupervisedOnly ? "supervised" : "FixMatch";
-            var (method, maskRates) = FixMatchTraining.Train(labelled, unlabelled, options, trainer, phase);
-            try { return new TrainedClassifier(method, data, [.. trainer.History.Skip(first)], maskRates); }
-            catch
-            {
-                method.Dispose();
-                throw;
-            }
-        }
-        finally
-        {
-            if (owned) trainer.Dispose();
+            method.Dispose();
+            throw;
         }
     }
 }
