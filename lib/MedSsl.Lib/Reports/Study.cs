@@ -3,7 +3,7 @@ using System.Reflection;
 using MedSsl.Metrics;
 using Microsoft.Data.Analysis;
 
-namespace MedSsl.Experiments;
+namespace MedSsl.Reports;
 
 /// <summary>The rows of an experiment protocol (seeds × settings × baselines), one typed record per run, with its
 /// table as a Microsoft.Data.Analysis <see cref="DataFrame"/> (one column per property) and summaries of mean and

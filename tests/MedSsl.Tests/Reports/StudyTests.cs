@@ -3,7 +3,7 @@ using MedSsl.Metrics;
 using MedSsl.Reports;
 using Microsoft.Data.Analysis;
 
-namespace MedSsl.Tests.Experiments;
+namespace MedSsl.Tests.Reports;
 
 public class StudyTests : IDisposable
 {
