@@ -37,8 +37,9 @@ internal static class MethodBench
         var warmup = new Option<int>("--warmup") { Description = "steps run before timing (enough for .NET's tiered JIT to settle)", DefaultValueFactory = _ => DefaultWarmup };
         var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: the study's setting; libtorch's default where it has none)" };
         var backbone = new Option<string?>("--backbone") { Description = "dino and finetune: cnn (the default) or vit" };
-        var command = new Command("method", "one method's training step at its workshop size, phase by phase") { name, json, steps, warmup, threads, backbone };
-        command.SetAction(r => Run(r.GetValue(name)!, r.GetValue(json), r.GetValue(steps), r.GetValue(warmup), r.GetValue(threads), r.GetValue(backbone)));
+        var channelsLast = new Option<bool>("--channels-last") { Description = "the trainer moves the method's convolution weights to channels-last (NHWC) first" };
+        var command = new Command("method", "one method's training step at its workshop size, phase by phase") { name, json, steps, warmup, threads, backbone, channelsLast };
+        command.SetAction(r => Run(r.GetValue(name)!, r.GetValue(json), r.GetValue(steps), r.GetValue(warmup), r.GetValue(threads), r.GetValue(backbone), r.GetValue(channelsLast)));
         return command;
     }
 
@@ -56,7 +57,7 @@ internal static class MethodBench
     /// <summary>The timed steps' table, and the methods the JIT compiled and its time during the warm-up.</summary>
     private sealed record Measured(StepPhaseTable Table, long WarmupJitMethods, double WarmupJitMs);
 
-    private static int Run(string name, bool json, int steps, int warmup, int? threads, string? backbone)
+    private static int Run(string name, bool json, int steps, int warmup, int? threads, string? backbone, bool channelsLast)
     {
         if (!Names.Contains(name)) { Console.Error.WriteLine($"bench method: unknown method '{name}' (one of {string.Join(", ", Names)})"); return 2; }
         if (steps < 1 || warmup < 0) { Console.Error.WriteLine("bench method: --steps must be at least 1 and --warmup at least 0"); return 2; }
@@ -71,19 +72,20 @@ internal static class MethodBench
         if ((threads ?? studyThreads) is > 0 and var n) torch.set_num_threads(n);
 
         List<Stage> stages;
-        try { stages = Train(name, backbone ?? "cnn", new Measure(warmup, steps)); }
+        try { stages = Train(name, backbone ?? "cnn", new Measure(warmup, steps, channelsLast)); }
         catch (EndedEarlyException e) { Console.Error.WriteLine($"bench method: {e.Message}"); return 1; }
         var report = new Dictionary<string, object?>
         {
             ["method"] = name,
             ["threads"] = torch.get_num_threads(),
+            ["channels_last"] = channelsLast,
             ["omp_wait_policy"] = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY"),
             ["steps"] = steps,
             ["warmup"] = warmup,
             ["stages"] = stages.Select(Json).ToList(),
         };
         if (json) { Console.WriteLine(JsonSerializer.Serialize(report)); return 0; }
-        Console.WriteLine($"{name}, workshop size, {torch.get_num_threads()} thread(s), OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "(unset)"}");
+        Console.WriteLine($"{name}, workshop size, {torch.get_num_threads()} thread(s){(channelsLast ? ", channels-last weights" : "")}, OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "(unset)"}");
         foreach (var stage in stages) Print(stage, warmup);
         return 0;
     }
@@ -146,7 +148,7 @@ internal static class MethodBench
 
     /// <summary>Records one kind of step: a fresh <see cref="StepPhases"/> on this thread and a trainer that stops after
     /// warm-up plus the timed steps; the table covers the timed steps alone.</summary>
-    private sealed class Measure(int warmup, int steps)
+    private sealed class Measure(int warmup, int steps, bool channelsLast)
     {
         /// <summary>The steps one recording runs: warm-up plus timed.</summary>
         public int Total => warmup + steps;
@@ -155,7 +157,7 @@ internal static class MethodBench
         {
             var phases = new StepPhases();
             using var stop = new CancellationTokenSource();
-            using var trainer = new Trainer { Cancellation = stop.Token, Progress = new StopAfter(warmup + steps, stop) };
+            using var trainer = new Trainer { Cancellation = stop.Token, Progress = new StopAfter(warmup + steps, stop), ChannelsLastWeights = channelsLast };
             StepPhases.Current = phases;
             try { train(trainer); }
             catch (TrainingInterruptedException) { }

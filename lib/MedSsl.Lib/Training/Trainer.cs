@@ -45,6 +45,11 @@ public sealed class Trainer : IDisposable
     /// <summary>Write checkpoints every this many steps of a phase (0: only at a phase's end when a folder is set).</summary>
     public int CheckpointEvery { get; init; }
 
+    /// <summary>Moves the method's networks' 4-d weights to channels-last (NHWC) before a phase's first step, so that
+    /// oneDNN's convolutions, and the batch norms after them, run in that layout (<see cref="Runtime.ChannelsLast"/>). The
+    /// values are the same; results agree with NCHW to float rounding, not bit for bit (other kernels), so no study sets it.</summary>
+    public bool ChannelsLastWeights { get; init; }
+
     public IReadOnlyList<StepRecord> History => history;
     public IReadOnlyList<(string Phase, int Step, IReadOnlyDictionary<string, double> Metrics)> Evaluations => evaluations;
 
@@ -62,6 +67,8 @@ public sealed class Trainer : IDisposable
         var stoppedEarly = false;
         using var batch = batches.GetEnumerator();
         SetTraining(method, true);   // evaluations switch to eval mode and back
+        if (ChannelsLastWeights)
+            foreach (var network in method.Networks.Values) Runtime.ChannelsLast.Apply(network);
         StepPhases.Current?.BeginRun();
         while (steps is null || step < steps)
         {

@@ -104,6 +104,49 @@ public class TrainerTests : IDisposable
         Assert.Empty(own.Steps());
     }
 
+    /// <summary>Conv → batch norm → ReLU → mean, regressed on a target, with Adam.</summary>
+    private sealed class ConvRegression : ITrainingMethod<TensorBatch>, IDisposable
+    {
+        public readonly TorchSharp.Modules.Sequential Net = nn.Sequential(nn.Conv2d(3, 8, 3, padding: 1), nn.BatchNorm2d(8), nn.ReLU(), nn.Conv2d(8, 2, 3, padding: 1));
+        private readonly optim.Optimizer adam;
+
+        public ConvRegression() => adam = optim.Adam(Net.parameters(), 1e-2);
+
+        public IReadOnlyDictionary<string, nn.Module> Networks => new Dictionary<string, nn.Module> { ["net"] = Net };
+        public IReadOnlyDictionary<string, optim.Optimizer> Optimizers => new Dictionary<string, optim.Optimizer> { ["adam"] = adam };
+
+        public LossTerms TrainStep(TensorBatch batch) =>
+            new(("mse", adam.Minimize(() => nn.functional.mse_loss(Predict(batch.Inputs), batch.Targets))));
+
+        public Tensor Predict(Tensor inputs) => Net.call(inputs).mean([2, 3]);
+
+        public void Dispose() { Net.Dispose(); adam.Dispose(); }
+    }
+
+    [Fact]
+    public void ChannelsLastWeightsTrainTheSameNetworkInNhwc()
+    {
+        List<TensorBatch> batches;
+        using (var g = new Generator(6))
+            batches = [.. Enumerable.Range(0, 5).Select(_ => new TensorBatch(torch.randn([4, 3, 8, 8], generator: g), torch.randn([4, 2], generator: g)))];
+        double[] Losses(bool channelsLast, out bool weightsInNhwc)
+        {
+            torch.manual_seed(11);
+            using var method = new ConvRegression();
+            using var trainer = new Trainer { Progress = new SilentProgress(), Cancellation = CancellationToken.None, ChannelsLastWeights = channelsLast };
+            trainer.Run(method, batches, "conv");
+            weightsInNhwc = method.Net.parameters().Where(p => p.dim() == 4).All(MedSsl.Runtime.ChannelsLast.Is);
+            return [.. trainer.History.Select(r => r.Losses["mse"])];
+        }
+        var nchw = Losses(false, out var nchwWeights);
+        var nhwc = Losses(true, out var nhwcWeights);
+        Assert.False(nchwWeights);
+        Assert.True(nhwcWeights);   // Adam's in-place updates keep the layout
+        Assert.Equal(5, nhwc.Length);
+        for (var k = 0; k < nchw.Length; k++) Assert.Equal(nchw[k], nhwc[k], 4);
+        foreach (var b in batches) { b.Inputs.Dispose(); b.Targets.Dispose(); }
+    }
+
     [Fact]
     public void ACancelledTokenStopsBetweenStepsWithAnInterruptedError()
     {
