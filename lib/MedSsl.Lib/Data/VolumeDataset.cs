@@ -50,6 +50,13 @@ public sealed class VolumeDataset
     /// <summary>The same volumes with the given annotation table [volumes, organs].</summary>
     public VolumeDataset WithAnnotations(bool[,] annotated) => new(OrganNames, _volumes, annotated);
 
+    /// <summary>Every slice of every volume, in volume order (the order of <see cref="CompleteMasks"/>).</summary>
+    public IReadOnlyList<(int Volume, int Slice)> AllSlices() =>
+        [.. Enumerable.Range(0, Count).SelectMany(v => Enumerable.Range(0, _volumes[v].Depth).Select(s => (v, s)))];
+
+    /// <summary>Every volume's complete label map, slice-major in volume order (for evaluation: missing organs included).</summary>
+    public byte[] CompleteMasks() => [.. _volumes.SelectMany(v => v.Mask)];
+
     /// <summary>The complete mask with organs not annotated in this volume set to background (0).</summary>
     public byte[] TrainingMask(int volume)
     {

@@ -42,10 +42,10 @@ public sealed record InerrantRow(
 {
     public const string AllOrgans = "mean";
 
-    /// <summary>Whether this row is <paramref name="measure"/> of <paramref name="method"/> (mean over organs, step 0
-    /// unless given).</summary>
-    public bool Is(string method, string measure, int step = 0, string organ = AllOrgans) =>
-        Method == method && Measure == measure && Step == step && Organ == organ;
+    /// <summary>Whether this row is <paramref name="measure"/> of <paramref name="method"/> at <paramref name="alpha"/>
+    /// (mean over organs, step 0 unless given).</summary>
+    public bool Is(double alpha, string method, string measure, int step = 0) =>
+        Alpha == alpha && Method == method && Measure == measure && Step == step && Organ == AllOrgans;
 }
 
 /// <summary>The measures of <see cref="InerrantRow"/>; "step" is the relabeling step t unless said otherwise.</summary>
@@ -76,27 +76,22 @@ public static class InerrantMeasures
     public const string ConfidenceLossEnd = "confidence_loss_end";
 }
 
-/// <summary>The data one seed draws: training volumes (partially annotated per α by <see cref="VolumeDataset.WithLabelledProportion"/>)
-/// and completely annotated test volumes.</summary>
-public sealed record InerrantSeedData(VolumeDataset Train, VolumeDataset Test);
-
 /// <summary>One (seed, α) of the protocol: the trained models, the rows measured while training and, for the example
 /// run, the slice of Figures 5 and 6.</summary>
-public sealed class InerrantRun(int seed, double alpha, InerrantSeedData data) : IDisposable
+/// <param name="partial">the seed's training volumes, partially annotated at α</param>
+/// <param name="test">the seed's completely annotated test volumes</param>
+public sealed class InerrantRun(int seed, double alpha, VolumeDataset partial, VolumeDataset test) : IDisposable
 {
     private readonly Dictionary<string, Inerrant> models = [];
     private readonly List<InerrantRow> rows = [];
 
-    public int Seed { get; } = seed;
-    public double Alpha { get; } = alpha;
-    public InerrantSeedData Data { get; } = data;
     public IReadOnlyDictionary<string, Inerrant> Models => models;
     public IReadOnlyList<InerrantRow> TrainingRows => rows;
-    public InerrantExample? Example { get; set; }
+    public InerrantExample? Example { get; private set; }
 
-    /// <summary>Trains a fresh model (the seed's initial weights) on <paramref name="partial"/>: INERRANT⁰ with the
-    /// ambiguity maps, the naive baseline without.</summary>
-    public Inerrant FitInitial(string method, VolumeDataset partial, bool ambiguityMaps, InerrantOptions options, Trainer trainer)
+    /// <summary>Trains a fresh model (the seed's initial weights) on the partial labels: INERRANT⁰ with the ambiguity maps,
+    /// the naive baseline without.</summary>
+    public Inerrant FitInitial(string method, bool ambiguityMaps, InerrantOptions options, Trainer trainer)
     {
         using var set = InerrantTrainingSet.From(partial, ambiguityMaps);
         var model = Inerrant.Create(partial.OrganNames.Count, options);
@@ -106,59 +101,57 @@ public sealed class InerrantRun(int seed, double alpha, InerrantSeedData data) :
     }
 
     /// <summary>A copy of <paramref name="start"/> (with <paramref name="options"/> where given) continued by
-    /// <paramref name="continueWith"/> on the same partial labels; the test Dice is recorded after each fine-tuning step.</summary>
-    public void Continue(string method, Inerrant start, VolumeDataset partial,
-        Func<Inerrant, InerrantTrainingSet, Action<int>, IReadOnlyList<RelabelingRound>> continueWith, InerrantOptions? options = null)
+    /// <paramref name="continueWith"/> on the same partial labels; the test Dice is recorded after each fine-tuning step,
+    /// then what each relabeling round measured.</summary>
+    public void Continue(string method, Inerrant start, Func<Inerrant, InerrantTrainingSet, Action<int>, IReadOnlyList<RelabelingRound>> continueWith,
+        InerrantOptions? options = null)
     {
         using var set = InerrantTrainingSet.From(partial, ambiguityMaps: true);
         var model = start.Copy(options);
         models[method] = model;
-        var rounds = continueWith(model, set, step => Add(method, DiceAfterStep, step, model.OrganDice(Data.Test).Average()));
-        var global = 0;
+        var rounds = continueWith(model, set, step => Add(method, step, (DiceAfterStep, model.OrganDice(test).Average())));
+        var lossStep = 0;   // the confidence loss's steps are numbered across the T trainings
         foreach (var round in rounds)
         {
-            Add(method, Precision, round.Step, round.Precision);
-            Add(method, Recall, round.Step, round.Recall);
-            Add(method, Relabeled, round.Step, round.Relabeled);
-            if (round.Candidates > 0) Add(method, Candidates, round.Step, round.Candidates);
-            if ((method == InerrantMethods.Mcp || method == InerrantMethods.OneShot ? round.Mcp : round.Learned) is { } ranking)
-            {
-                Add(method, Auc, round.Step, ranking.Auc);
-                Add(method, ApSuccess, round.Step, ranking.ApSuccess);
-                Add(method, ApError, round.Step, ranking.ApError);
-            }
+            Add(method, round.Step, (Precision, round.Precision), (Recall, round.Recall), (Relabeled, round.Relabeled));
+            if (round.Candidates > 0) Add(method, round.Step, (Candidates, round.Candidates));
+            // The ranking confidence's scores: the learned one's where a network ranked (they exist exactly when MCP's do), else MCP's.
+            if ((round.Learned ?? round.Mcp) is { } ranking)
+                Add(method, round.Step, (Auc, ranking.Auc), (ApSuccess, ranking.ApSuccess), (ApError, ranking.ApError));
             var losses = round.ConfidenceLosses;
             if (losses.Count == 0) continue;
             var tenth = Math.Max(1, losses.Count / 10);
-            Add(method, ConfidenceLossStart, round.Step, losses.Take(tenth).Average());
-            Add(method, ConfidenceLossEnd, round.Step, losses.TakeLast(tenth).Average());
-            foreach (var loss in losses) Add(method, ConfidenceLoss, ++global, loss);
+            Add(method, round.Step, (ConfidenceLossStart, losses.Take(tenth).Average()), (ConfidenceLossEnd, losses.TakeLast(tenth).Average()));
+            foreach (var loss in losses) Add(method, ++lossStep, (ConfidenceLoss, loss));
         }
     }
 
-    /// <summary>A hook for <see cref="Inerrant.Relabel"/>: at step 1 (the model is still INERRANT⁰'s copy, its confidence
-    /// network just trained) scores <paramref name="measure"/> on the test volumes' predictions; then <paramref name="also"/>.</summary>
-    public Action<int, InerrantTrainingSet> ScoreOnTest(string method, Inerrant model, ConfidenceMeasure measure, Action<int, InerrantTrainingSet>? also = null) =>
-        (step, set) =>
+    /// <summary>Algorithm 2 from a copy of <paramref name="start"/>, ranked by <paramref name="measure"/>. At step 1 (the
+    /// model is still INERRANT⁰'s copy, its confidence network just trained) failure prediction is also scored on the
+    /// test volumes' predictions; the <paramref name="example"/> run captures the slice of Figures 5 and 6.</summary>
+    public void Relabel(string method, Inerrant start, ConfidenceMeasure measure, Trainer trainer, InerrantOptions? options = null, bool example = false) =>
+        Continue(method, start, (model, set, afterFineTune) =>
         {
-            if (step == 1)
+            var capture = example ? InerrantFigures.ExampleCapture(model, set, alpha, e => Example = e) : null;
+            return model.Relabel(set, trainer, measure, (step, current) =>
             {
-                using var scope = torch.NewDisposeScope();
-                var test = Data.Test;
-                var (images, _, _) = test.Slices([.. Enumerable.Range(0, test.Count).SelectMany(v => Enumerable.Range(0, test[v].Depth).Select(s => (v, s)))]);
-                var (scores, predictions) = model.ScoreFailures(images, [.. Enumerable.Range(0, test.Count).SelectMany(v => test[v].Mask)], measure);
-                Add(method, TestPredictions, 1, predictions);
-                if (scores is not null)
-                {
-                    Add(method, TestAuc, 1, scores.Auc);
-                    Add(method, TestApError, 1, scores.ApError);
-                }
-            }
-            also?.Invoke(step, set);
-        };
+                if (step == 1) ScoreOnTest(method, model, measure);
+                capture?.Invoke(step, current);
+            }, afterFineTune);
+        }, options);
 
-    private void Add(string method, string measure, int step, double value) =>
-        rows.Add(new InerrantRow(Seed, Alpha, method, measure, InerrantRow.AllOrgans, step, value));
+    private void ScoreOnTest(string method, Inerrant model, ConfidenceMeasure measure)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (scores, predictions) = model.ScoreFailures(test.Slices(test.AllSlices()).Images, test.CompleteMasks(), measure);
+        Add(method, 1, (TestPredictions, predictions));
+        if (scores is not null) Add(method, 1, (TestAuc, scores.Auc), (TestApError, scores.ApError));
+    }
+
+    private void Add(string method, int step, params (string Measure, double Value)[] values)
+    {
+        foreach (var (measure, value) in values) rows.Add(new InerrantRow(seed, alpha, method, measure, InerrantRow.AllOrgans, step, value));
+    }
 
     public void Dispose()
     {

@@ -61,7 +61,7 @@ public sealed class InerrantTrainingSet : IDisposable
             first[v] = slices.Count;
             for (var s = 0; s < data[v].Depth; s++) slices.Add((v, s));
         }
-        var complete = Enumerable.Range(0, data.Count).SelectMany(v => data[v].Mask).ToArray();
+        var complete = data.CompleteMasks();
         using var scope = torch.NewDisposeScope();
         var (images, masks, annotated) = data.Slices(slices);
         var labels = OneHotOrgans(masks, data.OrganNames.Count);

@@ -106,7 +106,7 @@ public sealed class InerrantResult(InerrantScale scale, ProtocolResult<double, I
     /// <summary>The mean over seeds of one measure (NaN when no seed has it) and how many seeds have it.</summary>
     public (double Mean, int Seeds) Mean(double alpha, string method, string measure, int step = 0)
     {
-        var values = Rows.Where(r => r.Alpha == alpha && r.Is(method, measure, step)).Select(r => r.Value).ToList();
+        var values = Rows.Where(r => r.Is(alpha, method, measure, step)).Select(r => r.Value).ToList();
         return (values.DefaultIfEmpty(double.NaN).Average(), values.Count);
     }
 

@@ -78,6 +78,19 @@ public class SyntheticCtTests
     }
 
     [Fact]
+    public void AllSlicesAndCompleteMasksFollowVolumeOrderAndKeepMissingOrgans()
+    {
+        static CtVolume Volume(string id, int depth, byte[] mask) =>
+            new(id, depth, 1, 2, new float[mask.Length], mask, [1, 1, 1], new double[4, 4]);
+        var data = new VolumeDataset(["liver", "spleen"], [Volume("a", 2, [1, 0, 2, 2]), Volume("b", 1, [0, 1])], new[,] { { true, false }, { false, true } });
+
+        Assert.Equal([(0, 0), (0, 1), (1, 0)], data.AllSlices());
+        // Complete: the spleen of "a" and the liver of "b" are not annotated, and stay.
+        Assert.Equal(new byte[] { 1, 0, 2, 2, 0, 1 }, data.CompleteMasks());
+        Assert.Equal(new byte[] { 1, 0, 0, 0 }, data.TrainingMask(0));
+    }
+
+    [Fact]
     public void OrgansHaveDistinctIntensities()
     {
         var v = Quick[0];

@@ -36,12 +36,12 @@ public sealed class InerrantProtocolTests
         // At step 1 every ranking arm still holds INERRANT⁰'s copy: the same test predictions and the same candidates.
         foreach (var seed in new[] { 0, 1 })
         {
-            double Count(string method, string measure) => study.Rows.Single(r => r.Seed == seed && r.Alpha == 0.7 && r.Is(method, measure, 1)).Value;
+            double Count(string method, string measure) => study.Rows.Single(r => r.Seed == seed && r.Is(0.7, method, measure, 1)).Value;
             foreach (var method in new[] { InerrantMethods.Learned, InerrantMethods.LearnedFrozen })
             {
                 Assert.Equal(Count(InerrantMethods.Mcp, InerrantMeasures.TestPredictions), Count(method, InerrantMeasures.TestPredictions));
-                Assert.Equal(study.Rows.Where(r => r.Seed == seed && r.Is(InerrantMethods.Mcp, InerrantMeasures.Candidates, 1)).Select(r => r.Value),
-                    study.Rows.Where(r => r.Seed == seed && r.Is(method, InerrantMeasures.Candidates, 1)).Select(r => r.Value));
+                Assert.Equal(study.Rows.Where(r => r.Seed == seed && r.Is(0.7, InerrantMethods.Mcp, InerrantMeasures.Candidates, 1)).Select(r => r.Value),
+                    study.Rows.Where(r => r.Seed == seed && r.Is(0.7, method, InerrantMeasures.Candidates, 1)).Select(r => r.Value));
             }
         }
         Assert.Contains(study.Claims.Results, c => c.Text.Contains("frozen") && c.Measure.Contains("Dice"));
