@@ -277,8 +277,10 @@ internal static class MethodBench
             case "crossteaching":
             {
                 var settings = S4miSegmentationSettings.For(profile);
-                var data = S4miSegmentationData.Make(settings, Seed);
-                var table = measure.Steps("cross-teaching step", trainer => SegmentationRuns.CrossTeaching(settings, data, Seed, settings.Fractions[0], trainer, rampUp: true).Dispose());
+                var protocol = new S4miSegmentationProtocol(settings);
+                protocol.BeginSeed(Seed);
+                var arm = new SegmentationSetting(S4miSegmentationProtocol.CrossTeachingRamp, settings.Fractions[0]);
+                var table = measure.Steps("cross-teaching step", trainer => protocol.Train(Seed, arm, trainer).Dispose());
                 return [new("cross-teaching step", $"{settings.Fractions[0]:P0} labelled", table, settings.Steps)];
             }
             case "inerrant":
