@@ -224,7 +224,7 @@ internal static class MethodBench
                 {
                     var dim = backbone == "cnn" ? s.CnnWidths[^1] : s.VitDim;
                     torch.manual_seed(Seed);
-                    using var tuning = new MultiLabelFineTuning(new BackboneWithHead(S4miClassification.Architecture(backbone, s).Create(), nn.Linear(dim, SyntheticSkinLesions.FindingNames.Count)),
+                    using var tuning = new MultiLabelFineTuning(new BackboneWithHead(s.Architecture(backbone).Create(), nn.Linear(dim, SyntheticSkinLesions.FindingNames.Count)),
                         new FineTuningOptions { LearningRate = s.FineTuneLearningRate, Augment = new WeakAugment(), Seed = Seed });
                     using var generator = new SeededRandom(Seed, RandomStreams.BatchOrder).TorchGenerator();
                     var phase = $"fine-tuning ({backbone})";
@@ -243,7 +243,7 @@ internal static class MethodBench
                 var batches = Batches.Unlabelled(x, s.BatchSize, generator, epochs: 1_000_000);
                 if (name == "dino")
                 {
-                    BackboneWithHead Make() => new(S4miClassification.Architecture(backbone, s).Create(), new DinoHead(Dim(backbone), s.Prototypes, hidden: 4 * Dim(backbone), bottleneck: Dim(backbone)));
+                    BackboneWithHead Make() => new(s.Architecture(backbone).Create(), new DinoHead(Dim(backbone), s.Prototypes, hidden: 4 * Dim(backbone), bottleneck: Dim(backbone)));
                     torch.manual_seed(Seed);
                     using var dino = new Dino(Make(), Make, s.PretrainSteps, new DinoOptions
                     {
@@ -256,7 +256,7 @@ internal static class MethodBench
                     return [new(phase, $"{backbone} backbone ({size}), batch {s.BatchSize} of {s.ImageSize}², 2 global + {s.LocalCrops} local crops, {s.Prototypes} prototypes",
                         dinoTable, s.PretrainSteps)];
                 }
-                BackboneWithHead Pair(string b) => new(S4miClassification.Architecture(b, s).Create(), nn.Linear(Dim(b), s.Prototypes));
+                BackboneWithHead Pair(string b) => new(s.Architecture(b).Create(), nn.Linear(Dim(b), s.Prototypes));
                 torch.manual_seed(Seed);
                 using var cass = new Cass(Pair("cnn"), Pair("vit"),
                     new CassOptions { LearningRate = s.PretrainLearningRate, Augment = new RandomResizedCrop(s.ImageSize, 0.4, 1.0), Seed = Seed });
@@ -279,8 +279,10 @@ internal static class MethodBench
             case "crossteaching":
             {
                 var settings = S4miSegmentationSettings.For(profile);
-                var data = S4miSegmentationData.Make(settings, Seed);
-                var table = measure.Steps("cross-teaching step", trainer => SegmentationRuns.CrossTeaching(settings, data, Seed, settings.Fractions[0], trainer, rampUp: true).Dispose());
+                var protocol = new S4miSegmentationProtocol(settings);
+                protocol.BeginSeed(Seed);
+                var arm = new SegmentationSetting(S4miSegmentationProtocol.CrossTeachingRamp, settings.Fractions[0]);
+                var table = measure.Steps("cross-teaching step", trainer => protocol.Train(Seed, arm, trainer).Dispose());
                 return [new("cross-teaching step", $"{settings.Fractions[0]:P0} labelled", table, settings.Steps)];
             }
             case "inerrant":

@@ -1,4 +1,5 @@
 using MedSsl.Data;
+using MedSsl.Methods.OnYourData;
 using MedSsl.Reports;
 using MedSsl.Training;
 
@@ -14,9 +15,9 @@ public sealed record S4miClassificationSetting(string Backbone, string Method, d
 
 /// <summary>One evaluated arm of one seed. <paramref name="F1"/>: test F1, support-weighted over the four findings, with
 /// per-finding thresholds chosen on the validation set. <paramref name="SaliencyOnLesion"/>: mean fraction of the
-/// input-gradient saliency inside the lesion (test images). <paramref name="EmbeddingSpread"/>: the backbone's features
-/// of the test images <i>before</i> fine-tuning, ℓ2-normalised, their std over images averaged over dimensions, × √D
-/// (≈ 1 for spread-out features, 0 when every image maps to one point: collapse). <paramref name="TeacherEntropy"/>
+/// input-gradient saliency inside the lesion (test images). <paramref name="EmbeddingSpread"/>: the spread of the backbone's
+/// features of the test images <i>before</i> fine-tuning (<see cref="Metrics.EmbeddingQuality.Spread"/>: ≈ 1 spread out,
+/// 0 when every image maps to one direction: collapse). <paramref name="TeacherEntropy"/>
 /// (DINO arms): the entropy of DINO's centred, sharpened teacher output over its last tenth of pre-training steps, ÷ log K
 /// (0: one prototype wins every image; 1: uniform). <paramref name="CassOutputSpread"/> (CASS arms): the spread of CASS's
 /// normalised CNN outputs over a batch, last tenth of its steps, × √K (0: collapse). NaN where an arm has no such number.</summary>
@@ -39,7 +40,7 @@ public sealed record S4miClassificationRow(string Backbone, string Method, doubl
 /// </list>
 /// One pre-training serves both label fractions; the 10 % subset is the same for every arm of a seed.
 /// </summary>
-public sealed class S4miClassificationProtocol(S4miClassificationSettings settings, SeedPlan seeds, int exampleSeed)
+public sealed class S4miClassificationProtocol(S4miClassificationSettings settings, int exampleSeed)
     : Protocol<S4miClassificationSetting, S4miClassifier, S4miClassificationRow>
 {
     public const string Floor = "all positive";
@@ -49,7 +50,7 @@ public sealed class S4miClassificationProtocol(S4miClassificationSettings settin
     private S4miSeed? current;
 
     public S4miClassificationSettings Settings { get; } = settings;
-    public override SeedPlan Seeds { get; } = seeds;
+    public override SeedPlan Seeds => Settings.Seeds;
 
     /// <summary>What the example seed leaves for the figures (saliency maps, features, pre-training curves).</summary>
     public S4miExample? Example { get; private set; }
@@ -61,11 +62,11 @@ public sealed class S4miClassificationProtocol(S4miClassificationSettings settin
            select new S4miClassificationSetting(backbone, method, fraction),
     ];
 
-    public override void BeginSeed(int seed) => current = new S4miSeed(seed, Settings, keepExample: seed == exampleSeed);
+    public override void BeginSeed(int seed) => current = new S4miSeed(seed, Settings);
 
     public override void EndSeed(int seed)
     {
-        if (seed == exampleSeed && current is not null) Example = current.MakeExample();
+        if (seed == exampleSeed && current is not null) Example = current.Example();
         current?.Dispose();
         current = null;
     }
@@ -73,28 +74,27 @@ public sealed class S4miClassificationProtocol(S4miClassificationSettings settin
     /// <summary>Fine-tunes the arm's starting backbone; DINO and CASS pre-train on their first use in a seed.</summary>
     public override S4miClassifier Train(int seed, S4miClassificationSetting setting, Trainer trainer)
     {
-        var s = Seed(seed);
+        var s = Current;
         if (setting.Method == Floor) return new S4miClassifier(null, double.NaN);
-        var start = setting.Method == "supervised" ? s.Initial(setting.Backbone) : s.Pretrained(setting.Backbone, setting.Method, trainer);
+        var start = setting.Method == "supervised" ? s.Initial(setting.Backbone) : s.Pretrained(setting.Backbone, setting.Method, trainer).Network;
         return s.FineTune(setting, start, trainer);
     }
 
     public override IEnumerable<S4miClassificationRow> Evaluate(int seed, S4miClassificationSetting setting, S4miClassifier run)
     {
-        var s = Seed(seed);
+        var s = Current;
         if (setting.Method == Floor)
             return [new(setting.Backbone, Floor, 0, seed, s.AllPositiveF1(), double.NaN, double.NaN, double.NaN, double.NaN)];
-        var (f1, onLesion) = s.Score(setting, run, keepMaps: IsExample(seed, setting));
+        if (IsExample(seed, setting)) s.Shown[$"{setting.Backbone} {setting.Method}"] = run.Classifier!.Network;
+        var (f1, onLesion) = s.Score(run.Classifier!);
         return [new(setting.Backbone, setting.Method, setting.LabelFraction, seed, f1, onLesion, run.StartSpread,
-            setting.Method == "dino" ? s.Diagnostic(setting.Backbone, "dino") : double.NaN,
-            setting.Method == "cass" ? s.Diagnostic(setting.Backbone, "cass") : double.NaN)];
+            setting.Method == "dino" ? s.Pretrained(setting.Backbone, "dino").FinalDiagnostic : double.NaN,
+            setting.Method == "cass" ? s.Pretrained(setting.Backbone, "cass").FinalDiagnostic : double.NaN)];
     }
 
     /// <summary>The example seed's classifiers at the largest label fraction are kept for the saliency figure.</summary>
     public override bool IsExample(int seed, S4miClassificationSetting setting) =>
         seed == exampleSeed && setting.Method != Floor && setting.LabelFraction == Settings.LabelFractions.Max();
-
-    public override string Describe(S4miClassificationSetting setting) => setting.ToString();
 
     /// <summary>Table 1's comparisons on the Dermatomyositis data (multi-label F1, like ours); the paper's differences are
     /// that column's, against ImageNet transfer where ours is against random initialisation. Then what the protocol
@@ -115,13 +115,10 @@ public sealed class S4miClassificationProtocol(S4miClassificationSettings settin
                 r => r.Backbone == backbone && r.Method == method && r.LabelFraction == fraction;
             const double low = 0.1, all = 1.0;
             foreach (var b in Backbones)
-            {
-                paper.TryGetValue((b, low), out var p10);
-                foreach (var (method, paperValue) in new[] { ("dino", p10.Dino), ("cass", p10.Cass) })
+                foreach (var (method, paperValue) in new[] { ("dino", paper[(b, low)].Dino), ("cass", paper[(b, low)].Cass) })
                     yield return new($"{method.ToUpperInvariant()} pre-training beats random initialisation at 10 % labels ({Name(b)})",
                         $"{table1} (vs ImageNet transfer)", "test F1", r => r.F1, Arm(b, method, low), Arm(b, "supervised", low))
-                    { PaperDifference = paperValue - p10.Supervised };
-            }
+                    { PaperDifference = paperValue - paper[(b, low)].Supervised };
             foreach (var b in Backbones)
                 foreach (var fraction in new[] { low, all })
                     yield return new($"CASS beats DINO ({Name(b)}, {fraction:P0} labels)", $"{table1}; §Classification", "test F1",
@@ -140,8 +137,7 @@ public sealed class S4miClassificationProtocol(S4miClassificationSettings settin
         }
     }
 
-    private S4miSeed Seed(int seed) => current is { } s && s.Seed == seed ? s
-        : throw new InvalidOperationException($"seed {seed} was not begun (the runner calls BeginSeed first)");
+    private S4miSeed Current => current ?? throw new InvalidOperationException("BeginSeed draws a seed's data first");
 }
 
 /// <summary>Sizes per profile. The paper's ResNet-50 / ViT-B/16 on 224² images, 100 pre-training and 50 fine-tuning
@@ -177,6 +173,14 @@ public sealed record S4miClassificationSettings
     public double FineTuneLearningRate { get; init; } = 1e-3;
     /// <summary>Test images whose saliency maps the example keeps for figures.</summary>
     public int ExampleImages { get; init; } = 3;
+
+    /// <summary>A backbone of the protocol: the RGB ResNet or ViT of these sizes.</summary>
+    public BackboneArchitecture Architecture(string backbone) => backbone switch
+    {
+        "cnn" => new ResNetArchitecture(3, CnnWidths),
+        "vit" => new VitArchitecture(3, ImageSize, PatchSize, VitDim, VitDepth, VitHeads),
+        _ => throw new ArgumentException($"backbone must be \"cnn\" or \"vit\", not \"{backbone}\"", nameof(backbone)),
+    };
 
     public static S4miClassificationSettings For(RunProfile profile) => profile.Pick(
         quick: new S4miClassificationSettings(),

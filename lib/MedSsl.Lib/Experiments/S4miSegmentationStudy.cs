@@ -34,7 +34,7 @@ public sealed class S4miSegmentationProtocol(S4miSegmentationSettings settings) 
     public const string Cnn = "cnn";
     public const string Swin = "swin";
 
-    private S4miSegmentationData? data;
+    private SegmentationDataset? data;
 
     public S4miSegmentationSettings Settings { get; } = settings;
 
@@ -56,37 +56,50 @@ public sealed class S4miSegmentationProtocol(S4miSegmentationSettings settings) 
         new(Picie, 0),
     ];
 
-    public override void BeginSeed(int seed) => data = S4miSegmentationData.Make(Settings, seed);
+    public override void BeginSeed(int seed) => data = Settings.Data(seed);
 
-    public override void EndSeed(int seed)
+    public override void EndSeed(int seed) => data = null;
+
+    /// <summary>Every arm through <see cref="SegmentationTraining"/>: per seed the same initial U-Net and Swin-UNet weights
+    /// and, at a fraction, the same labelled images.</summary>
+    public override SegmentationRun Train(int seed, SegmentationSetting setting, Trainer trainer)
     {
-        data?.Dispose();
-        data = null;
+        var options = Settings.Training with { Seed = seed, LabelledFraction = setting.Method == Picie ? null : setting.LabelFraction };
+        var crossTeaching = options with { Method = SegmentationMethod.CrossTeaching };
+        SegmentationRun Run(SegmentationTrainingOptions o) => new(SegmentationTraining.Train(Data, o, trainer));
+        return setting.Method switch
+        {
+            // "the semi-supervised model uses a batch size of 16, … eight labeled images and eight unlabeled images"; at 100 %
+            // "15 labeled images and one unlabeled image" (§Segmentation). The supervised baseline: 16 labelled images.
+            Supervised => SegmentationRun.TrainedApart(Data, options, trainer),
+            CrossTeaching => Run(crossTeaching),
+            CrossTeachingRamp => Run(crossTeaching with { CrossTeaching = options.CrossTeaching with { MaxConsistencyWeight = 0.1, RampUp = true } }),
+            // "labels were only used for validation and testing": clusters are matched to lesion/skin on the validation images.
+            Picie => Run(options with { Method = SegmentationMethod.Picie }),
+            _ => throw new ArgumentException($"unknown segmentation method '{setting.Method}'", nameof(setting)),
+        };
     }
 
-    public override SegmentationRun Train(int seed, SegmentationSetting setting, Trainer trainer) => setting.Method switch
+    /// <summary>One row per trained network: IoU(U, V) = |U ∩ V| / |U ∪ V| of the lesion per test image, averaged
+    /// (§Segmentation; the last iterate, no checkpoint chosen), the Dice and the validation IoU beside it, and the run's
+    /// U-Net ↔ Swin-UNet agreement on the unlabelled images.</summary>
+    public override IEnumerable<SegmentationRow> Evaluate(int seed, SegmentationSetting setting, SegmentationRun run)
     {
-        // "the semi-supervised model uses a batch size of 16, … eight labeled images and eight unlabeled images"; at 100 %
-        // "15 labeled images and one unlabeled image" (§Segmentation). The supervised baseline: 16 labelled images.
-        Supervised => SegmentationRuns.Supervised(Settings, Data, seed, setting.LabelFraction, trainer),
-        CrossTeaching => SegmentationRuns.CrossTeaching(Settings, Data, seed, setting.LabelFraction, trainer, rampUp: false),
-        CrossTeachingRamp => SegmentationRuns.CrossTeaching(Settings, Data, seed, setting.LabelFraction, trainer, rampUp: true),
-        // "labels were only used for validation and testing": clusters are matched to lesion/skin on the validation images.
-        Picie => SegmentationRuns.Picie(Settings, Data, seed, trainer),
-        _ => throw new ArgumentException($"unknown segmentation method '{setting.Method}'"),
-    };
-
-    /// <summary>IoU(U, V) = |U ∩ V| / |U ∪ V| of the lesion, per test image, averaged (§Segmentation; the last iterate, no
-    /// checkpoint chosen).</summary>
-    public override IEnumerable<SegmentationRow> Evaluate(int seed, SegmentationSetting setting, SegmentationRun run) =>
-        SegmentationRuns.Evaluate(Data, seed, setting, run);
+        var agreement = run.Agreement(Data);
+        foreach (var (network, segmenter, which) in run.Networks)
+        {
+            var test = segmenter.Report(Data, DataSplit.Test, which);
+            yield return new(seed, setting.Method, network, setting.LabelFraction, test.MeanIou, test.MeanDice,
+                segmenter.Report(Data, DataSplit.Validation, which).MeanIou, agreement);
+        }
+    }
 
     public override bool IsExample(int seed, SegmentationSetting setting) =>
         seed == ExampleSeed && (setting.Method == Picie || setting.LabelFraction == Settings.Fractions.Min() && setting.Method != CrossTeachingRamp);
 
     public override string Describe(SegmentationSetting s) => s.Method == Picie ? "PiCIE, no labels" : $"{s.Method}, {s.LabelFraction:P0} labels";
 
-    private S4miSegmentationData Data => data ?? throw new InvalidOperationException("BeginSeed draws a seed's data first");
+    private SegmentationDataset Data => data ?? throw new InvalidOperationException("BeginSeed draws a seed's data first");
 
     public override IEnumerable<Claim<SegmentationRow>> Claims
     {
@@ -102,7 +115,7 @@ public sealed class S4miSegmentationProtocol(S4miSegmentationSettings settings) 
                 Is(Supervised, Cnn, all), Is(Supervised, Cnn, lowest));
             foreach (var network in new[] { Swin, Cnn })
                 foreach (var f in Settings.Fractions.Where(f => f < 0.5))
-                    yield return new($"{Name(network)}: cross-teaching > supervised at {f:P0} labels", fig5 + "; Luo et al. 2022, Table 1",
+                    yield return new($"{NetworkName(network)}: cross-teaching > supervised at {f:P0} labels", fig5 + "; Luo et al. 2022, Table 1",
                         "lesion IoU (test)", Iou, Is(CrossTeaching, network, f), Is(Supervised, network, f));
             // Fig. 5's "Semi" is the Swin-UNet, its "Full" the supervised ResNet-34 U-Net (DEDL): the paper's own pairing.
             foreach (var f in Settings.Fractions.Where(f => f < 0.5))
@@ -110,7 +123,7 @@ public sealed class S4miSegmentationProtocol(S4miSegmentationSettings settings) 
                     Is(CrossTeaching, Swin, f), Is(Supervised, Cnn, f));
             if (Settings.Fractions.Contains(0.5) && all == 1.0)
                 foreach (var network in new[] { Swin, Cnn })
-                    yield return new($"{Name(network)}: cross-teaching with 50 % of the labels ≥ supervised with 100 %",
+                    yield return new($"{NetworkName(network)}: cross-teaching with 50 % of the labels ≥ supervised with 100 %",
                         fig5 + " (\"surpasses the fully-supervised approach by requiring 50 % fewer labels\")", "lesion IoU (test)", Iou,
                         Is(CrossTeaching, network, 0.5), Is(Supervised, network, 1.0));
             // The mechanism: the unsupervised term pulls each network towards the other's masks on the unlabelled images.
@@ -120,7 +133,7 @@ public sealed class S4miSegmentationProtocol(S4miSegmentationSettings settings) 
                     r => r.Agreement, Is(CrossTeaching, Cnn, f), Is(Supervised, Cnn, f));
             foreach (var f in Settings.AblationFractions)
                 foreach (var network in new[] { Swin, Cnn })
-                    yield return new($"{Name(network)}: λ = 1 (S4MI's summed losses) vs SSL4MIS's 0.1·ramp at {f:P0} labels",
+                    yield return new($"{NetworkName(network)}: λ = 1 (S4MI's summed losses) vs SSL4MIS's 0.1·ramp at {f:P0} labels",
                         "Singh et al. 2024, §Segmentation, step (4); SSL4MIS train_cross_teaching_between_cnn_transformer_2D.py", "lesion IoU (test)", Iou,
                         Is(CrossTeaching, network, f), Is(CrossTeachingRamp, network, f));
             yield return new($"PiCIE (no labels) < supervised U-Net with {lowest:P0}: the lower bound",
@@ -129,7 +142,8 @@ public sealed class S4miSegmentationProtocol(S4miSegmentationSettings settings) 
         }
     }
 
-    private static string Name(string network) => network == Swin ? "Swin-UNet" : "U-Net";
+    /// <summary>How a network of the rows reads in claims and figures.</summary>
+    public static string NetworkName(string network) => network == Swin ? "Swin-UNet" : "U-Net";
 }
 
 /// <summary>The sizes of one profile: data, networks, training length and batches.</summary>
@@ -153,6 +167,9 @@ public sealed record S4miSegmentationSettings
     public SegmentationTrainingOptions Training { get; init; } = new() { Picie = new PicieOptions { Rounds = 10, StepsPerRound = 30 } };
     /// <summary>Training steps of every supervised and cross-teaching run (T of the poly decay and of the ablation's ramp).</summary>
     public int Steps => Training.Steps;
+
+    /// <summary>One seed's images, split 70/10/20 (the paper's split).</summary>
+    public SegmentationDataset Data(int seed) => SyntheticSkinLesions.Make(Images, seed, ImageSize, Appearance);
 
     /// <summary>Quick: the code path (2 seeds, 2 fractions, short runs); workshop: 5 fresh seeds, 10/50/100 % (cross-teaching
     /// at 10 and 50 %), the ablation at 10 %, sized to ≤ 10 minutes on 2 cores; full: the paper's 5 fractions × 5 seeds,

@@ -3,13 +3,15 @@ using static TorchSharp.torch;
 
 namespace MedSsl.Metrics;
 
-/// <summary>Trustworthiness of an embedding (Venna &amp; Kaski 2001), as sklearn.manifold.trustworthiness:
-/// T(k) = 1 − 2 / (n k (2n − 3k − 1)) · Σᵢ Σ_{j ∈ N_k^emb(i)} max(0, r(i, j) − k),
-/// where r(i, j) is the rank of j among i's neighbours in the input space (nearest = 1). It penalises
-/// points that the embedding brings close although they were far apart. Euclidean distances; ties in the
-/// input space are ranked by index.</summary>
+/// <summary>How good an embedding is: whether it keeps neighbourhoods (<see cref="Trustworthiness(double[,], double[,], int)"/>)
+/// and whether it is spread out or collapsed (<see cref="Spread"/>).</summary>
 public static class EmbeddingQuality
 {
+    /// <summary>Trustworthiness of an embedding (Venna &amp; Kaski 2001), as sklearn.manifold.trustworthiness:
+    /// T(k) = 1 − 2 / (n k (2n − 3k − 1)) · Σᵢ Σ_{j ∈ N_k^emb(i)} max(0, r(i, j) − k),
+    /// where r(i, j) is the rank of j among i's neighbours in the input space (nearest = 1). It penalises
+    /// points that the embedding brings close although they were far apart. Euclidean distances; ties in the
+    /// input space are ranked by index.</summary>
     public static double Trustworthiness(double[,] x, double[,] embedding, int k = 5)
     {
         int n = x.GetLength(0);
@@ -42,6 +44,17 @@ public static class EmbeddingQuality
     /// <summary>Tensors [n, d] and [n, e] (any float dtype, any device).</summary>
     public static double Trustworthiness(Tensor x, Tensor embedding, int k = 5) =>
         Trustworthiness(ToMatrix(x), ToMatrix(embedding), k);
+
+    /// <summary>Spread of features [N, D] (N ≥ 2): the features ℓ2-normalised per image, their standard deviation over
+    /// images (n − 1), averaged over dimensions, × √D. About 1 for features spread evenly in all directions, 0 when every
+    /// image has the same feature direction (a collapsed embedding).</summary>
+    public static double Spread(Tensor features)
+    {
+        if (features.dim() != 2 || features.size(0) < 2)
+            throw new ArgumentException($"the spread takes features [N, D] of at least 2 images, got [{string.Join(", ", features.shape)}]", nameof(features));
+        using var scope = torch.NewDisposeScope();
+        return nn.functional.normalize(features, p: 2, dim: 1).std([0]).mean().ToDouble() * Math.Sqrt(features.size(1));
+    }
 
     internal static double[,] ToMatrix(Tensor t)
     {

@@ -29,8 +29,6 @@ public sealed class S4miClassificationResults(ProtocolResult<S4miClassificationS
 
     public S4miExample Example { get; } = example;
     public S4miClassificationSettings Settings { get; } = settings;
-    /// <summary>The kept 100 %-label classifiers of the example seed.</summary>
-    public IReadOnlyList<(int Seed, S4miClassificationSetting Setting, S4miClassifier Run)> Examples => Result.Examples;
 
     /// <summary>The floor: mean test F1 of calling every finding present.</summary>
     public double AllPositiveF1 => Rows.Where(r => r.Method == Floor).Average(r => r.F1);

@@ -1,5 +1,8 @@
 using MedSsl.Data;
 using MedSsl.Data.Synthetic;
+using MedSsl.Methods;
+using MedSsl.Methods.OnYourData;
+using MedSsl.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -47,6 +50,39 @@ public sealed class S4miExample
     /// <summary>Mean lesion area as a fraction of the image over the test images: the saliency-on-lesion of a map that
     /// ignores the lesion.</summary>
     public required double LesionAreaFraction { get; init; }
+
+    /// <summary>The example of a seed, taken from what its run holds at the end: the first <paramref name="shown"/> test
+    /// images (luminance) with their lesion masks and each kept classifier's saliency maps of them (each scaled to [0, 1],
+    /// with its share on the lesion), every starting backbone's features of all test images, and the pre-trainings'
+    /// diagnostic curves. <paramref name="testImages"/> [N, 3, H, W], <paramref name="testMasks"/> [N, H, W] (1 on the
+    /// lesion), <paramref name="testLabels"/> [N, findings].</summary>
+    public static S4miExample Capture(int seed, Tensor testImages, Tensor testMasks, bool[,] testLabels, int shown,
+        IEnumerable<(string Name, nn.Module<Tensor, Tensor> Backbone)> starts,
+        IEnumerable<(string Name, IReadOnlyList<(double Step, double Value)> Curve)> curves,
+        IReadOnlyDictionary<string, nn.Module<Tensor, Tensor>> classifiers)
+    {
+        using var scope = torch.NewDisposeScope();
+        var luminance = S4miFigures.Luminance(testImages);
+        var masks = testMasks.to(ScalarType.Float32);
+        IReadOnlyList<(float[,], double)> SaliencyOf(nn.Module<Tensor, Tensor> classifier)
+        {
+            // Maps of all test images, as the classifier's saliency-on-lesion was measured; the first few are shown.
+            var maps = Saliency.Map(classifier, testImages);
+            var onLesion = Saliency.FractionOnMask(maps, testMasks);
+            return [.. Enumerable.Range(0, shown).Select(k => (S4miFigures.Scaled(maps[k]), onLesion[k]))];
+        }
+        return new S4miExample
+        {
+            Seed = seed,
+            Images = [.. Enumerable.Range(0, shown).Select(k => Charts.Plane(luminance[k]))],
+            LesionMasks = [.. Enumerable.Range(0, shown).Select(k => Charts.Plane(masks[k]))],
+            SaliencyMaps = classifiers.ToDictionary(c => c.Key, c => SaliencyOf(c.Value)),
+            Features = starts.ToDictionary(s => s.Name, s => NetworkOutputs.ToArray(s.Backbone.Evaluate(() => s.Backbone.call(testImages)))),
+            PretrainingCurves = curves.ToDictionary(c => c.Name, c => c.Curve),
+            TestLabels = testLabels,
+            LesionAreaFraction = masks.mean().ToDouble(),
+        };
+    }
 
     /// <summary>The image grid of Fig. 2's idea: per kept image, the image with its lesion outlined, then each
     /// classifier's map with the lesion overlaid; titles give the map's fraction on the lesion.</summary>

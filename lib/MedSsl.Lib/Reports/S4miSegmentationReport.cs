@@ -42,7 +42,7 @@ public sealed class S4miSegmentationStudy(S4miSegmentationProtocol protocol, Pro
 
     /// <summary>Fig. 5: every network's test IoU against the labelled fraction (%), one series per method and network.</summary>
     public IEnumerable<(string Series, double X, double Value)> Curve =>
-        Rows.Select(r => (r.Method == S4miSegmentationProtocol.Picie ? "PiCIE (U-Net)" : $"{r.Method} ({(r.Network == S4miSegmentationProtocol.Swin ? "Swin-UNet" : "U-Net")})",
+        Rows.Select(r => (r.Method == S4miSegmentationProtocol.Picie ? "PiCIE (U-Net)" : $"{r.Method} ({S4miSegmentationProtocol.NetworkName(r.Network)})",
             r.LabelFraction * 100, r.Iou));
 
     /// <summary>Mean over seeds of cross-teaching minus supervised test IoU, per network and fraction, paired by seed.</summary>
@@ -60,17 +60,17 @@ public sealed class S4miSegmentationStudy(S4miSegmentationProtocol protocol, Pro
     /// <summary>Four test images of the example seed (grey), each with the true lesion and each kept network's mask.</summary>
     public IReadOnlyList<(string Title, float[,] Image, float[,] Mask)> Examples()
     {
-        using var data = S4miSegmentationData.Make(Settings, protocol.ExampleSeed);
+        var data = Settings.Data(protocol.ExampleSeed);
         using var scope = torch.NewDisposeScope();
-        var shown = data.Set.Images.IndicesOf(DataSplit.Test).Take(4).ToArray();
-        var images = data.Set.Images.Batch(shown).Images;
+        var shown = data.IndicesOf(DataSplit.Test).Take(4).ToArray();
+        var images = data.ImageBatch(shown);
         var grey = S4miFigures.Luminance(images);
-        var masks = new List<(string, torch.Tensor)> { ("true lesion", data.Set.MaskBatch(shown)) };
+        var masks = new List<(string, torch.Tensor)> { ("true lesion", data.MaskBatch(shown)) };
         foreach (var (_, setting, run) in Result.Examples)
-            foreach (var (network, predict) in run.Networks)
-                masks.Add(($"{protocol.Describe(setting)} ({network})", SegmentationRuns.Hard(predict, images)));
+            foreach (var (network, segmenter, which) in run.Networks)
+                masks.Add(($"{protocol.Describe(setting)} ({network})", segmenter.Predict(images, which)));
         return [.. from k in Enumerable.Range(0, shown.Length) from m in masks
-                   select ($"{m.Item1}, {data.Set.Images.ExamId(shown[k])}", Charts.Plane(grey[k]), Charts.Plane(m.Item2[k]))];
+                   select ($"{m.Item1}, {data.Images.ExamId(shown[k])}", Charts.Plane(grey[k]), Charts.Plane(m.Item2[k]))];
     }
 
     /// <summary>"What this run shows": the claims' sentences and the mechanism's numbers, computed from the rows.</summary>

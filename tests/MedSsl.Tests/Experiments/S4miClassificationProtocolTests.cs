@@ -1,11 +1,10 @@
 using MedSsl.Data;
 using MedSsl.Experiments;
-using static TorchSharp.torch;
 
 namespace MedSsl.Tests.Experiments;
 
 /// <summary>The classification protocol's pure parts, without training: the grid, the claims' pairing on fabricated
-/// rows, the example seed's check, and the embedding-spread collapse diagnostic on hand values.</summary>
+/// rows, and the example seed's check.</summary>
 public class S4miClassificationProtocolTests
 {
     private static readonly S4miClassificationSettings Settings = new() { Seeds = SeedPlan.Evaluation(3) };
@@ -13,7 +12,7 @@ public class S4miClassificationProtocolTests
     [Fact]
     public void The_grid_is_the_floor_then_every_backbone_method_and_fraction_once()
     {
-        var grid = new S4miClassificationProtocol(Settings, Settings.Seeds, 1000).Grid;
+        var grid = new S4miClassificationProtocol(Settings, 1000).Grid;
         Assert.Equal(1 + 2 * 3 * 2, grid.Count);
         Assert.Equal(S4miClassificationProtocol.Floor, grid[0].Method);
         Assert.Equal(grid.Count, grid.Distinct().Count());
@@ -35,7 +34,7 @@ public class S4miClassificationProtocolTests
                         rows.Add(new(backbone, methods[m], fraction, seed, 0.5 + 0.1 * m + 0.01 * b + 0.2 * fraction + 0.001 * (seed - 1000),
                             0.3 + 0.05 * m, 1, double.NaN, double.NaN));
         }
-        var claims = ClaimTable.Evaluate(new S4miClassificationProtocol(Settings, Settings.Seeds, 1000).Claims, rows).Results;
+        var claims = ClaimTable.Evaluate(new S4miClassificationProtocol(Settings, 1000).Claims, rows).Results;
         Assert.Equal(14, claims.Count);
         Assert.All(claims, c => Assert.Equal(3, c.Count));
         ClaimResult Find(string start) => Assert.Single(claims, c => c.Text.StartsWith(start, StringComparison.Ordinal));
@@ -54,18 +53,8 @@ public class S4miClassificationProtocolTests
     [Fact]
     public void The_example_seed_must_be_one_of_the_plan()
     {
-        var error = Assert.Throws<ArgumentOutOfRangeException>(() => S4miClassification.RunStudy(RunProfile.Quick, exampleSeed: 0, Settings));
-        Assert.Contains("1000, 1001, 1002", error.Message);
-    }
-
-    [Fact]
-    public void Embedding_spread_is_one_for_orthogonal_features_and_zero_for_a_collapsed_embedding()
-    {
-        // Two images on orthogonal axes: per dimension the normalised values are {1, 0}, std (n − 1) = √½, × √2 = 1.
-        using var orthogonal = tensor(new double[] { 2, 0, 0, 3 }, [2, 2]);
-        Assert.Equal(1.0, S4miClassification.EmbeddingSpread(orthogonal), 12);
-        // Every image in the same direction (different lengths): collapsed.
-        using var collapsed = tensor(new double[] { 1, 2, 2, 4, 0.5, 1 }, [3, 2]);
-        Assert.Equal(0.0, S4miClassification.EmbeddingSpread(collapsed), 12);
+        var error = Assert.Throws<ArgumentException>(() => S4miClassification.RunStudy(RunProfile.Quick, exampleSeed: 0, Settings));
+        Assert.Equal("seed", error.ParamName);
+        Assert.StartsWith("Seed 0 is not one of this profile's seeds (1000–1002)", error.Message);
     }
 }
