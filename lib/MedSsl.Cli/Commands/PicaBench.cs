@@ -27,7 +27,7 @@ internal static class PicaBench
 
     private static int RunExams(RunProfile profile, int seeds)
     {
-        var settings = PicaStudy.Settings(profile);
+        var settings = PicaSettings.For(profile);
         if (settings.Threads > 0) torch.set_num_threads(settings.Threads);
         var data = PicaStudy.MakeData(settings);
         var unlabelled = data.Where(DataSplit.Unlabelled);
