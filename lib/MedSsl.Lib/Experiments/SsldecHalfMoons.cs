@@ -112,10 +112,10 @@ public static class SsldecHalfMoons
     public static int SeedCount(RunProfile profile) => profile.Pick(quick: 3, workshop: 20, full: 20);
 
     /// <summary>The paper's network under SSLDEC, initialised from <paramref name="seed"/>.</summary>
-    public static Ssldec NewModel(int seed, SsldecOptions? options = null)
+    public static Ssldec NewModel(int seed, SsldecOptions options)
     {
         torch.manual_seed(seed);   // libtorch draws the initial weights
-        return new Ssldec(new ClusteringNetwork(Mlp.Create(2, [10, 10, 10, 10], 2), embeddingDim: 2, clusters: 2), options ?? SsldecOptions.HalfMoons(seed));
+        return new Ssldec(new ClusteringNetwork(Mlp.Create(2, [10, 10, 10, 10], 2), embeddingDim: 2, clusters: 2), options);
     }
 
     /// <summary>The settings of one model: <see cref="SsldecOptions.HalfMoons"/> (or <paramref name="options"/>), with the
@@ -138,11 +138,9 @@ public static class SsldecHalfMoons
         try
         {
             using var scope = torch.NewDisposeScope();
-            var (x, y) = data.ToTensors();
-            var labelledIndex = torch.tensor(labelled.Select(i => (long)i).ToArray());
-            var (xLabelled, yLabelled) = (x.index_select(0, labelledIndex), y.index_select(0, labelledIndex));
+            var (xLabelled, yLabelled) = data.Subset(labelled).ToTensors();
             if (setting.Model is HalfMoonsModel.SupervisedOnly or HalfMoonsModel.SupervisedJitter) model.FitSupervised(xLabelled, yLabelled, trainer);
-            else model.Fit(xLabelled, yLabelled, x.index_select(0, torch.tensor(LabelledPicker.Rest(data.Count, labelled).Select(i => (long)i).ToArray())), trainer);
+            else model.Fit(xLabelled, yLabelled, data.Subset(LabelledPicker.Rest(data.Count, labelled)).ToTensors().X, trainer);
         }
         catch
         {
