@@ -44,19 +44,12 @@ public sealed record DigitsRun(int Seed, DigitsModel Model, ImageDataset Data, T
 /// handwritten digits that ship with scikit-learn (1797 images of 8 × 8; UCI optdigits' test set): per seed a
 /// stratified 30 % test split, 10 labelled images per class from the rest. A Flatten → 256 → 128 → 10 ReLU MLP under the
 /// clustering layer replaces the paper's CNN (Fig. 2) for CPU cost; nothing is chosen on the test images.</summary>
-public sealed class DigitsProtocol : Protocol<DigitsModel, DigitsRun, DigitsRow>
+public sealed class DigitsProtocol(SeedPlan seeds, int exampleSeed) : Protocol<DigitsModel, DigitsRun, DigitsRow>
 {
     private const string Paper = "Enguehard et al. 2019, §IV-D, Fig. 5";
-    private readonly int exampleSeed;
-
-    public DigitsProtocol(RunProfile profile, int? exampleSeed = null)
-    {
-        Seeds = SeedPlan.Evaluation(profile.Pick(quick: 3, workshop: 10, full: 10));   // the paper: 10 labelled subsets
-        this.exampleSeed = Seeds.RequireExample(exampleSeed ?? Seeds.Seeds[0]);
-    }
 
     public override string Name => "digits";
-    public override SeedPlan Seeds { get; }
+    public override SeedPlan Seeds => seeds;
     public override IReadOnlyList<DigitsModel> Grid { get; } = Enum.GetValues<DigitsModel>();
 
     /// <summary>The seed's split, then the model through <see cref="SsldecClassifier"/> (k-means on pixels trains nothing).</summary>
@@ -133,5 +126,11 @@ public static class SsldecDigits
         return model == DigitsModel.PseudoLabel ? options with { Method = options.Method with { Targets = RoundTargets.PseudoLabels } } : options;
     }
 
-    public static DigitsStudy RunStudy(RunProfile profile, int? exampleSeed = null) => new(ProtocolRunner.Run(new DigitsProtocol(profile, exampleSeed)));
+    /// <summary>The protocol over the profile's fresh seeds (the paper: 10 labelled subsets); the runs of
+    /// <paramref name="exampleSeed"/> (default: the first seed) are kept for the t-SNE.</summary>
+    public static DigitsStudy RunStudy(RunProfile profile, int? exampleSeed = null)
+    {
+        var seeds = SeedPlan.Evaluation(profile.Pick(quick: 3, workshop: 10, full: 10));
+        return new(ProtocolRunner.Run(new DigitsProtocol(seeds, seeds.RequireExample(exampleSeed ?? seeds.Seeds[0]))));
+    }
 }

@@ -51,20 +51,11 @@ public sealed record HalfMoonsRun(int Seed, HalfMoonsSetting Setting, PointDatas
 /// hard pseudo-labels instead of the target distribution), and SSLDEC (Algorithm 1, Figure 4c). The paper reports
 /// 99.8 % for labels "fairly distributed over the dataset"; labels are drawn at random within each moon (the protocol)
 /// and, as a second condition for the jittered baseline and SSLDEC, spread evenly along each moon.</summary>
-public sealed class HalfMoonsProtocol : Protocol<HalfMoonsSetting, HalfMoonsRun, HalfMoonsRow>
+public sealed class HalfMoonsProtocol(SeedPlan seeds, int exampleSeed, SsldecOptions? options = null) : Protocol<HalfMoonsSetting, HalfMoonsRun, HalfMoonsRow>
 {
     private const string Paper = "Enguehard et al. 2019, §IV-C, Fig. 4";
-    private readonly SsldecOptions? options;
-    private readonly int exampleSeed;
 
-    public HalfMoonsProtocol(RunProfile profile, int? exampleSeed = null, SsldecOptions? options = null)
-    {
-        Seeds = SeedPlan.Evaluation(SsldecHalfMoons.SeedCount(profile));
-        this.exampleSeed = Seeds.RequireExample(exampleSeed ?? Seeds.Seeds[0]);
-        this.options = options;
-    }
-
-    public override SeedPlan Seeds { get; }
+    public override SeedPlan Seeds => seeds;
 
     public override IReadOnlyList<HalfMoonsSetting> Grid { get; } =
     [
@@ -152,6 +143,9 @@ public static class SsldecHalfMoons
 
     /// <summary>The protocol over the profile's seeds; the runs of <paramref name="exampleSeed"/> (default: the first
     /// seed) with random labels are kept for figures.</summary>
-    public static HalfMoonsStudy RunStudy(RunProfile profile, int? exampleSeed = null, SsldecOptions? options = null) =>
-        new(ProtocolRunner.Run(new HalfMoonsProtocol(profile, exampleSeed, options)));
+    public static HalfMoonsStudy RunStudy(RunProfile profile, int? exampleSeed = null, SsldecOptions? options = null)
+    {
+        var seeds = SeedPlan.Evaluation(SeedCount(profile));
+        return new(ProtocolRunner.Run(new HalfMoonsProtocol(seeds, seeds.RequireExample(exampleSeed ?? seeds.Seeds[0]), options)));
+    }
 }
