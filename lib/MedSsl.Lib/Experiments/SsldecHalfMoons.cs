@@ -99,9 +99,6 @@ public static class SsldecHalfMoons
     public const double Noise = 0.1;
     public const int LabelledPerMoon = 4;
 
-    /// <summary>Seeds of the protocol: 3 in the quick profile (CI), 20 in the workshop and full ones (a run takes seconds).</summary>
-    public static int SeedCount(RunProfile profile) => profile.Pick(quick: 3, workshop: 20, full: 20);
-
     /// <summary>The paper's network under SSLDEC, initialised from <paramref name="seed"/>.</summary>
     public static Ssldec NewModel(int seed, SsldecOptions options)
     {
@@ -141,11 +138,12 @@ public static class SsldecHalfMoons
         return new HalfMoonsRun(seed, setting, data, labelled, model);
     }
 
-    /// <summary>The protocol over the profile's seeds; the runs of <paramref name="exampleSeed"/> (default: the first
-    /// seed) with random labels are kept for figures.</summary>
+    /// <summary>The protocol over the profile's fresh seeds: 3 in the quick profile (CI), 20 in the workshop and full ones
+    /// (a run takes seconds). The runs of <paramref name="exampleSeed"/> (default: the first seed) with random labels are
+    /// kept for figures.</summary>
     public static HalfMoonsStudy RunStudy(RunProfile profile, int? exampleSeed = null, SsldecOptions? options = null)
     {
-        var seeds = SeedPlan.Evaluation(SeedCount(profile));
+        var seeds = SeedPlan.Evaluation(profile.Pick(quick: 3, workshop: 20, full: 20));
         return new(ProtocolRunner.Run(new HalfMoonsProtocol(seeds, seeds.RequireExample(exampleSeed ?? seeds.Seeds[0]), options)));
     }
 }
