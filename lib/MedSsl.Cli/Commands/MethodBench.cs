@@ -68,7 +68,7 @@ internal static class MethodBench
             return 2;
         }
         var studyThreads = name is "fixmatch" ? FixMatchStudySettings.For(RunProfile.Workshop).Threads
-            : name is "pica" ? PicaStudy.Settings(RunProfile.Workshop).Threads : 0;
+            : name is "pica" ? PicaSettings.For(RunProfile.Workshop).Threads : 0;
         if ((threads ?? studyThreads) is > 0 and var n) torch.set_num_threads(n);
 
         List<Stage> stages;
@@ -203,7 +203,7 @@ internal static class MethodBench
             }
             case "pica":
             {
-                var settings = PicaStudy.Settings(profile);
+                var settings = PicaSettings.For(profile);
                 var data = PicaStudy.MakeData(settings);
                 var setting = PicaStudy.AtDefault("lsd");
                 var options = PicaStudy.Options(settings, PicaStudy.Clusters(data), setting, Seed);

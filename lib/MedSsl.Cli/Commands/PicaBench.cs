@@ -4,6 +4,7 @@ using MedSsl.Data;
 using MedSsl.Data.Augmentation;
 using MedSsl.Experiments;
 using MedSsl.Methods;
+using MedSsl.Methods.OnYourData;
 using TorchSharp;
 
 namespace MedSsl.Cli.Commands;
@@ -26,7 +27,7 @@ internal static class PicaBench
 
     private static int RunExams(RunProfile profile, int seeds)
     {
-        var settings = PicaStudy.Settings(profile);
+        var settings = PicaSettings.For(profile);
         if (settings.Threads > 0) torch.set_num_threads(settings.Threads);
         var data = PicaStudy.MakeData(settings);
         var unlabelled = data.Where(DataSplit.Unlabelled);
@@ -73,9 +74,9 @@ internal static class PicaBench
         command.SetAction(r =>
         {
             var shift = new WeakAugment { FlipProbability = 0 };
-            var settings = new PicaDigitsSettings
+            var options = PicaDigits.Options(ClusterSizeLoss.SymmetricDirichlet, seed: 0, r.GetValue(epochs)) with
             {
-                Epochs = r.GetValue(epochs), BatchSize = r.GetValue(batch), LearningRate = r.GetValue(lr), Clusters = r.GetValue(clusters),
+                ExamsPerBatch = r.GetValue(batch), LearningRate = r.GetValue(lr), Clusters = r.GetValue(clusters),
                 SecondView = r.GetValue(view) switch
                 {
                     "shift" => shift,
@@ -83,38 +84,39 @@ internal static class PicaBench
                     _ => new RandAugment { M = r.GetValue(magnitude), CutoutFraction = 0 },
                 },
             };
-            return Run(settings, r.GetValue(seeds), r.GetValue(loss)!, r.GetValue(every), r.GetValue(threads));
+            return Run(options, r.GetValue(seeds), r.GetValue(loss)!, r.GetValue(every), r.GetValue(threads));
         });
         return command;
     }
 
-    private static int Run(PicaDigitsSettings settings, int seeds, string loss, int every, int threads)
+    private static int Run(PicaOptions options, int seeds, string loss, int every, int threads)
     {
         if (threads > 0) torch.set_num_threads(threads);
-        var (images, digits) = PicaDigits.Load();
-        Console.WriteLine($"digits: {images.Count} images 8×8; epochs {settings.Epochs}, batch {settings.BatchSize}, lr {settings.LearningRate}, K {settings.Clusters}, " +
-                          $"second view {settings.SecondView.GetType().Name}, threads {torch.get_num_threads()}");
-        var kmeans = Enumerable.Range(0, seeds).Select(s => PicaDigits.KMeansOnPixels(images, digits, settings.Clusters, s)).ToList();
-        Console.WriteLine($"k-means on pixels   NMI {Mean(kmeans, p => p.Nmi)}  ACC {Mean(kmeans, p => p.Accuracy)}   per seed NMI {string.Join(" ", kmeans.Select(p => p.Nmi.ToString("0.000")))}");
+        var images = Data.Loaders.Digits.Load();
+        Console.WriteLine($"digits: {images.Count} images 8×8; epochs {options.Epochs}, batch {options.ExamsPerBatch}, lr {options.LearningRate}, K {options.Clusters}, " +
+                          $"second view {options.SecondView.GetType().Name}, threads {torch.get_num_threads()}");
+        // The loader assigns no split: k-means fits and is scored on every digit.
+        var kmeans = Enumerable.Range(0, seeds).Select(s => PicaClustering.KMeansOnPixels(images, options.Clusters, DataSplit.Unassigned, s, iterations: 300)).ToList();
+        Console.WriteLine($"k-means on pixels   NMI {Mean(kmeans.Select(p => p.Nmi))}  ACC {Mean(kmeans.Select(p => p.Accuracy))}   per seed NMI {string.Join(" ", kmeans.Select(p => p.Nmi.ToString("0.000")))}");
         foreach (var (name, size) in new[] { ("pica", ClusterSizeLoss.NegativeEntropy), ("lsd", ClusterSizeLoss.SymmetricDirichlet) }.Where(l => loss == "both" || loss == l.Item1))
         {
             var finals = new List<PicaDigitsPoint>();
             for (var seed = 0; seed < seeds; seed++)
             {
                 var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-                var curve = PicaDigits.Train(images, digits, settings, size, seed, every);
+                var curve = PicaDigits.Train(images, options with { SizeLoss = size, Seed = seed }, every);
                 finals.Add(curve[^1]);
                 Console.WriteLine($"{name,-5} seed {seed}: {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds,6:F1} CPU-s  epoch:NMI/ACC/used " +
                                   string.Join("  ", curve.Select(p => $"{p.Epoch}:{p.Nmi:0.000}/{p.Accuracy:0.000}/{p.ClustersUsed}")));
             }
-            Console.WriteLine($"{name,-5} final       NMI {Mean(finals, p => p.Nmi)}  ACC {Mean(finals, p => p.Accuracy)}");
+            Console.WriteLine($"{name,-5} final       NMI {Mean(finals.Select(p => p.Nmi))}  ACC {Mean(finals.Select(p => p.Accuracy))}");
         }
         return 0;
     }
 
-    private static string Mean(IReadOnlyList<PicaDigitsPoint> points, Func<PicaDigitsPoint, double> value)
+    private static string Mean(IEnumerable<double> values)
     {
-        var v = points.Select(value).ToArray();
+        var v = values.ToArray();
         var sd = v.Length > 1 ? Math.Sqrt(v.Sum(x => (x - v.Average()) * (x - v.Average())) / (v.Length - 1)) : 0;
         return $"{v.Average():0.000} ± {sd:0.000}";
     }

@@ -10,7 +10,7 @@ namespace MedSsl.Experiments;
 public sealed record FixMatchStudySettings
 {
     public required int Images { get; init; }
-    /// <summary>Image side and backbone widths: the deep-clustering backbone's (<see cref="PicaStudy.Settings"/>), so its
+    /// <summary>Image side and backbone widths: the deep-clustering backbone's (<see cref="PicaSettings.For"/>), so its
     /// weights fit.</summary>
     public required int ImageSize { get; init; }
     public required long[] Widths { get; init; }
@@ -21,12 +21,9 @@ public sealed record FixMatchStudySettings
     /// <summary>Labelled exams per step; μ times as many unlabelled exams (Dadoun et al. 2022, §3.2: 16 unlabelled exams).</summary>
     public required int LabelledExamsPerBatch { get; init; }
     public required int Mu { get; init; }
-    /// <summary>Patients per split: labelled, unlabelled, validation, test.</summary>
-    public double[] SplitFractions { get; init; } = [0.2, 0.5, 0.1, 0.2];
     /// <summary>libtorch threads while the study runs (0: libtorch's default). On networks this small a second thread
     /// spends more CPU time waiting than it saves.</summary>
     public int Threads { get; init; } = 1;
-    public int DataSeed { get; init; }
     /// <summary>The weak view: a shift of up to ⅛ of the side, without FixMatch's horizontal flip — the renderer puts the
     /// liver on the left and the spleen on the right, and a flip would turn one organ's cue into the other's.</summary>
     public IAugmentation Weak { get; init; } = new WeakAugment { FlipProbability = 0 };
@@ -43,22 +40,16 @@ public sealed record FixMatchStudySettings
     /// deep-clustering backbone's.</summary>
     public static FixMatchStudySettings For(RunProfile profile)
     {
-        var backbone = PicaStudy.Settings(profile);
-        return profile.Pick(
-            quick: new FixMatchStudySettings
+        var backbone = PicaSettings.For(profile);
+        var quick = new FixMatchStudySettings
+        {
+            Images = 900, ImageSize = backbone.ImageSize, Widths = backbone.Widths, Steps = 100, Seeds = SeedPlan.Evaluation(2),
+            LabelFractions = [0.1, 1.0], LabelledExamsPerBatch = 1, Mu = 2,
+        };
+        return profile.Pick(quick, workshop: quick with { Steps = 800, Seeds = SeedPlan.Evaluation(5) },
+            full: quick with
             {
-                Images = 900, ImageSize = backbone.ImageSize, Widths = backbone.Widths, Steps = 100, Seeds = SeedPlan.Evaluation(2),
-                LabelFractions = [0.1, 1.0], LabelledExamsPerBatch = 1, Mu = 2,
-            },
-            workshop: new FixMatchStudySettings
-            {
-                Images = 900, ImageSize = backbone.ImageSize, Widths = backbone.Widths, Steps = 800, Seeds = SeedPlan.Evaluation(5),
-                LabelFractions = [0.1, 1.0], LabelledExamsPerBatch = 1, Mu = 2,
-            },
-            full: new FixMatchStudySettings
-            {
-                Images = 4000, ImageSize = backbone.ImageSize, Widths = backbone.Widths, Steps = 5000, Seeds = SeedPlan.Evaluation(5),
-                LabelFractions = [0.1, 0.2, 0.5, 1.0], LabelledExamsPerBatch = 2, Mu = 7, Threads = 0,
+                Images = 4000, Steps = 5000, Seeds = SeedPlan.Evaluation(5), LabelFractions = [0.1, 0.2, 0.5, 1.0], LabelledExamsPerBatch = 2, Mu = 7, Threads = 0,
             });
     }
 }

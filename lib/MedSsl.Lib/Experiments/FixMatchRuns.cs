@@ -55,7 +55,7 @@ public sealed record FixMatchRun(FixMatchMultiLabel Method, double[] MaskRates, 
 /// default threshold, and the mask rate per step.</summary>
 public sealed record FixMatchEvaluation(MultiLabelReport Test, bool[] Unfitted, double[] MaskRates);
 
-/// <summary>The plumbing of one FixMatch run: data, labelled subsets, training, scoring, the backbone.</summary>
+/// <summary>The plumbing of one FixMatch run: data, labelled subsets, training, scoring.</summary>
 public static class FixMatchRuns
 {
     public static string HeadName(StudyModel model) =>
@@ -71,9 +71,9 @@ public static class FixMatchRuns
     public static bool Is(this FixMatchRow row, StudyModel model, Initialisation init) => row.Head == HeadName(model) && row.Init == InitName(init);
 
     /// <summary>The study's data: one synthetic set (the seeds vary the labelled subset, the weights and the batches, as in
-    /// the paper, where the data is fixed).</summary>
+    /// the paper, where the data is fixed), its patients split 20 % labelled, 50 % unlabelled, 10 % validation, 20 % test.</summary>
     public static ImageDataset MakeData(FixMatchStudySettings settings) =>
-        SyntheticUltrasound.Make(settings.Images, settings.DataSeed, settings.ImageSize, settings.SplitFractions);
+        SyntheticUltrasound.Make(settings.Images, seed: 0, settings.ImageSize, splitFractions: [0.2, 0.5, 0.1, 0.2]);
 
     /// <summary>The labelled images of a fraction for a seed: whole exams of the labelled split in a seeded order until the
     /// fraction of its images is reached (at least one exam), so the subsets of one seed are nested (10 % ⊂ 20 % ⊂ …).</summary>
@@ -125,36 +125,13 @@ public static class FixMatchRuns
         var onValidation = MultiLabelReport.Compute(validation.LabelMatrix(), thresholds.Predict(validationScores));
         var report = MultiLabelReport.Compute(test.LabelMatrix(), thresholds.Predict(run.Method.Probabilities(test)));
         var (rate, correct, wrong) = run.Method.PseudoLabelOutcomes(data.Where(DataSplit.Unlabelled));
-        var tail = run.MaskRates.Skip(run.MaskRates.Length - Math.Max(1, run.MaskRates.Length / 10)).ToArray();
         var row = new FixMatchRow(HeadName(setting.Model), InitName(setting.Init), setting.LabelFraction, seed, report.WeightedF1,
-            onValidation.WeightedF1, run.LabelledImages, tail.Length == 0 ? null : tail.Average(), rate, correct, wrong, thresholds.Unfitted.Count(u => u));
+            onValidation.WeightedF1, run.LabelledImages, FinalMaskRate(run.MaskRates), rate, correct, wrong, thresholds.Unfitted.Count(u => u));
         return (row, new FixMatchEvaluation(report, thresholds.Unfitted, run.MaskRates));
     }
 
-    /// <summary>The deep-clustering backbone (§2.3.3), from the notebook's <c>Backbone</c> parameter: empty, PICA + L_SD
-    /// pre-trained here on the unlabelled images (<see cref="PicaStudy.PretrainBackbone"/>); otherwise a safetensors
-    /// file of the profile's backbone shape (notebook 01 saves one). Says which.</summary>
-    public static (ResNet Backbone, string Source) DeepClusteringBackbone(string? path, ImageDataset data, RunProfile profile, int seed)
-    {
-        if (string.IsNullOrWhiteSpace(path))
-        {
-            var started = DateTime.UtcNow;
-            var trained = PicaStudy.PretrainBackbone(data, profile, seed);
-            return (trained, $"PICA + L_SD pre-trained here on the {data.IndicesOf(DataSplit.Unlabelled).Length} unlabelled images " +
-                $"({profile.ToString().ToLowerInvariant()} profile, seed {seed}, {(DateTime.UtcNow - started).TotalSeconds:F0} s)");
-        }
-        var full = Path.GetFullPath(path);
-        if (!File.Exists(full))
-            throw new ArgumentException($"Backbone = \"{path}\": no such file ({full}). Give a safetensors file of the " +
-                $"{profile.ToString().ToLowerInvariant()} profile's backbone (e.g. notebook 01's out/01-deep-clustering-pica-vs-lsd.backbone.safetensors), " +
-                "or leave Backbone empty to pre-train PICA + L_SD here", nameof(path));
-        var loaded = PicaStudy.NewBackbone(profile, seed);
-        try { loaded.LoadSafetensors(full); }
-        catch (StateDictMismatchException e)
-        {
-            loaded.Dispose();
-            throw new ArgumentException($"Backbone = \"{path}\" is not a backbone of the {profile.ToString().ToLowerInvariant()} profile's shape: {e.Message}", nameof(path), e);
-        }
-        return (loaded, $"loaded from {full}");
-    }
+    /// <summary>The mean fraction of unlabelled images passing τ over the last 10 % of steps (at least the last step);
+    /// null without unlabelled loss (no rates).</summary>
+    public static double? FinalMaskRate(IReadOnlyList<double> maskRates) =>
+        maskRates.Count == 0 ? null : maskRates.Skip(maskRates.Count - Math.Max(1, maskRates.Count / 10)).Average();
 }

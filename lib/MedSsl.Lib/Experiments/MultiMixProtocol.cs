@@ -58,14 +58,13 @@ public sealed class MultiMixProtocol(MultiMixSettings settings, int exampleSeed)
 {
     private ChestXrayData? data;
 
-    public MultiMixSettings Settings { get; } = settings;
-    public override SeedPlan Seeds => Settings.Seeds;
+    public override SeedPlan Seeds => settings.Seeds;
 
     public override IReadOnlyList<MultiMixSetting> Grid
     {
         get
         {
-            var s = Settings;
+            var s = settings;
             var pairs = s.MaskCounts.SelectMany(m => s.LabelCounts.Select(l => (Masks: m, Labels: l))).ToList();
             var grid = new List<MultiMixSetting>();
             foreach (var model in Enum.GetValues<MultiMixModel>())
@@ -86,19 +85,19 @@ public sealed class MultiMixProtocol(MultiMixSettings settings, int exampleSeed)
         }
     }
 
-    public override void BeginSeed(int seed) => data = SyntheticChestXray.Make(Settings.Sizes, seed);
+    public override void BeginSeed(int seed) => data = SyntheticChestXray.Make(settings.Sizes, seed);
 
     public override void EndSeed(int seed) => data = null;
 
     public override MultiMixRun Train(int seed, MultiMixSetting setting, Trainer trainer) =>
-        MultiMixRuns.Train(setting, data ?? throw new InvalidOperationException("BeginSeed draws the data"), seed, Settings, trainer);
+        MultiMixRuns.Train(setting, data ?? throw new InvalidOperationException("BeginSeed draws the data"), seed, settings, trainer);
 
     public override IEnumerable<MultiMixRow> Evaluate(int seed, MultiMixSetting setting, MultiMixRun run) => MultiMixRuns.Evaluate(setting, seed, run);
 
     /// <summary>The example kept for the figures: every model of the example seed at the fewest counts.</summary>
     public override bool IsExample(int seed, MultiMixSetting setting) => seed == exampleSeed && IsFewest(setting);
 
-    public bool IsFewest(MultiMixSetting s) => (s.Masks == 0 || s.Masks == Settings.FewestMasks) && (s.Labels == 0 || s.Labels == Settings.FewestLabels);
+    public bool IsFewest(MultiMixSetting s) => (s.Masks == 0 || s.Masks == settings.FewestMasks) && (s.Labels == 0 || s.Labels == settings.FewestLabels);
 
     /// <summary>§3.3's claims, in-domain (Table 2) and cross-domain (Table 3), at the fewest labelled counts, where the
     /// paper makes them ("with minimal supervision"); the paper's differences are its MultiMix-100-10 row minus the
@@ -107,7 +106,7 @@ public sealed class MultiMixProtocol(MultiMixSettings settings, int exampleSeed)
     {
         get
         {
-            var (m, l, all) = (Settings.FewestMasks, Settings.FewestLabels, Settings.AllLabels);
+            var (m, l, all) = (settings.FewestMasks, settings.FewestLabels, settings.AllLabels);
             foreach (var (domain, table) in new[] { ("in", "Table 2"), ("cross", "Table 3") })
             {
                 var cross = domain == "cross";

@@ -1,6 +1,8 @@
 using MedSsl.Data;
 using MedSsl.Data.Sampling;
+using MedSsl.Data.Synthetic;
 using MedSsl.Methods;
+using MedSsl.Methods.OnYourData;
 using MedSsl.Metrics;
 using MedSsl.Training;
 using TorchSharp;
@@ -14,18 +16,29 @@ public sealed record PicaSettings(int Images, int ImageSize, long[] Widths, int 
     double[] Lambdas, int TsnePoints)
 {
     /// <summary>ε values of the L_SD ablation at the default λ (the paper gives none; <see cref="PicaStudy.DefaultEpsilon"/> is ours).</summary>
-    public double[] Epsilons { get; init; } = [PicaStudy.DefaultEpsilon];
+    public double[] Epsilons { get; init; } = [0.01, PicaStudy.DefaultEpsilon, 1];
     /// <summary>Adam's fixed learning rate (§3.2: 1e-4).</summary>
     public double LearningRate { get; init; } = 1e-4;
     /// <summary>libtorch threads while the protocol runs (0: libtorch's default). One thread spends the least CPU time
     /// on networks this small.</summary>
     public int Threads { get; init; }
+
+    /// <summary>Quick (CI smoke): 600 images of 16×16, widths 8–32, 80 steps, 2 seeds, λ ∈ {0.5, 2, 10}, ε ∈ {0.01, 0.1, 1}.
+    /// Workshop: the same data and network trained long enough for L_NE to act, 5 seeds, the same grid. Full: the
+    /// paper's shape — 4000 images of 64×64, ResNet-18's stages at ¼ width, 30 epochs of 16 exams, 4 seeds (§3.2), 5 λ.</summary>
+    public static PicaSettings For(RunProfile profile)
+    {
+        var quick = new PicaSettings(Images: 600, ImageSize: 16, Widths: [8, 16, 32], Epochs: 8, ExamsPerBatch: 4, Seeds: 2,
+            Lambdas: [0.5, 2, 10], TsnePoints: 360) { LearningRate = 1e-3, Threads = 1 };
+        return profile.Pick(quick, workshop: quick with { Epochs = 40, Seeds = 5 },
+            full: new PicaSettings(Images: SyntheticUltrasound.DefaultCount(RunProfile.Full), ImageSize: 64, Widths: [16, 32, 64, 128], Epochs: 30,
+                ExamsPerBatch: 16, Seeds: 4, Lambdas: [0.5, 1, 2, 5, 10], TsnePoints: 1000));
+    }
 }
 
 /// <summary>A trained model (PICA or PICA + L_SD) with Algorithm 1 fitted on the development images, and the most
-/// probable cluster of every image of each split.</summary>
-public sealed record PicaRun(PicaSetting Setting, int Seed, Pica Model, ClusterLabelMatching Matching,
-    int[] TrainClusters, int[] DevelopmentClusters, int[] TestClusters) : IDisposable
+/// probable cluster of every unlabelled training image.</summary>
+public sealed record PicaRun(PicaSetting Setting, int Seed, Pica Model, ClusterLabelMatching Matching, int[] TrainClusters) : IDisposable
 {
     public void Dispose() => Model.Dispose();
 }
@@ -44,23 +57,21 @@ public sealed record PicaClassRow(string Loss, double Lambda, double Epsilon, in
 /// <summary>Training and scoring one run of the deep-clustering protocol; what the protocol file leaves to plumbing.</summary>
 public static class PicaRuns
 {
-    /// <summary>PICA on the unlabelled images (labels unused), then Algorithm 1 on the development images.</summary>
+    /// <summary>PICA on the unlabelled images (labels unused; <see cref="PicaClustering.Train"/>), then Algorithm 1 on the
+    /// development images.</summary>
     public static PicaRun Train(ImageDataset data, PicaSettings settings, PicaSetting setting, int seed, Trainer trainer)
     {
-        var train = data.Where(DataSplit.Unlabelled);
         var development = PicaStudy.Development(data);
         var k = PicaStudy.Clusters(data);
-        var pica = new Pica(PicaStudy.NewBackbone(settings, seed), PicaStudy.Options(settings, k, setting, seed));
+        var trained = PicaClustering.Train(data, PicaStudy.Options(settings, k, setting, seed), settings.Widths, trainer);
         try
         {
-            pica.Fit(train, trainer, setting.ToString());
-            var devClusters = pica.PredictClusters(development);
-            var matching = new ClusterLabelMatching().Fit(devClusters, development.LabelMatrix(), k);
-            return new PicaRun(setting, seed, pica, matching, pica.PredictClusters(train), devClusters, pica.PredictClusters(data.Where(DataSplit.Test)));
+            var matching = new ClusterLabelMatching().Fit(trained.Clusters(development), development.LabelMatrix(), k);
+            return new PicaRun(setting, seed, trained.Model, matching, trained.Clusters(data.Where(DataSplit.Unlabelled)));
         }
         catch
         {
-            pica.Dispose();
+            trained.Dispose();
             throw;
         }
     }
@@ -71,10 +82,11 @@ public static class PicaRuns
         var (loss, lambda, epsilon) = run.Setting;
         var train = data.Where(DataSplit.Unlabelled);
         var test = data.Where(DataSplit.Test);
+        var testClusters = run.Model.PredictClusters(test);
         var k = run.Matching.Clusters;
         var truth = test.LabelMatrix();
-        var report = MultiLabelReport.Compute(truth, run.Matching.PredictLabels(run.TestClusters));
-        var atHalf = MultiLabelReport.Compute(truth, run.Matching.PredictLabels(run.TestClusters, 0.5));
+        var report = MultiLabelReport.Compute(truth, run.Matching.PredictLabels(testClusters));
+        var atHalf = MultiLabelReport.Compute(truth, run.Matching.PredictLabels(testClusters, 0.5));
         var combinations = LabelCombinations.Of(train);
         var frequencies = PicaStudy.TrueFrequencies(train);
         var uniform = Enumerable.Repeat(1.0 / k, k).ToArray();
@@ -82,7 +94,7 @@ public static class PicaRuns
         var batches = BatchMasses(run.Model, train, settings.ExamsPerBatch, run.Seed);
         var soft = Enumerable.Range(0, k).Select(j => batches.Average(b => b.Mass[j])).ToArray();
         var row = new PicaRow(loss, lambda, epsilon, run.Seed, report.WeightedF1, report.WeightedPrecision, report.WeightedRecall, atHalf.WeightedF1,
-            Clustering.Nmi(LabelCombinations.Of(test).Assignments, run.TestClusters), run.TrainClusters.Distinct().Count(), hard[0],
+            Clustering.Nmi(LabelCombinations.Of(test).Assignments, testClusters), run.TrainClusters.Distinct().Count(), hard[0],
             ClusterSizes.SortedDistance(hard, frequencies), ClusterSizes.SortedDistance(hard, uniform),
             batches.Average(b => ClusterSizes.SortedDistance(b.Mass, ClusterSizes.SortedFractions([.. b.Images.Select(i => combinations.Assignments[i])], combinations.K))),
             batches.Average(b => ClusterSizes.SortedDistance(b.Mass, uniform)));

@@ -105,7 +105,8 @@ public sealed class PicaProtocol(ImageDataset data, PicaSettings settings, SeedP
     }
 }
 
-/// <summary>The notebook's entry points and what notebook 02 borrows (the backbone, its profile's sizes).</summary>
+/// <summary>The defaults of Table 1, what the protocol and notebook 02 share (data, K, the backbone, the options of a
+/// setting), and the notebook's entry point.</summary>
 public static class PicaStudy
 {
     /// <summary>λ = 2, PICA's default and the one of Table 1 (Dadoun et al. 2022, §3.3.1).</summary>
@@ -114,27 +115,11 @@ public static class PicaStudy
     public const double DefaultEpsilon = 0.1;
     public static readonly IReadOnlyList<string> Losses = ["pica", "lsd"];
 
-    public static string DisplayName(string loss) => loss == "pica" ? "PICA" : "PICA + L_SD";
-
-    /// <summary>A row's setting as the figures label it.</summary>
-    public static string Label(PicaRow row) => new PicaSetting(row.Loss, row.Lambda, row.Epsilon).ToString();
-
     /// <summary>Table 1's setting of a loss: λ = 2 (and ε = <see cref="DefaultEpsilon"/> for L_SD).</summary>
     public static PicaSetting AtDefault(string loss) => new(loss, DefaultLambda, loss == "pica" ? 0 : DefaultEpsilon);
 
-    /// <summary>Quick (CI smoke): 600 images of 16×16, widths 8–32, 80 steps, 2 seeds, λ ∈ {0.5, 2, 10}, ε ∈ {0.01, 0.1, 1}.
-    /// Workshop: the same data and network trained long enough for L_NE to act, 5 seeds, the same grid. Full: the
-    /// paper's shape — 4000 images of 64×64, ResNet-18's stages at ¼ width, 30 epochs of 16 exams, 4 seeds (§3.2), 5 λ.</summary>
-    public static PicaSettings Settings(RunProfile profile) => profile.Pick(
-        quick: new PicaSettings(Images: 600, ImageSize: 16, Widths: [8, 16, 32], Epochs: 8, ExamsPerBatch: 4, Seeds: 2,
-            Lambdas: [0.5, 2, 10], TsnePoints: 360) { Epsilons = [0.01, DefaultEpsilon, 1], LearningRate = 1e-3, Threads = 1 },
-        workshop: new PicaSettings(Images: 600, ImageSize: 16, Widths: [8, 16, 32], Epochs: 40, ExamsPerBatch: 4, Seeds: 5,
-            Lambdas: [0.5, 2, 10], TsnePoints: 360) { Epsilons = [0.01, DefaultEpsilon, 1], LearningRate = 1e-3, Threads = 1 },
-        full: new PicaSettings(Images: SyntheticUltrasound.DefaultCount(RunProfile.Full), ImageSize: 64, Widths: [16, 32, 64, 128], Epochs: 30, ExamsPerBatch: 16, Seeds: 4,
-            Lambdas: [0.5, 1, 2, 5, 10], TsnePoints: 1000) { Epsilons = [0.01, DefaultEpsilon, 1] });
-
     /// <summary>The synthetic exams of a profile, drawn once per study: seeds vary the training, as in §3.2.</summary>
-    public static ImageDataset MakeData(PicaSettings settings, int dataSeed = 0) => SyntheticUltrasound.Make(settings.Images, dataSeed, settings.ImageSize);
+    public static ImageDataset MakeData(PicaSettings settings) => SyntheticUltrasound.Make(settings.Images, seed: 0, settings.ImageSize);
 
     /// <summary>The development images: the labelled and validation patients (only they lend labels to clusters).</summary>
     public static ImageDataset Development(ImageDataset data) =>
@@ -148,15 +133,15 @@ public static class PicaStudy
         return Math.Max(2, LabelCombinations.Of(development.Count > 0 ? development : data).K);
     }
 
-    /// <summary>The backbone f of a profile, its initial weights drawn from <paramref name="seed"/>.</summary>
-    public static ResNet NewBackbone(RunProfile profile, int seed) => NewBackbone(Settings(profile), seed);
-
-    public static ResNet NewBackbone(PicaSettings settings, int seed)
+    /// <summary>The backbone f of a profile, its initial weights drawn from <paramref name="seed"/>: the shape a saved
+    /// backbone loads into (notebook 02).</summary>
+    public static ResNet NewBackbone(RunProfile profile, int seed)
     {
         torch.manual_seed(seed);
-        return new ResNet(inChannels: 1, widths: settings.Widths);
+        return new ResNet(inChannels: 1, widths: PicaSettings.For(profile).Widths);
     }
 
+    /// <summary>The method's options for one point of the grid (L_NE has no ε: the field keeps its default).</summary>
     public static PicaOptions Options(PicaSettings settings, int clusters, PicaSetting setting, int seed) => new()
     {
         Clusters = clusters, SizeLoss = setting.Loss == "pica" ? ClusterSizeLoss.NegativeEntropy : ClusterSizeLoss.SymmetricDirichlet,
@@ -164,30 +149,17 @@ public static class PicaStudy
         Epochs = settings.Epochs, ExamsPerBatch = settings.ExamsPerBatch, LearningRate = settings.LearningRate, Seed = seed,
     };
 
-    /// <summary>PICA + L_SD at the default λ and ε trained without labels on <paramref name="data"/>'s unlabelled images
-    /// (all images when it has no unlabelled split); returns the backbone f for fine-tuning or FixMatch (§2.2.4, §2.3.3).</summary>
-    public static ResNet PretrainBackbone(ImageDataset data, RunProfile profile, int seed)
-    {
-        var settings = Settings(profile);
-        var unlabelled = data.IndicesOf(DataSplit.Unlabelled) is { Length: > 0 } u ? data.Subset(u) : data;
-        using var trainer = new Trainer();
-        var pica = new Pica(NewBackbone(settings, seed), Options(settings, Clusters(data), AtDefault("lsd"), seed));
-        pica.Fit(unlabelled, trainer, "PICA + L_SD pre-training");
-        pica.Head.Dispose();
-        return pica.Backbone;
-    }
-
     /// <summary>How often each label combination occurs among <paramref name="images"/>, largest first.</summary>
     public static double[] TrueFrequencies(IImageDataset images) =>
         [.. LabelCombinations.Of(images).Counts.Select(c => c / (double)images.Count)];
 
     /// <summary>The protocol on the profile's fresh evaluation seeds (or <paramref name="seeds"/>); the runs of
     /// <paramref name="exampleSeed"/> at λ = 2 are kept for the figures.</summary>
-    public static PicaStudyResult RunStudy(RunProfile profile, int exampleSeed = SeedPlan.FirstFresh, SeedPlan? seeds = null, PicaSettings? settings = null, int dataSeed = 0)
+    public static PicaStudyResult RunStudy(RunProfile profile, int exampleSeed = SeedPlan.FirstFresh, SeedPlan? seeds = null, PicaSettings? settings = null)
     {
-        settings ??= Settings(profile);
+        settings ??= PicaSettings.For(profile);
         seeds ??= SeedPlan.Evaluation(settings.Seeds);
-        var data = MakeData(settings, dataSeed);
+        var data = MakeData(settings);
         var protocol = new PicaProtocol(data, settings, seeds, seeds.RequireExample(exampleSeed));
         using var threads = TorchRuntime.IntraOpThreads(settings.Threads);
         var result = ProtocolRunner.Run(protocol);

@@ -2,7 +2,6 @@ using MedSsl.Data;
 using MedSsl.Embedding;
 using MedSsl.Methods;
 using MedSsl.Methods.OnYourData;
-using MedSsl.Metrics;
 using MedSsl.Reports;
 using MedSsl.Training;
 using TorchSharp;
@@ -45,22 +44,20 @@ public sealed record DigitsRun(int Seed, DigitsModel Model, ImageDataset Data, T
 /// handwritten digits that ship with scikit-learn (1797 images of 8 × 8; UCI optdigits' test set): per seed a
 /// stratified 30 % test split, 10 labelled images per class from the rest. A Flatten → 256 → 128 → 10 ReLU MLP under the
 /// clustering layer replaces the paper's CNN (Fig. 2) for CPU cost; nothing is chosen on the test images.</summary>
-public sealed class DigitsProtocol : Protocol<DigitsModel, DigitsRun, DigitsRow>
+public sealed class DigitsProtocol(SeedPlan seeds, int exampleSeed) : Protocol<DigitsModel, DigitsRun, DigitsRow>
 {
     private const string Paper = "Enguehard et al. 2019, §IV-D, Fig. 5";
-    private readonly int exampleSeed;
-
-    public DigitsProtocol(RunProfile profile, int? exampleSeed = null)
-    {
-        Seeds = SeedPlan.Evaluation(profile.Pick(quick: 3, workshop: 10, full: 10));   // the paper: 10 labelled subsets
-        this.exampleSeed = Seeds.RequireExample(exampleSeed ?? Seeds.Seeds[0]);
-    }
 
     public override string Name => "digits";
-    public override SeedPlan Seeds { get; }
+    public override SeedPlan Seeds => seeds;
     public override IReadOnlyList<DigitsModel> Grid { get; } = Enum.GetValues<DigitsModel>();
 
-    public override DigitsRun Train(int seed, DigitsModel model, Trainer trainer) => SsldecDigits.Run(seed, model, trainer);
+    /// <summary>The seed's split, then the model through <see cref="SsldecClassifier"/> (k-means on pixels trains nothing).</summary>
+    public override DigitsRun Train(int seed, DigitsModel model, Trainer trainer)
+    {
+        var data = SsldecDigits.Draw(seed);
+        return new DigitsRun(seed, model, data, model == DigitsModel.KMeansOnPixels ? null : SsldecClassifier.Train(data, SsldecDigits.Options(seed, model), trainer));
+    }
 
     public override IEnumerable<DigitsRow> Evaluate(int seed, DigitsModel model, DigitsRun run)
     {
@@ -69,10 +66,8 @@ public sealed class DigitsProtocol : Protocol<DigitsModel, DigitsRun, DigitsRow>
         using var points = torch.tensor(embedding.Cast<double>().ToArray(), embedding.GetLength(0), embedding.GetLength(1)).to(ScalarType.Float32);
         using var generator = new SeededRandom(seed, RandomStreams.FigureSample).TorchGenerator();
         using var kmeans = KMeans.Fit(points, 10, generator, iterations: 100);
-        var clusters = kmeans.Labels.data<long>().ToArray().Select(v => (int)v).ToArray();
-        var (acc, nmi) = (Clustering.Accuracy(truth, clusters), Clustering.Nmi(truth, clusters));
-        var accuracy = run.Trained?.Report(run.Test, "test").Accuracy ?? acc;
-        return [new DigitsRow(seed, model, accuracy, acc, nmi)];
+        var clusters = ClusteringReport.Compute("test", truth, [.. kmeans.Labels.data<long>().ToArray().Select(v => (int)v)], 10);
+        return [new DigitsRow(seed, model, run.Trained?.Report(run.Test, "test").Accuracy ?? clusters.Accuracy, clusters.Accuracy, clusters.Nmi)];
     }
 
     public override bool IsExample(int seed, DigitsModel model) => seed == exampleSeed && model is DigitsModel.Supervised or DigitsModel.Ssldec;
@@ -93,8 +88,7 @@ public sealed class DigitsProtocol : Protocol<DigitsModel, DigitsRun, DigitsRow>
         new(text, source, measure, value, r => r.Model == DigitsModel.Ssldec, r => r.Model == control);
 }
 
-/// <summary>The digits data, split and single runs behind <see cref="DigitsProtocol"/>; each run trains through
-/// <see cref="SsldecClassifier"/>.</summary>
+/// <summary>The digits data, split and settings behind <see cref="DigitsProtocol"/>.</summary>
 public static class SsldecDigits
 {
     public const int LabelledPerClass = 10;
@@ -132,11 +126,11 @@ public static class SsldecDigits
         return model == DigitsModel.PseudoLabel ? options with { Method = options.Method with { Targets = RoundTargets.PseudoLabels } } : options;
     }
 
-    public static DigitsRun Run(int seed, DigitsModel model, Trainer trainer)
+    /// <summary>The protocol over the profile's fresh seeds (the paper: 10 labelled subsets); the runs of
+    /// <paramref name="exampleSeed"/> (default: the first seed) are kept for the t-SNE.</summary>
+    public static DigitsStudy RunStudy(RunProfile profile, int? exampleSeed = null)
     {
-        var data = Draw(seed);
-        return new DigitsRun(seed, model, data, model == DigitsModel.KMeansOnPixels ? null : SsldecClassifier.Train(data, Options(seed, model), trainer));
+        var seeds = SeedPlan.Evaluation(profile.Pick(quick: 3, workshop: 10, full: 10));
+        return new(ProtocolRunner.Run(new DigitsProtocol(seeds, seeds.RequireExample(exampleSeed ?? seeds.Seeds[0]))));
     }
-
-    public static DigitsStudy RunStudy(RunProfile profile, int? exampleSeed = null) => new(ProtocolRunner.Run(new DigitsProtocol(profile, exampleSeed)));
 }

@@ -51,20 +51,11 @@ public sealed record HalfMoonsRun(int Seed, HalfMoonsSetting Setting, PointDatas
 /// hard pseudo-labels instead of the target distribution), and SSLDEC (Algorithm 1, Figure 4c). The paper reports
 /// 99.8 % for labels "fairly distributed over the dataset"; labels are drawn at random within each moon (the protocol)
 /// and, as a second condition for the jittered baseline and SSLDEC, spread evenly along each moon.</summary>
-public sealed class HalfMoonsProtocol : Protocol<HalfMoonsSetting, HalfMoonsRun, HalfMoonsRow>
+public sealed class HalfMoonsProtocol(SeedPlan seeds, int exampleSeed, SsldecOptions? options = null) : Protocol<HalfMoonsSetting, HalfMoonsRun, HalfMoonsRow>
 {
     private const string Paper = "Enguehard et al. 2019, §IV-C, Fig. 4";
-    private readonly SsldecOptions? options;
-    private readonly int exampleSeed;
 
-    public HalfMoonsProtocol(RunProfile profile, int? exampleSeed = null, SsldecOptions? options = null)
-    {
-        Seeds = SeedPlan.Evaluation(SsldecHalfMoons.SeedCount(profile));
-        this.exampleSeed = Seeds.RequireExample(exampleSeed ?? Seeds.Seeds[0]);
-        this.options = options;
-    }
-
-    public override SeedPlan Seeds { get; }
+    public override SeedPlan Seeds => seeds;
 
     public override IReadOnlyList<HalfMoonsSetting> Grid { get; } =
     [
@@ -108,14 +99,11 @@ public static class SsldecHalfMoons
     public const double Noise = 0.1;
     public const int LabelledPerMoon = 4;
 
-    /// <summary>Seeds of the protocol: 3 in the quick profile (CI), 20 in the workshop and full ones (a run takes seconds).</summary>
-    public static int SeedCount(RunProfile profile) => profile.Pick(quick: 3, workshop: 20, full: 20);
-
     /// <summary>The paper's network under SSLDEC, initialised from <paramref name="seed"/>.</summary>
-    public static Ssldec NewModel(int seed, SsldecOptions? options = null)
+    public static Ssldec NewModel(int seed, SsldecOptions options)
     {
         torch.manual_seed(seed);   // libtorch draws the initial weights
-        return new Ssldec(new ClusteringNetwork(Mlp.Create(2, [10, 10, 10, 10], 2), embeddingDim: 2, clusters: 2), options ?? SsldecOptions.HalfMoons(seed));
+        return new Ssldec(new ClusteringNetwork(Mlp.Create(2, [10, 10, 10, 10], 2), embeddingDim: 2, clusters: 2), options);
     }
 
     /// <summary>The settings of one model: <see cref="SsldecOptions.HalfMoons"/> (or <paramref name="options"/>), with the
@@ -138,11 +126,9 @@ public static class SsldecHalfMoons
         try
         {
             using var scope = torch.NewDisposeScope();
-            var (x, y) = data.ToTensors();
-            var labelledIndex = torch.tensor(labelled.Select(i => (long)i).ToArray());
-            var (xLabelled, yLabelled) = (x.index_select(0, labelledIndex), y.index_select(0, labelledIndex));
+            var (xLabelled, yLabelled) = data.Subset(labelled).ToTensors();
             if (setting.Model is HalfMoonsModel.SupervisedOnly or HalfMoonsModel.SupervisedJitter) model.FitSupervised(xLabelled, yLabelled, trainer);
-            else model.Fit(xLabelled, yLabelled, x.index_select(0, torch.tensor(LabelledPicker.Rest(data.Count, labelled).Select(i => (long)i).ToArray())), trainer);
+            else model.Fit(xLabelled, yLabelled, data.Subset(LabelledPicker.Rest(data.Count, labelled)).ToTensors().X, trainer);
         }
         catch
         {
@@ -152,8 +138,12 @@ public static class SsldecHalfMoons
         return new HalfMoonsRun(seed, setting, data, labelled, model);
     }
 
-    /// <summary>The protocol over the profile's seeds; the runs of <paramref name="exampleSeed"/> (default: the first
-    /// seed) with random labels are kept for figures.</summary>
-    public static HalfMoonsStudy RunStudy(RunProfile profile, int? exampleSeed = null, SsldecOptions? options = null) =>
-        new(ProtocolRunner.Run(new HalfMoonsProtocol(profile, exampleSeed, options)));
+    /// <summary>The protocol over the profile's fresh seeds: 3 in the quick profile (CI), 20 in the workshop and full ones
+    /// (a run takes seconds). The runs of <paramref name="exampleSeed"/> (default: the first seed) with random labels are
+    /// kept for figures.</summary>
+    public static HalfMoonsStudy RunStudy(RunProfile profile, int? exampleSeed = null, SsldecOptions? options = null)
+    {
+        var seeds = SeedPlan.Evaluation(profile.Pick(quick: 3, workshop: 20, full: 20));
+        return new(ProtocolRunner.Run(new HalfMoonsProtocol(seeds, seeds.RequireExample(exampleSeed ?? seeds.Seeds[0]), options)));
+    }
 }

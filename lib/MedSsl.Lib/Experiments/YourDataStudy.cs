@@ -33,6 +33,9 @@ public sealed record YourDataRow(
 public sealed record YourDataRun(ImageDataset Data, TrainedClassifier? Classifier = null, TrainedSsldec? Ssldec = null,
     TrainedClustering? Clustering = null, ClusteringReport? KMeans = null) : IDisposable
 {
+    /// <summary>A classifier's (FixMatch's ResNet or SSLDEC's MLP) scores on one split; null for a clustering.</summary>
+    public ClassifierReport? Report(DataSplit split) => Classifier?.Report(Data, split) ?? Ssldec?.Report(Data, split);
+
     public void Dispose()
     {
         Classifier?.Dispose();
@@ -86,25 +89,14 @@ public sealed class YourDataProtocol(ImageDataset data, YourDataSettings setting
     public override IEnumerable<YourDataRow> Evaluate(int seed, YourDataMethod method, YourDataRun run)
     {
         var labelled = run.Data.IndicesOf(DataSplit.Labelled).Length;
-        if (run.Classifier is { } model)
+        if (run.Report(DataSplit.Test) is not { } test)
         {
-            var test = model.Report(run.Data, DataSplit.Test);
-            var tail = model.MaskRates.Skip(model.MaskRates.Count - Math.Max(1, model.MaskRates.Count / 10)).ToArray();
-            (double Rate, double Correct, double Wrong)? outcomes = method == YourDataMethod.FixMatch ? model.Method.PseudoLabelOutcomes(run.Data.Where(DataSplit.Unlabelled)) : null;
-            yield return new(Name(method), seed, labelled, test.Accuracy, model.Report(run.Data, DataSplit.Validation).Accuracy, test.MacroF1,
-                null, tail.Length == 0 ? null : tail.Average(), outcomes?.Correct, outcomes?.Wrong, null);
+            var clusters = run.Clustering?.Report(run.Data, DataSplit.Test) ?? run.KMeans!;
+            return [new(Name(method), seed, labelled, clusters.Accuracy, null, null, clusters.Nmi, null, null, null, null)];
         }
-        else if (run.Ssldec is { } ssldec)
-        {
-            var test = ssldec.Report(run.Data, DataSplit.Test);
-            yield return new(Name(method), seed, labelled, test.Accuracy, ssldec.Report(run.Data, DataSplit.Validation).Accuracy, test.MacroF1,
-                null, null, null, null, method == YourDataMethod.Ssldec ? ssldec.Rounds.Count : null);
-        }
-        else
-        {
-            var report = run.Clustering?.Report(run.Data, DataSplit.Test) ?? run.KMeans!;
-            yield return new(Name(method), seed, labelled, report.Accuracy, null, null, report.Nmi, null, null, null, null);
-        }
+        (double Rate, double Correct, double Wrong)? outcomes = method == YourDataMethod.FixMatch ? run.Classifier!.Method.PseudoLabelOutcomes(run.Data.Where(DataSplit.Unlabelled)) : null;
+        return [new(Name(method), seed, labelled, test.Accuracy, run.Report(DataSplit.Validation)!.Accuracy, test.MacroF1, null,
+            FixMatchRuns.FinalMaskRate(run.Classifier?.MaskRates ?? []), outcomes?.Correct, outcomes?.Wrong, method == YourDataMethod.Ssldec ? run.Ssldec!.Rounds.Count : null)];
     }
 
     public override IEnumerable<Claim<YourDataRow>> Claims =>

@@ -11,6 +11,11 @@ namespace MedSsl.Reports;
 /// <summary>Notebook 01's figures and tables, drawn from a <see cref="PicaStudyResult"/>'s rows and example runs.</summary>
 public static class PicaFigures
 {
+    public static string DisplayName(string loss) => loss == "pica" ? "PICA" : "PICA + L_SD";
+
+    /// <summary>A row's setting as the figures label it.</summary>
+    public static string Label(PicaRow row) => new PicaSetting(row.Loss, row.Lambda, row.Epsilon).ToString();
+
     /// <summary>Table 1's layout at the default λ: rows (measure, loss), per class and for the weighted average the best
     /// and the mean over seeds (each cell's best on its own, as Table 1 reports), in percent; the test labels per class last.</summary>
     public static DataFrame Table1(this PicaStudyResult study)
@@ -25,7 +30,7 @@ public static class PicaFigures
         foreach (var (measure, ofClass, weighted) in measures)
             foreach (var loss in PicaStudy.Losses)
             {
-                labels.Add((measure, PicaStudy.DisplayName(loss)));
+                labels.Add((measure, DisplayName(loss)));
                 var values = classNames.Select(name => study.Classes.Rows.Where(c => PicaStudy.AtDefault(loss).Matches(c.Loss, c.Lambda, c.Epsilon) && c.Class == name).Select(ofClass).ToList())
                     .Append(study.AtDefault(loss).Select(weighted).ToList()).ToList();
                 for (var j = 0; j < values.Count; j++)
@@ -64,7 +69,7 @@ public static class PicaFigures
         return Plotly.NET.CSharp.Chart.Combine([
             Charts.Line(Ranks(study.TrueFrequencies.Length), study.TrueFrequencies, "true label combinations", $"Sorted cluster sizes at λ = 2: {what}", "rank (largest first)", "fraction"),
             Charts.Line(Ranks(k), [.. Enumerable.Repeat(1.0 / k, k)], $"uniform over K = {k}"),
-            .. PicaStudy.Losses.Select(l => Charts.Line(Ranks(study.MeanSortedSizes(l, soft).Length), study.MeanSortedSizes(l, soft), PicaStudy.DisplayName(l)))]);
+            .. PicaStudy.Losses.Select(l => Charts.Line(Ranks(study.MeanSortedSizes(l, soft).Length), study.MeanSortedSizes(l, soft), DisplayName(l)))]);
     }
 
     /// <summary>"What this run shows": the claims' sentences, then the mechanism's numbers at λ = 2 computed from the rows.</summary>

@@ -82,16 +82,34 @@ public sealed class FixMatchStudyTests : IDisposable
     [Fact]
     public void AMissingOrMisshapenBackboneFileIsANamedError()
     {
-        var missing = Assert.Throws<ArgumentException>(() => FixMatchRuns.DeepClusteringBackbone(Path.Combine(dir, "none.safetensors"), Data, RunProfile.Quick, 0));
+        var missing = Assert.Throws<ArgumentException>(() => FixMatchStudy.DeepClusteringBackbone(Path.Combine(dir, "none.safetensors"), Data, RunProfile.Quick, 0));
         Assert.StartsWith("Backbone = ", missing.Message);
         var other = Path.Combine(dir, "other.safetensors");
         using (var wrong = new ResNet(1, [4, 8])) wrong.SaveSafetensors(other);
-        var misshapen = Assert.Throws<ArgumentException>(() => FixMatchRuns.DeepClusteringBackbone(other, Data, RunProfile.Quick, 0));
+        var misshapen = Assert.Throws<ArgumentException>(() => FixMatchStudy.DeepClusteringBackbone(other, Data, RunProfile.Quick, 0));
         Assert.StartsWith("Backbone = ", misshapen.Message);
         var good = Path.Combine(dir, "good.safetensors");
         using (var saved = PicaStudy.NewBackbone(RunProfile.Quick, 3)) saved.SaveSafetensors(good);
-        var (loaded, source) = FixMatchRuns.DeepClusteringBackbone(good, Data, RunProfile.Quick, 0);
+        var (loaded, source) = FixMatchStudy.DeepClusteringBackbone(good, Data, RunProfile.Quick, 0);
         using (loaded) Assert.Contains(good, source);
+    }
+
+    [Fact]
+    public void AnEmptyBackbonePretrainsPicaWithLsdAndHandsOverItsBackbone()
+    {
+        using var fresh = PicaStudy.NewBackbone(RunProfile.Quick, seed: 4);
+        var (trained, source) = FixMatchStudy.DeepClusteringBackbone("", Data, RunProfile.Quick, seed: 4);
+        using (trained)
+        {
+            Assert.StartsWith($"PICA + L_SD pre-trained here on the {Data.IndicesOf(DataSplit.Unlabelled).Length} unlabelled images (quick profile, seed 4, ", source);
+            Assert.Equal(fresh.FeatureDim, trained.FeatureDim);
+            var before = fresh.parameters().Select(p => p.detach().clone()).ToList();
+            var after = trained.parameters().ToList();
+            Assert.Equal(before.Count, after.Count);
+            Assert.Contains(before.Zip(after), pair => !pair.First.allclose(pair.Second));
+            using var images = Data.Batch([0, 1]).Images;
+            Assert.Equal([2L, trained.FeatureDim], trained.call(images).shape);
+        }
     }
 
     [Fact]

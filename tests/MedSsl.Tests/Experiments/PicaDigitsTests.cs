@@ -7,12 +7,13 @@ namespace MedSsl.Tests.Experiments;
 /// generator. Statistics over three seeds, against chance and against the untrained network.</summary>
 public class PicaDigitsTests
 {
-    private static readonly Lazy<(MedSsl.Data.ImageDataset Images, int[] Digits)> Digits = new(() => PicaDigits.Load());
+    private static readonly Lazy<MedSsl.Data.ImageDataset> Digits = new(() => MedSsl.Data.Loaders.Digits.Load());
 
     [Fact]
     public void TheDigitsAreScikitLearnsCopy()
     {
-        var (images, digits) = Digits.Value;
+        var images = Digits.Value;
+        var digits = images.ClassIndices();
         Assert.Equal(1797, images.Count);
         Assert.Equal([178, 182, 177, 183, 181, 182, 181, 179, 174, 180], Enumerable.Range(0, 10).Select(d => digits.Count(x => x == d)));
         Assert.Equal((1, 8, 8), (images.Channels, images.Height, images.Width));
@@ -25,10 +26,8 @@ public class PicaDigitsTests
     public void PicaLearnsToClusterDigits()
     {
         // 8 epochs of 128-image batches (≈ 115 steps, ≈ 5 s of CPU per seed), scored every 2 epochs. Chance NMI for 10
-        // clusters of 1797 images is ≈ 0.01; k-means on the pixels reaches ≈ 0.72 (PicaDigits.KMeansOnPixels).
-        var (images, digits) = Digits.Value;
-        var settings = new PicaDigitsSettings { Epochs = 8 };
-        var curves = Enumerable.Range(0, 3).Select(seed => PicaDigits.Train(images, digits, settings, ClusterSizeLoss.NegativeEntropy, seed, every: 2)).ToList();
+        // clusters of 1797 images is ≈ 0.01; k-means on the pixels reaches ≈ 0.72 (docs/methods/pica-lsd.md).
+        var curves = Enumerable.Range(0, 3).Select(seed => PicaDigits.Train(Digits.Value, PicaDigits.Options(ClusterSizeLoss.NegativeEntropy, seed, epochs: 8), every: 2)).ToList();
         double Mean(int epoch) => curves.Average(c => c.Single(p => p.Epoch == epoch).Nmi);
         var log = string.Join("; ", curves.Select(c => string.Join(" → ", c.Select(p => $"{p.Epoch}: {p.Nmi:0.000}"))));
         Assert.True(Mean(0) < 0.1, $"the untrained network already clusters the digits ({log})");

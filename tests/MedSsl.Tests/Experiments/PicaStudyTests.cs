@@ -8,7 +8,7 @@ namespace MedSsl.Tests.Experiments;
 public class PicaStudyTests
 {
     private static readonly double[] Noise = [0.01, -0.02, 0.0, 0.015, -0.005];
-    private static readonly PicaSettings Grid = PicaStudy.Settings(RunProfile.Quick) with { Lambdas = [0.5, 2, 10], Epsilons = [0.01, 0.1, 1] };
+    private static readonly PicaSettings Grid = PicaSettings.For(RunProfile.Quick) with { Lambdas = [0.5, 2, 10], Epsilons = [0.01, 0.1, 1] };
 
     private static PicaRow Row(string loss, double lambda, double epsilon, int seed, double f1, double softToUniform, double hardToUniform, double softToTrue, double hardToTrue) =>
         new(loss, lambda, epsilon, seed, f1, 0, 0, 0, 0, 10, 0.2, hardToTrue, hardToUniform, softToTrue, softToUniform);

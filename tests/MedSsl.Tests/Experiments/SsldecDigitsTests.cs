@@ -48,6 +48,7 @@ public class SsldecDigitsTests
         Assert.Equal(study.Mean(DigitsModel.Ssldec, r => r.Accuracy) - study.Mean(DigitsModel.Supervised, r => r.Accuracy), study.Claims.Results[0].Difference, 12);
         Assert.Equal(study.Mean(DigitsModel.Ssldec, r => r.KMeansNmi) - study.Mean(DigitsModel.Supervised, r => r.KMeansNmi), study.Claims.Results[2].Difference, 12);
         Assert.Equal(study.Example(DigitsModel.Ssldec).Test.Count, study.Example(DigitsModel.Ssldec).TestEmbedding().GetLength(0));
-        Assert.Throws<ArgumentException>(() => new DigitsProtocol(RunProfile.Quick, exampleSeed: 7));
+        Assert.Contains("Seed 7 is not one of this profile's seeds (1000–1002)",
+            Assert.Throws<ArgumentException>(() => SsldecDigits.RunStudy(RunProfile.Quick, exampleSeed: 7)).Message);
     }
 }

@@ -17,8 +17,8 @@ public class SsldecHalfMoonsTests
     public void EverySeedRunsTheWholeGridAndTheRowsAreValid()
     {
         var study = Short.Value;
-        var protocol = new HalfMoonsProtocol(RunProfile.Quick);
-        Assert.Equal(SeedPlan.Evaluation(SsldecHalfMoons.SeedCount(RunProfile.Quick)).Seeds, study.Seeds.Seeds);
+        var protocol = new HalfMoonsProtocol(study.Seeds, study.Seeds.Seeds[0]);
+        Assert.Equal([1000, 1001, 1002], study.Seeds.Seeds);
         Assert.Equal(study.Seeds.Count * protocol.Grid.Count, study.Rows.Count);
         Assert.Equal(protocol.Grid.Count, study.Summary.Rows.Count);
         Assert.All(study.Rows, r => Assert.InRange(r.Accuracy, 0.0, 1.0));
@@ -77,5 +77,5 @@ public class SsldecHalfMoonsTests
     [Fact]
     public void AnExampleSeedOutsideThePlanIsANamedError() =>
         Assert.Contains("Seed 3 is not one of this profile's seeds (1000–1002)",
-            Assert.Throws<ArgumentException>(() => new HalfMoonsProtocol(RunProfile.Quick, exampleSeed: 3)).Message);
+            Assert.Throws<ArgumentException>(() => SsldecHalfMoons.RunStudy(RunProfile.Quick, exampleSeed: 3)).Message);
 }

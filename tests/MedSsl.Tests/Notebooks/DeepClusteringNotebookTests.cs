@@ -15,7 +15,7 @@ public class DeepClusteringNotebookTests
         // Budget: 3 minutes on an idle 2-core machine; twice that on a shared one.
         var run = QuickProfileRun.Of(Stem, TimeSpan.FromMinutes(6));
         var results = run.Results;
-        var settings = PicaStudy.Settings(RunProfile.Quick);
+        var settings = PicaSettings.For(RunProfile.Quick);
 
         // Fresh evaluation seeds, one per profile seed.
         Assert.True(results["fresh_seeds"]!.GetValue<bool>());
