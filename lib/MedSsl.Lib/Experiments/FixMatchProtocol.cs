@@ -72,9 +72,6 @@ public sealed class FixMatchProtocol(FixMatchStudySettings settings, ImageDatase
 
     public override SeedPlan Seeds => settings.Seeds;
 
-    /// <summary>The FixMatch step ran 0.81× as long in NHWC (docs/benchmarks.md, "Channels-last, method by method").</summary>
-    public override bool ChannelsLastWeights => true;
-
     public double SmallestFraction => settings.LabelFractions.Min();
 
     /// <summary>The test reports and mask rates of every run, for Table 2 and the figures.</summary>

@@ -93,10 +93,6 @@ public sealed class InerrantProtocol(InerrantScale scale, int exampleSeed, doubl
     private readonly Dictionary<int, (VolumeDataset Train, VolumeDataset Test)> data = [];
 
     public override SeedPlan Seeds => scale.Seeds;
-
-    /// <summary>The segmenter and confidence steps ran 0.73× and 0.78× as long in NHWC (docs/benchmarks.md, "Channels-last,
-    /// method by method").</summary>
-    public override bool ChannelsLastWeights => true;
     public override IReadOnlyList<double> Grid => scale.Alphas;
     public override string Describe(double alpha) => $"α {alpha:P0}";
     public override bool IsExample(int seed, double alpha) => seed == exampleSeed && alpha == exampleAlpha;

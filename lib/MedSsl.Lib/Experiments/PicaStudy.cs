@@ -35,9 +35,6 @@ public sealed class PicaProtocol(ImageDataset data, PicaSettings settings, SeedP
 
     public override SeedPlan Seeds => seeds;
 
-    /// <summary>The PICA step ran 0.79× as long in NHWC (docs/benchmarks.md, "Channels-last, method by method").</summary>
-    public override bool ChannelsLastWeights => true;
-
     /// <summary>Fig. 5: both losses at each λ ∈ {0.5, 1, 2, 5, 10} (the profile's subset); then L_SD's ε ablation at λ = 2.</summary>
     public override IReadOnlyList<PicaSetting> Grid =>
     [

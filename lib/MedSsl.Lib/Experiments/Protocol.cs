@@ -72,11 +72,6 @@ public abstract class Protocol<TSetting, TRun, TRow> where TSetting : notnull wh
     /// <summary>After a seed's last setting (also when a run failed): free what <see cref="BeginSeed"/> made.</summary>
     public virtual void EndSeed(int seed) { }
 
-    /// <summary>Whether the runs train with their convolution weights channels-last (<see cref="Trainer.ChannelsLastWeights"/>):
-    /// set where <c>medssl bench method</c> measured that oneDNN's kernels run the method's step faster in that layout
-    /// (docs/benchmarks.md). Results then differ from NCHW in the last bits.</summary>
-    public virtual bool ChannelsLastWeights => false;
-
     /// <summary>How a setting reads in progress lines and errors.</summary>
     public virtual string Describe(TSetting setting) => setting.ToString() ?? "";
 }
@@ -111,7 +106,7 @@ public static class ProtocolRunner
                     {
                         token.ThrowIfCancellationRequested();
                         var label = $"run {done + 1}/{total} (seed {seed}, {protocol.Describe(setting)})";
-                        using var trainer = new Trainer { Cancellation = token, Progress = new PrefixedProgress(progress, label), ChannelsLastWeights = protocol.ChannelsLastWeights };
+                        using var trainer = new Trainer { Cancellation = token, Progress = new PrefixedProgress(progress, label) };
                         var run = protocol.Train(seed, setting, trainer);
                         var keep = protocol.IsExample(seed, setting);
                         try { rows.AddRange(protocol.Evaluate(seed, setting, run)); }
