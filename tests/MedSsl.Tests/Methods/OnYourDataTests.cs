@@ -90,6 +90,32 @@ public sealed class OnYourDataTests(ITestOutputHelper output)
         Assert.NotEqual(a.IndicesOf(DataSplit.Labelled), b.IndicesOf(DataSplit.Labelled));
     }
 
+    [Fact]
+    public void The_few_labels_split_keeps_each_patients_images_in_one_split_and_counts_patients_per_class()
+    {
+        // The digits, three consecutive images per patient: a patient's class is its first image's.
+        var digits = Digits.Load();
+        var n = digits.Count;
+        var pixels = new float[n * digits.ImageSize];
+        for (var i = 0; i < n; i++) digits.Image(i).CopyTo(pixels.AsSpan(i * digits.ImageSize, digits.ImageSize));
+        var labels = new bool[n * digits.LabelNames.Count];
+        for (var i = 0; i < n; i++) for (var l = 0; l < digits.LabelNames.Count; l++) labels[i * digits.LabelNames.Count + l] = digits.HasLabel(i, l);
+        var grouped = new ImageDataset(digits.Channels, digits.Height, digits.Width, digits.LabelNames, pixels, labels,
+            [.. Enumerable.Range(0, n).Select(i => $"e{i}")], [.. Enumerable.Range(0, n).Select(i => $"p{i / 3}")]);
+
+        var split = FewLabels.Split(grouped, labelsPerClass: 2, seed: 5, validationPerClass: 1, testFraction: 0.25);
+        var classes = digits.ClassIndices();
+        var patients = Enumerable.Range(0, n).GroupBy(i => i / 3).ToList();
+        Assert.All(patients, p => Assert.Single(p.Select(split.Split).Distinct()));
+        foreach (var byClass in patients.GroupBy(p => classes[p.First()]))
+        {
+            int Patients(DataSplit s) => byClass.Count(p => split.Split(p.First()) == s);
+            Assert.Equal(2, Patients(DataSplit.Labelled));
+            Assert.Equal(1, Patients(DataSplit.Validation));
+            Assert.Equal((int)Math.Floor(0.25 * byClass.Count()), Patients(DataSplit.Test));
+        }
+    }
+
     /// <summary>Three classes; class "c" has images but none labelled.</summary>
     private static ImageDataset Tiny(bool multiLabel = false)
     {

@@ -11,13 +11,15 @@ public static class FewLabels
     private const int TestSeed = 0;
 
     /// <summary>A copy of <paramref name="data"/> with its splits drawn per class: <paramref name="labelsPerClass"/> labelled
-    /// and <paramref name="validationPerClass"/> validation images of each class, drawn with <paramref name="seed"/>; the
+    /// and <paramref name="validationPerClass"/> validation patients of each class, drawn with <paramref name="seed"/>; the
     /// test images are the dataset's own <see cref="DataSplit.Test"/> items when it has any, else
-    /// <paramref name="testFraction"/> of each class drawn once (the same for every seed); everything else is unlabelled.
-    /// A class is an item's label set (for single-label data, its class). A class with too few images for its labelled and
-    /// validation share gets what it has, labelled first — its column stays in the dataset, so a method's head keeps an
-    /// output for it. Images are drawn one by one: when one patient has several images, give the manifest a split column
-    /// instead, so no patient is on both sides.</summary>
+    /// <paramref name="testFraction"/> of each class's patients drawn once (the same for every seed); everything else is
+    /// unlabelled. A patient's images always go to one split together, so no patient is on both sides of a comparison
+    /// (with one image per patient, as in most folders, a patient is an image and the counts count images). A patient's
+    /// class is its first image's label set (for single-label data, its class). A class with too few patients for its
+    /// labelled and validation share gets what it has, labelled first — its column stays in the dataset, so a method's
+    /// head keeps an output for it. With the dataset's own test split, its test images stay test whatever their
+    /// patient's other images are: the manifest's split is the user's decision.</summary>
     public static ImageDataset Split(ImageDataset data, int labelsPerClass, int seed, int validationPerClass = 5, double testFraction = 0.25)
     {
         if (labelsPerClass < 1) throw new ArgumentOutOfRangeException(nameof(labelsPerClass), labelsPerClass, "at least one labelled image per class");
@@ -28,20 +30,23 @@ public static class FewLabels
         var ownTest = Enumerable.Range(0, data.Count).Any(i => data.Split(i) == DataSplit.Test);
         var testDraw = new SeededRandom(TestSeed, RandomStreams.Data);
         var draw = new SeededRandom(seed, RandomStreams.Data);
-        foreach (var group in Enumerable.Range(0, data.Count).GroupBy(i => strata[i]).OrderBy(g => g.Key))
+        // Each patient's images, patients in the order of their first image.
+        var patients = Enumerable.Range(0, data.Count).GroupBy(data.PatientId).Select(g => g.ToArray()).ToArray();
+        foreach (var group in patients.GroupBy(p => strata[p[0]]).OrderBy(g => g.Key))
         {
             var members = group.ToArray();
             if (ownTest)
-                foreach (var i in members.Where(i => data.Split(i) == DataSplit.Test)) splits[i] = DataSplit.Test;
+                foreach (var i in members.SelectMany(p => p).Where(i => data.Split(i) == DataSplit.Test)) splits[i] = DataSplit.Test;
             else
             {
                 testDraw.Shuffle(members);
-                foreach (var i in members.Take((int)Math.Floor(testFraction * members.Length))) splits[i] = DataSplit.Test;
+                foreach (var i in members.Take((int)Math.Floor(testFraction * members.Length)).SelectMany(p => p)) splits[i] = DataSplit.Test;
             }
-            var rest = members.Where(i => splits[i] != DataSplit.Test).Order().ToArray();
+            var rest = members.Select(p => p.Where(i => splits[i] != DataSplit.Test).ToArray()).Where(p => p.Length > 0).OrderBy(p => p[0]).ToArray();
             draw.Shuffle(rest);
             for (var k = 0; k < rest.Length; k++)
-                splits[rest[k]] = k < labelsPerClass ? DataSplit.Labelled : k < labelsPerClass + validationPerClass ? DataSplit.Validation : DataSplit.Unlabelled;
+                foreach (var i in rest[k])
+                    splits[i] = k < labelsPerClass ? DataSplit.Labelled : k < labelsPerClass + validationPerClass ? DataSplit.Validation : DataSplit.Unlabelled;
         }
         return WithSplits(data, splits);
     }
