@@ -81,6 +81,12 @@ public sealed class SegmentationDataset
         return new SegmentationDataset(Images.Subset(indices), masksOut, ClassNames, [.. indices.Select(i => annotated[i])]);
     }
 
+    /// <summary>The same masks under <paramref name="images"/>: these images with other splits (or ids), the same count and size.</summary>
+    public SegmentationDataset WithImages(ImageDataset images) =>
+        images.Count == Count && images.Height == Height && images.Width == Width
+            ? new SegmentationDataset(images, masks, ClassNames, annotated)
+            : throw new ArgumentException($"{images.Count} images of {images.Height}×{images.Width} for masks of {Count} images of {Height}×{Width}", nameof(images));
+
     /// <summary>Pixels of each class over the annotated images, [K].</summary>
     public long[] PixelCounts()
     {

@@ -28,6 +28,63 @@ public class SegmentationTrainingTests
         return SegmentationTraining.Train(data, options, trainer);
     }
 
+    /// <summary>A masked folder as a user has one: no splits, two images per patient, every fifth image without a mask.</summary>
+    private static SegmentationDataset Unsplit()
+    {
+        var source = SyntheticSkinLesions.Make(60, seed: 6, imageSize: 16);
+        var images = source.Images;
+        int n = images.Count, plane = images.Height * images.Width;
+        var pixels = new float[n * images.ImageSize];
+        var masks = new byte[n * plane];
+        for (var i = 0; i < n; i++)
+        {
+            images.Image(i).CopyTo(pixels.AsSpan(i * images.ImageSize, images.ImageSize));
+            source.Mask(i).CopyTo(masks.AsSpan(i * plane, plane));
+        }
+        var unsplit = new ImageDataset(images.Channels, images.Height, images.Width, [], pixels, [],
+            [.. Enumerable.Range(0, n).Select(i => $"e{i}")], [.. Enumerable.Range(0, n).Select(i => $"p{i / 2}")]);
+        return new SegmentationDataset(unsplit, masks, source.ClassNames, [.. Enumerable.Range(0, n).Select(i => i % 5 != 4)]);
+    }
+
+    [Fact]
+    public void A_masked_folder_is_split_by_patient_with_the_test_patients_the_same_for_every_seed()
+    {
+        var data = Unsplit();
+        var a = FewLabels.Split(data, seed: 1);
+        var b = FewLabels.Split(data, seed: 2);
+        var patients = Enumerable.Range(0, data.Count).GroupBy(i => i / 2).ToList();   // every patient here has an annotated image
+        foreach (var split in new[] { a, b })
+        {
+            int Held(DataSplit s) => patients.Count(p => p.Any(i => split.Images.Split(i) == s));
+            Assert.Equal(6, Held(DataSplit.Test));          // ⌊0.2 · 30⌋ patients
+            Assert.Equal(3, Held(DataSplit.Validation));    // ⌊0.1 · 30⌋
+            foreach (var p in patients)
+            {
+                var sides = p.Select(split.Images.Split).Distinct().ToHashSet();
+                Assert.True(sides.IsSubsetOf([DataSplit.Labelled, DataSplit.Unlabelled]) || sides.IsSubsetOf([DataSplit.Test, DataSplit.Unassigned])
+                    || sides.IsSubsetOf([DataSplit.Validation, DataSplit.Unassigned]), $"patient {p.Key}: {string.Join(", ", sides)}");
+            }
+            for (var i = 0; i < data.Count; i++)
+                if (split.Images.Split(i) is DataSplit.Labelled or DataSplit.Test or DataSplit.Validation) Assert.True(data.IsAnnotated(i));
+                else if (split.Images.Split(i) == DataSplit.Unlabelled) Assert.False(data.IsAnnotated(i));
+            Assert.Equal(data.PixelCounts(), split.PixelCounts());   // the masks come along
+        }
+        Assert.Equal(a.IndicesOf(DataSplit.Test), b.IndicesOf(DataSplit.Test));
+        Assert.NotEqual(a.IndicesOf(DataSplit.Validation), b.IndicesOf(DataSplit.Validation));
+        // What the split leaves is what the one-call API trains on.
+        var (labelled, _) = SegmentationTraining.Split(a, Tiny(SegmentationMethod.CrossTeaching) with { LabelledFraction = 0.5 });
+        Assert.Equal((int)Math.Ceiling(0.5 * a.IndicesOf(DataSplit.Labelled).Length), labelled.Length);
+    }
+
+    [Fact]
+    public void A_masked_folder_split_names_what_is_wrong()
+    {
+        var data = Unsplit();
+        Assert.Contains("leave images to train on", Assert.Throws<ArgumentOutOfRangeException>(() => FewLabels.Split(data, 1, validationFraction: 0.5, testFraction: 0.5)).Message);
+        var none = new SegmentationDataset(data.Images, new byte[data.Count * data.Height * data.Width], data.ClassNames, new bool[data.Count]);
+        Assert.Contains("no image has a mask", Assert.Throws<ArgumentException>(() => FewLabels.Split(none, 1)).Message);
+    }
+
     [Fact]
     public void A_labelled_fraction_keeps_a_seeded_share_of_the_labelled_split_and_leaves_the_rest_unlabelled()
     {

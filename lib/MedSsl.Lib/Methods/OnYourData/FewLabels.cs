@@ -51,6 +51,34 @@ public static class FewLabels
         return WithSplits(data, splits);
     }
 
+    /// <summary>A copy of a masked folder's <paramref name="data"/> with its splits drawn by patient, as Singh et al. 2024
+    /// split theirs (§Segmentation: 70 / 10 / 20): of the patients with annotated images, <paramref name="testFraction"/>
+    /// go to test (drawn once: the same for every seed) and <paramref name="validationFraction"/> to validation (drawn with
+    /// <paramref name="seed"/>); the rest are labelled, and <see cref="SegmentationTrainingOptions.LabelledFraction"/> then
+    /// keeps the masks of a few. Images without a mask are unlabelled — except those of validation and test patients,
+    /// which are left out (unassigned, so no method sees them), so that no patient is on both sides.</summary>
+    public static SegmentationDataset Split(SegmentationDataset data, int seed, double validationFraction = 0.1, double testFraction = 0.2)
+    {
+        if (validationFraction < 0 || testFraction < 0 || validationFraction + testFraction >= 1)
+            throw new ArgumentOutOfRangeException(nameof(validationFraction), $"validation ({validationFraction}) and test ({testFraction}) fractions must be ≥ 0 and leave images to train on");
+        var patients = Enumerable.Range(0, data.Count).GroupBy(data.Images.PatientId).Select(g => g.ToArray()).ToArray();
+        var annotated = patients.Where(p => p.Any(data.IsAnnotated)).ToArray();
+        if (annotated.Length == 0) throw new ArgumentException("no image has a mask: a segmentation split needs annotated images", nameof(data));
+        new SeededRandom(TestSeed, RandomStreams.Data).Shuffle(annotated);
+        var test = annotated.Take((int)Math.Floor(testFraction * annotated.Length)).ToArray();
+        var rest = annotated.Skip(test.Length).ToArray();
+        new SeededRandom(seed, RandomStreams.Data).Shuffle(rest);
+        var validation = rest.Take((int)Math.Floor(validationFraction * annotated.Length)).ToArray();
+        var splits = new DataSplit[data.Count];
+        foreach (var p in patients)
+            foreach (var i in p)
+                splits[i] = data.IsAnnotated(i) ? DataSplit.Labelled : DataSplit.Unlabelled;
+        foreach (var (held, split) in new[] { (test, DataSplit.Test), (validation, DataSplit.Validation) })
+            foreach (var i in held.SelectMany(p => p))
+                splits[i] = data.IsAnnotated(i) ? split : DataSplit.Unassigned;
+        return data.WithImages(WithSplits(data.Images, splits));
+    }
+
     /// <summary>The dataset with its items' splits replaced (pixels and labels shared by copy).</summary>
     public static ImageDataset WithSplits(ImageDataset data, DataSplit[] splits)
     {
