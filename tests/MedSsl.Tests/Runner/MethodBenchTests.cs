@@ -20,6 +20,17 @@ public sealed class MethodBenchTests
     }
 
     [Fact]
+    public void Channels_last_is_reported_and_trains_the_method()
+    {
+        var run = Medssl.Run("bench", "method", "pica", "--steps", "2", "--warmup", "1", "--channels-last", "--json");
+        Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
+        var report = JsonDocument.Parse(run.Stdout).RootElement;
+        Assert.True(report.GetProperty("channels_last").GetBoolean());
+        var phases = report.GetProperty("stages")[0].GetProperty("phases").EnumerateArray().Select(p => p.GetProperty("phase").GetString()).ToList();
+        Assert.Contains("backward", phases);
+    }
+
+    [Fact]
     public void Inerrant_reports_the_segmenter_and_the_confidence_network_step_each_with_its_unattributed_time()
     {
         var run = Medssl.Run("bench", "method", "inerrant", "--steps", "2", "--warmup", "1", "--json");
