@@ -365,7 +365,7 @@ public sealed class Inerrant : ITrainingMethod<InerrantBatch>, IDisposable
         var (start, end, steps) = (options.ConfidenceLearningRate, options.ConfidenceFinalLearningRate, options.ConfidenceSteps);
         confidenceOptimizer = optim.Adam(Confidence.TrainableParameters(), lr: start);
         phase = Phase.Confidence;
-        var before = trainer.History.Count;
+        using var lease = new TrainerLease(trainer);
         try
         {
             // the segmentation network only feeds the confidence network here: frozen, in eval mode
@@ -373,7 +373,7 @@ public sealed class Inerrant : ITrainingMethod<InerrantBatch>, IDisposable
                 afterStep: step => SetLearningRate(confidenceOptimizer, Schedules.Exponential(step, steps, start, end))));
         }
         finally { phase = Phase.Segmentation; }
-        return [.. trainer.History.Skip(before).Select(r => r.Losses["confidence_mse"])];
+        return [.. lease.Steps().Select(r => r.Losses["confidence_mse"])];
     }
 
     /// <summary>Algorithm 2 for t = 1 … T: (learned measure) train the confidence network; rank each volume's

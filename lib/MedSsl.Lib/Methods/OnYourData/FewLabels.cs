@@ -69,10 +69,7 @@ public static class FewLabels
         var rest = annotated.Skip(test.Length).ToArray();
         new SeededRandom(seed, RandomStreams.Data).Shuffle(rest);
         var validation = rest.Take((int)Math.Floor(validationFraction * annotated.Length)).ToArray();
-        var splits = new DataSplit[data.Count];
-        foreach (var p in patients)
-            foreach (var i in p)
-                splits[i] = data.IsAnnotated(i) ? DataSplit.Labelled : DataSplit.Unlabelled;
+        var splits = Enumerable.Range(0, data.Count).Select(i => data.IsAnnotated(i) ? DataSplit.Labelled : DataSplit.Unlabelled).ToArray();
         foreach (var (held, split) in new[] { (test, DataSplit.Test), (validation, DataSplit.Validation) })
             foreach (var i in held.SelectMany(p => p))
                 splits[i] = data.IsAnnotated(i) ? split : DataSplit.Unassigned;

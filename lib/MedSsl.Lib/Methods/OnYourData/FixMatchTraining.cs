@@ -80,9 +80,9 @@ public static class FixMatchTraining
             var batches = Batches.SemiSupervisedByExam(labelled, new ExamBatchSampler(ExamIds(labelled), settings.LabelledPerBatch, seed),
                 pool, pool is null ? null : new ExamBatchSampler(ExamIds(pool), settings.LabelledPerBatch * settings.Mu, seed + 1),
                 settings.Weak, settings.Strong, generator);
-            var first = trainer.History.Count;
+            using var lease = new TrainerLease(trainer);
             trainer.Run(method, batches, phase, settings.Steps);
-            double[] maskRates = options.UsesUnlabelled ? [.. trainer.History.Skip(first).Select(s => s.Losses["mask_rate"])] : [];
+            double[] maskRates = options.UsesUnlabelled ? [.. lease.Steps().Select(s => s.Losses["mask_rate"])] : [];
             return (method, maskRates);
         }
         catch
