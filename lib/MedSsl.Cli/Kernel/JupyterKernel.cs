@@ -32,7 +32,7 @@ internal sealed class JupyterKernel
     private int bindsPending = 5;
     private int executionCount;
     private readonly KernelHistory history = new();
-    private bool abortQueuedExecutes; // shell thread only
+    private List<NetMQMessage> queuedBehindFailure = []; // shell thread only
     // What the stdin thread sends (NetMQQueue is the thread-safe way into a socket's thread) and the answer awaited.
     private readonly NetMQQueue<NetMQMessage> stdinOutgoing = new();
     private TaskCompletionSource<string>? pendingInput;
@@ -114,8 +114,13 @@ internal sealed class JupyterKernel
             Dispatch(aborting: false);
             // After a failed cell with stop_on_error, the cells a front end queued behind it (JupyterLab's Run All)
             // are answered "aborted" instead of run.
-            while (abortQueuedExecutes && socket.TryReceiveMultipartMessage(TimeSpan.Zero, ref frames)) Dispatch(aborting: true);
-            abortQueuedExecutes = false;
+            var queued = queuedBehindFailure;
+            queuedBehindFailure = [];
+            foreach (var behind in queued)
+            {
+                frames = behind;
+                Dispatch(aborting: true);
+            }
         }
 
         void Dispatch(bool aborting)
@@ -334,8 +339,18 @@ internal sealed class JupyterKernel
                 ["traceback"] = sink.LastError["traceback"]!.DeepClone(),
             };
         if (storeHistory) history.Add(count, code, sink.ResultText);
+        // Only requests queued before the error reply goes out were sent behind the failed cell: one a client sends
+        // after reading the reply (a cell run after an interrupt) must run, so the queue is taken before replying.
+        if (Text(reply, "status") == "error" && stopOnError)
+        {
+            NetMQMessage? queued = null;
+            while (socket.TryReceiveMultipartMessage(TimeSpan.Zero, ref queued))
+            {
+                queuedBehindFailure.Add(queued);
+                queued = null;
+            }
+        }
         Send(socket, request, "execute_reply", reply);
-        abortQueuedExecutes = Text(reply, "status") == "error" && stopOnError;
     }
 
     private void Complete(JupyterMessage request, RouterSocket socket)
