@@ -52,7 +52,7 @@ internal static class DataCommand
 
     private static Command Synth()
     {
-        var kind = new Argument<string>("KIND") { Description = "moons, ultrasound, lesions (RGB images with lesion masks), ct, or ultrasound-idx (the single-label view in MNIST format)" };
+        var kind = new Argument<string>("KIND") { Description = "moons, ultrasound, lesions (RGB images with lesion masks), chest-xray (grey images with a class and a lung mask each: a MultiMix folder), ct, or ultrasound-idx (the single-label view in MNIST format)" };
         kind.AcceptOnlyFromAmong([.. SyntheticWriter.Kinds]);
         var output = new Option<string>("--out") { Description = "new folder to write (must not exist or be empty)", Required = true };
         var seed = new Option<int>("--seed") { Description = "random seed", DefaultValueFactory = _ => 0 };

@@ -10,9 +10,12 @@ public static class SyntheticWriter
     /// <summary>Images of the synthetic lesion set in the Quick profile of notebook 06.</summary>
     private const int LesionsQuickCount = 200;
 
-    public static readonly IReadOnlyList<string> Kinds = ["moons", "ultrasound", "lesions", "ct", "ultrasound-idx"];
+    /// <summary>Images of the chest X-ray folder: notebook 07's quick classification set.</summary>
+    private const int ChestXrayCount = 400;
 
-    /// <param name="n">points (moons), images (ultrasound, lesions) or volumes (ct); null: the Quick profile's size</param>
+    public static readonly IReadOnlyList<string> Kinds = ["moons", "ultrasound", "lesions", "chest-xray", "ct", "ultrasound-idx"];
+
+    /// <param name="n">points (moons), images (ultrasound, lesions, chest-xray) or volumes (ct); null: the Quick profile's size</param>
     public static void Write(string kind, string directory, int seed = 0, int? n = null)
     {
         // A bound per kind keeps a typo (--n 2000000000) from overflowing counts or exhausting memory mid-write.
@@ -31,6 +34,17 @@ public static class SyntheticWriter
             case "lesions":
                 // Notebook 06's images (32×32 RGB, one lesion each, the paper's 70/10/20 split) with their masks.
                 ImageFolder.Write(SyntheticSkinLesions.Make(n ?? LesionsQuickCount, seed, appearance: LesionAppearance.Subtle), directory);
+                break;
+            case "chest-xray":
+                // Notebook 07's source-A X-rays (32×32 grey), each with its class (normal or pneumonia) and lung mask: a
+                // MultiMix folder. Drawn in a seeded order: 10 % labelled (class and mask), 10 % validation, 20 % test,
+                // the rest unlabelled.
+                var xrays = n ?? ChestXrayCount;
+                var rank = new int[xrays];
+                foreach (var (i, k) in SeededRandom.Permutation(xrays, seed, RandomStreams.Data).Select((i, k) => (i, k))) rank[i] = k;
+                DataSplit SplitOf(int i) => rank[i] < xrays / 10 ? DataSplit.Labelled : rank[i] < xrays / 5 ? DataSplit.Validation
+                    : rank[i] < 2 * xrays / 5 ? DataSplit.Test : DataSplit.Unlabelled;
+                ImageFolder.Write(SyntheticChestXray.MakeSet(XraySource.A, 32, xrays, seed, 0).ToDataset(SplitOf), directory);
                 break;
             case "ct":
                 VolumeFolder.Write(n is { } volumes ? SyntheticCt.Make(volumes, seed) : SyntheticCt.Make(RunProfile.Quick, seed), directory, seed: seed);

@@ -2,11 +2,8 @@ using System.Diagnostics;
 using MedSsl.Data;
 using MedSsl.Data.Synthetic;
 using MedSsl.Methods;
-using MedSsl.Metrics;
-using MedSsl.Models;
+using MedSsl.Methods.OnYourData;
 using MedSsl.Training;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace MedSsl.Experiments;
 
@@ -23,10 +20,13 @@ public sealed record MultiMixRow(string Model, int LabelledMasks, int LabelledLa
     double Accuracy, double Auc, double F1Normal, double F1Pneumonia, double Dice, double Jaccard, double AverageHausdorff, double Precision, double Recall,
     double SaliencyOnLungs, double PseudoLabelRate, double PseudoLabelAccuracy, double MaskKl, double CpuSeconds) : ISeededRow;
 
-/// <summary>One trained model with the data of its seed, the indices it saw labelled and its training's CPU seconds.</summary>
-public sealed record MultiMixRun(MultiMix Method, ChestXrayData Data, int[] Labelled, int[] Masked, double CpuSeconds) : IDisposable
+/// <summary>One trained model with the data of its seed, as the model saw them (<see cref="MultiMixRuns.AsSeen"/>), and
+/// its training's CPU seconds.</summary>
+public sealed record MultiMixRun(TrainedMultiMix Trained, ChestXrayData Data, SegmentationDataset Classification, SegmentationDataset Segmentation, double CpuSeconds) : IDisposable
 {
-    public void Dispose() => Method.Dispose();
+    public MultiMix Method => Trained.Method;
+
+    public void Dispose() => Trained.Dispose();
 }
 
 /// <summary>The plumbing of <see cref="MultiMixProtocol"/>: the labelled subsets, training one model, its measures.</summary>
@@ -60,70 +60,41 @@ public static class MultiMixRuns
         return (labelled, masked);
     }
 
-    /// <summary>Trains one model (initial weights from <paramref name="seed"/>) for the settings' steps.</summary>
+    /// <summary>The seed's training sets as a user's data: the classification images in the labelled split where their
+    /// class is seen, the segmentation images where their mask is, the rest unlabelled.</summary>
+    public static (SegmentationDataset Classification, SegmentationDataset Segmentation) AsSeen(ChestXrayData data, MultiMixSetting setting, int seed)
+    {
+        var (labelled, masked) = Labelled(data, setting.Masks, setting.Labels, seed);
+        static Func<int, DataSplit> In(int[] seen) => i => Array.BinarySearch(seen, i) >= 0 ? DataSplit.Labelled : DataSplit.Unlabelled;
+        return (data.Classification.ToDataset(In(labelled)), data.Segmentation.ToDataset(In(masked)));
+    }
+
+    /// <summary>Trains one model (initial weights from <paramref name="seed"/>) for the settings' steps through
+    /// <see cref="MultiMixTraining"/>, the API a user's images go through.</summary>
     public static MultiMixRun Train(MultiMixSetting setting, ChestXrayData data, int seed, MultiMixSettings settings, Trainer trainer)
     {
-        var options = settings.Options.For(setting.Model) with { Seed = seed };
+        var (classification, segmentation) = AsSeen(data, setting, seed);
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-        torch.manual_seed(seed);   // libtorch draws the initial weights
-        var method = new MultiMix(new MultiMixNet(options.Network(settings.Widths)), options);
-        var (labelled, masked) = Labelled(data, setting.Masks, setting.Labels, seed);
-        trainer.Run(method, method.Batches(data.Classification, labelled, data.Segmentation, masked), setting.ToString(), settings.Steps);
-        return new MultiMixRun(method, data, labelled, masked, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds);
+        var trained = MultiMixTraining.Train(classification.Images, segmentation, new MultiMixTrainingOptions
+        {
+            Model = setting.Model, Steps = settings.Steps, Widths = settings.Widths, Method = settings.Options, Seed = seed,
+        }, trainer);
+        return new MultiMixRun(trained, data, classification, segmentation, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds);
     }
 
     /// <summary>The trained model's rows, one per test source.</summary>
     public static IEnumerable<MultiMixRow> Evaluate(MultiMixSetting setting, int seed, MultiMixRun run)
     {
-        var (method, data) = (run.Method, run.Data);
-        var (rate, pseudoAccuracy) = method.Options.Classification
-            ? method.PseudoLabelOutcomes(data.Classification, LabelledPicker.Rest(data.Classification.Count, run.Labelled)) : (double.NaN, double.NaN);
+        var trained = run.Trained;
+        var (rate, pseudoAccuracy) = trained.Classifies ? trained.PseudoLabelOutcomes(run.Classification.Images) : (double.NaN, double.NaN);
         foreach (var domain in Domains)
         {
-            using var scope = torch.NewDisposeScope();
-            var set = TestSet(data, domain);
-            var images = set.Images();
-            double accuracy = double.NaN, auc = double.NaN, f1Normal = double.NaN, f1Pneumonia = double.NaN, onLungs = double.NaN, kl = double.NaN;
-            if (method.Options.Classification)
-            {
-                var p = method.Predict(images);
-                var truth = set.Classes.ToArray();
-                var predicted = p.argmax(1).data<long>().Select(v => (int)v).ToArray();
-                accuracy = Classification.Accuracy(truth, predicted);
-                auc = Ranking.RocAuc([.. truth.Select(c => c == 1)], [.. p[.., 1].data<float>().Select(v => (double)v)]);
-                var f1 = Classification.F1PerClass(truth, predicted, 2);
-                (f1Normal, f1Pneumonia) = (f1[0], f1[1]);
-                onLungs = Saliency.MeanConcentrationOnMask(method.Saliency(images), set.Masks());
-            }
-            var seg = (Dice: double.NaN, Jaccard: double.NaN, Hausdorff: double.NaN, Precision: double.NaN, Recall: double.NaN);
-            if (method.Options.Segmentation)
-            {
-                var masks = method.PredictMasks(images);
-                seg = SegmentationScores(masks, set);
-                kl = MultiMix.SegmentationKl(Logit(method.PredictMasks(data.Segmentation.Images(run.Masked))), Logit(masks)).ToDouble();
-            }
-            yield return new MultiMixRow(Name(setting.Model), setting.Masks, setting.Labels, domain, seed, accuracy, auc, f1Normal, f1Pneumonia,
-                seg.Dice, seg.Jaccard, seg.Hausdorff, seg.Precision, seg.Recall, onLungs, rate, pseudoAccuracy, kl, run.CpuSeconds);
+            var test = TestSet(run.Data, domain).ToDataset(_ => DataSplit.Test);
+            var report = trained.Report(test.Images, test, domain);
+            var (c, m) = (report.Classification, report.Segmentation);
+            yield return new MultiMixRow(Name(setting.Model), setting.Masks, setting.Labels, domain, seed, c?.Accuracy ?? double.NaN, report.Auc,
+                c?.Classes[0].F1 ?? double.NaN, c?.Classes[1].F1 ?? double.NaN, m?.Dice ?? double.NaN, m?.Jaccard ?? double.NaN,
+                m?.AverageHausdorff ?? double.NaN, m?.Precision ?? double.NaN, m?.Recall ?? double.NaN, report.SaliencyOnMask, rate, pseudoAccuracy, report.MaskKl, run.CpuSeconds);
         }
-    }
-
-    private static Tensor Logit(Tensor probabilities) => torch.logit(probabilities, 1e-6);
-
-    private static (double Dice, double Jaccard, double Hausdorff, double Precision, double Recall) SegmentationScores(Tensor probabilities, ChestXraySet set)
-    {
-        var values = probabilities.data<float>().ToArray();
-        var size = set.Size;
-        var scores = Enumerable.Range(0, set.Count).Select(i =>
-        {
-            var predicted = new bool[size, size];
-            for (var y = 0; y < size; y++)
-                for (var x = 0; x < size; x++) predicted[y, x] = values[(i * size + y) * size + x] >= 0.5f;
-            var reference = set.Mask(i);
-            var empty = !predicted.Cast<bool>().Any();
-            return (Segmentation.Dice(predicted, reference), Segmentation.Iou(predicted, reference),
-                empty ? Math.Sqrt(2) * size : Segmentation.AverageHausdorff(predicted, reference),
-                Segmentation.Precision(predicted, reference), Segmentation.Recall(predicted, reference));
-        }).ToList();
-        return (scores.Average(s => s.Item1), scores.Average(s => s.Item2), scores.Average(s => s.Item3), scores.Average(s => s.Item4), scores.Average(s => s.Item5));
     }
 }

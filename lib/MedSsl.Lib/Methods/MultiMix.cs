@@ -1,6 +1,6 @@
+using MedSsl.Data;
 using MedSsl.Data.Augmentation;
 using MedSsl.Data.Sampling;
-using MedSsl.Data.Synthetic;
 using MedSsl.Models;
 using MedSsl.Training;
 using TorchSharp;
@@ -246,41 +246,41 @@ public sealed class MultiMix : ITrainingMethod<MultiMixBatch>, IDisposable
     /// <summary>Lung probabilities [N, 1, H, W] (through the saliency bridge when the network has one), in eval mode.</summary>
     public Tensor PredictMasks(Tensor inputs) => Network.Evaluate(() => torch.sigmoid(SegmentLogits(inputs)));
 
-    /// <summary>Eq. 1's pseudo-labels on the <paramref name="unlabelled"/> images of <paramref name="set"/> (no
-    /// augmentation, eval mode): the share whose confidence reaches t, and the accuracy of those against the set's classes
-    /// (NaN where none does or no image is unlabelled).</summary>
-    public (double Rate, double Accuracy) PseudoLabelOutcomes(ChestXraySet set, int[] unlabelled)
+    /// <summary>Eq. 1's pseudo-labels on the <paramref name="unlabelled"/> images of <paramref name="data"/> (single-label;
+    /// no augmentation, eval mode): the share whose confidence reaches t, and the accuracy of those against the images'
+    /// classes (NaN where none does or no image is unlabelled).</summary>
+    public (double Rate, double Accuracy) PseudoLabelOutcomes(ImageDataset data, IReadOnlyList<int> unlabelled)
     {
-        if (unlabelled.Length == 0) return (double.NaN, double.NaN);
+        if (unlabelled.Count == 0) return (double.NaN, double.NaN);
         using var scope = torch.NewDisposeScope();
-        var p = Predict(set.Images(unlabelled));
+        var p = Predict(data.Batch(unlabelled).Images);
         var confident = PseudoLabels.ConfidenceMask(p, Options.Threshold).data<float>().ToArray();
         var predicted = PseudoLabels.Hard(p).data<long>().ToArray();
-        var right = unlabelled.Select((i, k) => (confident[k] > 0, predicted[k] == set.Classes[i])).Where(x => x.Item1).ToList();
-        return (right.Count / (double)unlabelled.Length, right.Count == 0 ? double.NaN : right.Count(x => x.Item2) / (double)right.Count);
+        var classes = data.ClassIndices();
+        var right = unlabelled.Select((i, k) => (confident[k] > 0, predicted[k] == classes[i])).Where(x => x.Item1).ToList();
+        return (right.Count / (double)unlabelled.Count, right.Count == 0 ? double.NaN : right.Count(x => x.Item2) / (double)right.Count);
     }
 
     /// <summary>Saliency maps (eq. 3) of the predicted class, or of <paramref name="targetClass"/>.</summary>
     public Tensor Saliency(Tensor inputs, int? targetClass = null) => Network.Saliency(inputs, targetClass);
 
-    /// <summary>Endless batches of Algorithm 1 from the pools: <paramref name="labelledClasses"/> (indices into
-    /// <paramref name="classification"/> whose classes the model sees; the rest are unlabelled) and
-    /// <paramref name="labelledMasks"/> (indices into <paramref name="segmentation"/> whose masks it sees). Each pool is an
-    /// <see cref="IndexCycle"/>; labelled classification images get the weak view, unlabelled ones both views (drawn
-    /// from the method's generator); segmentation images are not augmented (their masks would have to follow).</summary>
-    public IEnumerable<MultiMixBatch> Batches(ChestXraySet classification, IReadOnlyList<int> labelledClasses,
-        ChestXraySet segmentation, IReadOnlyList<int> labelledMasks)
+    /// <summary>Endless batches of Algorithm 1 from four pools of indices: classification images whose classes the model
+    /// sees (<paramref name="classification"/>, single-label) and those it sees without, segmentation images whose lung
+    /// masks it sees (<paramref name="segmentation"/>, two classes: background and the organ) and those it sees without.
+    /// Each pool is an <see cref="IndexCycle"/>; labelled classification images get the weak view, unlabelled ones both
+    /// views (drawn from the method's generator); segmentation images are not augmented (their masks would have to follow).</summary>
+    public IEnumerable<MultiMixBatch> Batches(ImageDataset classification, IReadOnlyList<int> labelledClasses, IReadOnlyList<int> unlabelledClasses,
+        SegmentationDataset segmentation, IReadOnlyList<int> labelledMasks, IReadOnlyList<int> unlabelledMasks)
     {
-        var unlabelledClasses = Data.LabelledPicker.Rest(classification.Count, labelledClasses);
-        var unlabelledMasks = Data.LabelledPicker.Rest(segmentation.Count, labelledMasks);
         var o = Options;
         IndexCycle? Cycle(int count, ulong side, bool used) => used && count > 0 ? new IndexCycle(count, o.Seed, side, 4) : null;
         var cls = Cycle(labelledClasses.Count, 0, o.Classification);
-        var clsU = Cycle(unlabelledClasses.Length, 1, o.Classification && o.SemiSupervised);
+        var clsU = Cycle(unlabelledClasses.Count, 1, o.Classification && o.SemiSupervised);
         var seg = Cycle(labelledMasks.Count, 2, o.Segmentation);
-        var segU = Cycle(unlabelledMasks.Length, 3, o.Segmentation && o.SemiSupervised);
+        var segU = Cycle(unlabelledMasks.Count, 3, o.Segmentation && o.SemiSupervised);
         if (o.Classification && cls is null) throw new ArgumentException("classification needs at least one labelled image", nameof(labelledClasses));
         if (o.Segmentation && seg is null) throw new ArgumentException("segmentation needs at least one labelled mask", nameof(labelledMasks));
+        var classes = o.Classification ? classification.ClassIndices() : [];
         int[] Pick(IndexCycle cycle, IReadOnlyList<int> pool) => [.. cycle.Take(o.BatchSize).Select(k => pool[k])];
         while (true)
         {
@@ -288,20 +288,20 @@ public sealed class MultiMix : ITrainingMethod<MultiMixBatch>, IDisposable
             if (cls is not null)
             {
                 var picked = Pick(cls, labelledClasses);
-                x = o.Weak.Apply(classification.Images(picked), generator);
-                y = classification.Labels(picked);
+                x = o.Weak.Apply(classification.Batch(picked).Images, generator);
+                y = torch.tensor(picked.Select(i => (long)classes[i]).ToArray());
             }
             if (clsU is not null)
             {
-                var images = classification.Images(Pick(clsU, unlabelledClasses));
+                var images = classification.Batch(Pick(clsU, unlabelledClasses)).Images;
                 (weak, strong) = (o.Weak.Apply(images, generator), o.Strong.Apply(images, generator));
             }
             if (seg is not null)
             {
                 var picked = Pick(seg, labelledMasks);
-                (xs, masks) = (segmentation.Images(picked), segmentation.Masks(picked));
+                (xs, masks) = (segmentation.ImageBatch(picked), segmentation.MaskBatch(picked).unsqueeze(1).to(ScalarType.Float32));
             }
-            if (segU is not null) xu = segmentation.Images(Pick(segU, unlabelledMasks));
+            if (segU is not null) xu = segmentation.ImageBatch(Pick(segU, unlabelledMasks));
             yield return new MultiMixBatch(x, y, weak, strong, xs, masks, xu);
         }
     }

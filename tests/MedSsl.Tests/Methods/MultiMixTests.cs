@@ -1,4 +1,5 @@
 using System.Globalization;
+using MedSsl.Data;
 using MedSsl.Data.Synthetic;
 using MedSsl.Methods;
 using MedSsl.Models;
@@ -167,13 +168,15 @@ public class MultiMixTests
     public void EveryModelStepsOnTheSyntheticXraysAndReportsItsTerms()
     {
         var data = SyntheticChestXray.Make(new ChestXraySizes(16, 12, 6, 4), seed: 1);
+        var classification = data.Classification.ToDataset(_ => DataSplit.Unlabelled).Images;
+        var segmentation = data.Segmentation.ToDataset(_ => DataSplit.Unlabelled);
         foreach (var model in Enum.GetValues<MultiMixModel>())
         {
             var options = new MultiMixOptions { BatchSize = 3, LearningRate = 1e-3 }.For(model);
             torch.manual_seed(0);
             using var method = new MultiMix(new MultiMixNet(options.Network([4, 8])), options);
             using var trainer = new Trainer { Progress = new SilentProgress() };
-            var result = trainer.Run(method, method.Batches(data.Classification, [0, 1, 2, 3], data.Segmentation, [0, 1]), "test", 2);
+            var result = trainer.Run(method, method.Batches(classification, [0, 1, 2, 3], [.. Enumerable.Range(4, 8)], segmentation, [0, 1], [2, 3, 4, 5]), "test", 2);
             Assert.Equal(["cls_sup", "cls_unsup", "seg_dice", "seg_kl", "total", "mask_rate"], result.MeanLosses.Keys);
             Assert.All(result.MeanLosses.Values, v => Assert.True(double.IsFinite(v)));
             Assert.Equal(options.Classification, result.MeanLosses["cls_sup"] > 0);

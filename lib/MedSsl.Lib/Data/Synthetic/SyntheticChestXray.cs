@@ -55,6 +55,18 @@ public sealed class ChestXraySet
     /// <summary>Lung mask <paramref name="index"/> as 0/1 floats [row, column], for drawing over the image.</summary>
     public float[,] MaskImage(int index) => Plane(masks, index, v => v ? 1f : 0f);
 
+    /// <summary>The set as a user's data would come: each image labelled with its class (normal or pneumonia, one label
+    /// each) and annotated with its lung mask (background 0, lungs 1), in the split <paramref name="split"/> gives it;
+    /// exam and patient ids are the source and the index.</summary>
+    public SegmentationDataset ToDataset(Func<int, DataSplit> split)
+    {
+        var ids = Enumerable.Range(0, Count).Select(i => $"{Source}{i:D5}").ToArray();
+        var labels = new bool[Count * 2];
+        for (var i = 0; i < Count; i++) labels[i * 2 + classes[i]] = true;
+        var images = new ImageDataset(1, Size, Size, ClassNames, pixels, labels, ids, ids, [.. Enumerable.Range(0, Count).Select(split)]);
+        return new SegmentationDataset(images, [.. masks.Select(m => m ? (byte)1 : (byte)0)], ["background", "lungs"]);
+    }
+
     private Tensor Gather<T>(T[] source, IReadOnlyList<int>? indices, Func<T, float> convert)
     {
         indices ??= Enumerable.Range(0, Count).ToArray();
