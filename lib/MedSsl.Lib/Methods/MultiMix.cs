@@ -246,9 +246,9 @@ public sealed class MultiMix : ITrainingMethod<MultiMixBatch>, IDisposable
     /// <summary>Lung probabilities [N, 1, H, W] (through the saliency bridge when the network has one), in eval mode.</summary>
     public Tensor PredictMasks(Tensor inputs) => Network.Evaluate(() => torch.sigmoid(SegmentLogits(inputs)));
 
-    /// <summary>Eq. 1's pseudo-labels on the <paramref name="unlabelled"/> images of <paramref name="data"/> (single-label;
-    /// no augmentation, eval mode): the share whose confidence reaches t, and the accuracy of those against the images'
-    /// classes (NaN where none does or no image is unlabelled).</summary>
+    /// <summary>Eq. 1's pseudo-labels on the <paramref name="unlabelled"/> images of <paramref name="data"/> (no
+    /// augmentation, eval mode): the share whose confidence reaches t, and the accuracy of those against the images'
+    /// classes (NaN where none does, no image is unlabelled, or one of them lacks a single class to check against).</summary>
     public (double Rate, double Accuracy) PseudoLabelOutcomes(ImageDataset data, IReadOnlyList<int> unlabelled)
     {
         if (unlabelled.Count == 0) return (double.NaN, double.NaN);
@@ -256,9 +256,17 @@ public sealed class MultiMix : ITrainingMethod<MultiMixBatch>, IDisposable
         var p = Predict(data.Batch(unlabelled).Images);
         var confident = PseudoLabels.ConfidenceMask(p, Options.Threshold).data<float>().ToArray();
         var predicted = PseudoLabels.Hard(p).data<long>().ToArray();
-        var classes = data.ClassIndices();
-        var right = unlabelled.Select((i, k) => (confident[k] > 0, predicted[k] == classes[i])).Where(x => x.Item1).ToList();
-        return (right.Count / (double)unlabelled.Count, right.Count == 0 ? double.NaN : right.Count(x => x.Item2) / (double)right.Count);
+        var passed = unlabelled.Select((i, k) => (Index: i, Predicted: predicted[k])).Where((_, k) => confident[k] > 0).ToList();
+        var known = passed.All(x => SingleClass(data, x.Index) is not null);
+        return (passed.Count / (double)unlabelled.Count,
+            passed.Count == 0 || !known ? double.NaN : passed.Count(x => x.Predicted == SingleClass(data, x.Index)) / (double)passed.Count);
+    }
+
+    /// <summary>The class of a single-label image; null when it has no label or several.</summary>
+    private static int? SingleClass(ImageDataset data, int index)
+    {
+        var labels = Enumerable.Range(0, data.LabelNames.Count).Where(l => data.HasLabel(index, l)).ToArray();
+        return labels.Length == 1 ? labels[0] : null;
     }
 
     /// <summary>Saliency maps (eq. 3) of the predicted class, or of <paramref name="targetClass"/>.</summary>
@@ -280,7 +288,10 @@ public sealed class MultiMix : ITrainingMethod<MultiMixBatch>, IDisposable
         var segU = Cycle(unlabelledMasks.Count, 3, o.Segmentation && o.SemiSupervised);
         if (o.Classification && cls is null) throw new ArgumentException("classification needs at least one labelled image", nameof(labelledClasses));
         if (o.Segmentation && seg is null) throw new ArgumentException("segmentation needs at least one labelled mask", nameof(labelledMasks));
-        var classes = o.Classification ? classification.ClassIndices() : [];
+        // Only the labelled images' classes are read: the unlabelled ones may carry none.
+        var classes = o.Classification ? labelledClasses.Distinct().ToDictionary(i => i, i => (long)(SingleClass(classification, i)
+            ?? throw new ArgumentException($"labelled image {i} ({classification.ExamId(i)}) does not have exactly one label: MultiMix's classifier is single-label",
+                nameof(labelledClasses)))) : new Dictionary<int, long>();
         int[] Pick(IndexCycle cycle, IReadOnlyList<int> pool) => [.. cycle.Take(o.BatchSize).Select(k => pool[k])];
         while (true)
         {
@@ -289,7 +300,7 @@ public sealed class MultiMix : ITrainingMethod<MultiMixBatch>, IDisposable
             {
                 var picked = Pick(cls, labelledClasses);
                 x = o.Weak.Apply(classification.Batch(picked).Images, generator);
-                y = torch.tensor(picked.Select(i => (long)classes[i]).ToArray());
+                y = torch.tensor(picked.Select(i => classes[i]).ToArray());
             }
             if (clsU is not null)
             {

@@ -72,6 +72,30 @@ public class MultiMixTrainingTests
     }
 
     [Fact]
+    public void Unlabelled_images_need_no_label_and_their_labels_are_never_read_in_training()
+    {
+        var labelledEverywhere = Classification();
+        var (n, size) = (labelledEverywhere.Count, labelledEverywhere.ImageSize);
+        var pixels = new float[n * size];
+        var labels = new bool[n * 2];
+        for (var i = 0; i < n; i++)
+        {
+            labelledEverywhere.Image(i).CopyTo(pixels.AsSpan(i * size, size));
+            if (labelledEverywhere.Split(i) != DataSplit.Unlabelled) labels[i * 2 + labelledEverywhere.ClassIndices()[i]] = true;
+        }
+        var ids = Enumerable.Range(0, n).Select(i => labelledEverywhere.ExamId(i)).ToArray();
+        var unlabelledWithout = new ImageDataset(1, 16, 16, labelledEverywhere.LabelNames, pixels, labels, ids, ids,
+            [.. Enumerable.Range(0, n).Select(labelledEverywhere.Split)]);
+
+        using var with = Train(labelledEverywhere, Segmentation(), Tiny());
+        using var without = Train(unlabelledWithout, Segmentation(), Tiny());
+        Assert.Equal(with.History.SelectMany(s => s.Losses), without.History.SelectMany(s => s.Losses));
+        var (rate, accuracy) = without.PseudoLabelOutcomes(unlabelledWithout);
+        Assert.Equal(with.PseudoLabelOutcomes(labelledEverywhere).Rate, rate);
+        Assert.True(double.IsNaN(accuracy), "no class to check the pseudo-labels against");
+    }
+
+    [Fact]
     public void The_report_equals_a_hand_computation_from_the_predictions()
     {
         var (classification, segmentation) = (Classification(), Segmentation());

@@ -1,4 +1,5 @@
 using MedSsl.Data;
+using MedSsl.Data.Loaders;
 using MedSsl.Experiments;
 
 namespace MedSsl.Tests.Notebooks;
@@ -59,6 +60,15 @@ public sealed class YourDataNotebookTests
         Assert.Equal(Difference("pica", "kmeans"), claims[2]!["difference"]!.GetValue<double>(), 12);
 
         Assert.Equal(rows.Count, run.CsvLines(".runs.csv").Length - 1);
+
+        // Section 5 wrote its MultiMix folder into the run's output (not a temporary folder) and trained on it: the
+        // executed notebook shows the report of the folder's test rows.
+        var xrays = ImageFolder.LoadSegmentation(run.PathOf(".chest-xray"), classNames: null);
+        Assert.Equal(400, xrays.Count);
+        var tested = xrays.IndicesOf(DataSplit.Test).Length;
+        var notebook = File.ReadAllText(run.PathOf(".ipynb"));
+        Assert.Contains($"test: {tested} images, accuracy", notebook);
+        Assert.Contains($"test: {tested} masks, Dice", notebook);
     }
 
     /// <summary>SSLDEC gives each image one class: on multi-label data the protocol leaves out its two arms and its claim

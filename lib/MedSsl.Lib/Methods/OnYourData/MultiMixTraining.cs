@@ -100,7 +100,8 @@ public sealed class TrainedMultiMix : IDisposable
     public Tensor Saliency(Tensor images) => Method.Saliency(images);
 
     /// <summary>Eq. 1's pseudo-labels on the unlabelled images of <paramref name="classification"/>: the share whose
-    /// confidence reaches t, and how many of those are right (their labels are read for this only).</summary>
+    /// confidence reaches t, and how many of those are right (their labels are read for this only; NaN when one lacks a
+    /// single label).</summary>
     public (double Rate, double Accuracy) PseudoLabelOutcomes(ImageDataset classification) =>
         Method.PseudoLabelOutcomes(classification, classification.IndicesOf(DataSplit.Unlabelled));
 
@@ -218,15 +219,9 @@ public static class MultiMixTraining
         var factor = 1 << (options.Widths.Count - 1);
         if (h % factor != 0 || w % factor != 0)
             throw new ArgumentException($"the images are {h}×{w}: an encoder of {options.Widths.Count} blocks takes sides divisible by {factor}", nameof(classification));
-        var labelled = classification.IndicesOf(DataSplit.Labelled);
-        if (method.Classification)
-        {
-            if (labelled.Length == 0)
-                throw new ArgumentException($"{options.Model} classifies: the classification data need images in the labelled split (none)", nameof(classification));
-            var unclear = labelled.FirstOrDefault(i => Enumerable.Range(0, classification.LabelNames.Count).Count(l => classification.HasLabel(i, l)) != 1, -1);
-            if (unclear >= 0)
-                throw new ArgumentException($"labelled image {unclear} ({classification.ExamId(unclear)}) does not have exactly one label: MultiMix's classifier is single-label", nameof(classification));
-        }
+        // A labelled image without exactly one label is named when the batches start.
+        if (method.Classification && classification.IndicesOf(DataSplit.Labelled).Length == 0)
+            throw new ArgumentException($"{options.Model} classifies: the classification data need images in the labelled split (none)", nameof(classification));
         if (method.Segmentation && segmentation.IndicesOf(DataSplit.Labelled).Length == 0)
             throw new ArgumentException($"{options.Model} segments: the segmentation data need masked images in the labelled split (none)", nameof(segmentation));
     }
