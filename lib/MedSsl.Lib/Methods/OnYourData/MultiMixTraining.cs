@@ -142,13 +142,7 @@ public sealed class TrainedMultiMix : IDisposable
     }
 
     /// <summary>The loss term <paramref name="term"/> per step, averaged over windows of <paramref name="window"/> steps.</summary>
-    public (double[] Steps, double[] Values) Curve(string term = "total", int window = 10)
-    {
-        var values = History.Where(s => s.Losses.ContainsKey(term)).Select(s => s.Losses[term]).ToArray();
-        var bins = Enumerable.Range(0, (values.Length + window - 1) / window).ToArray();
-        return ([.. bins.Select(b => (double)Math.Min(values.Length, (b + 1) * window))],
-            [.. bins.Select(b => values.Skip(b * window).Take(window).Average())]);
-    }
+    public (double[] Steps, double[] Values) Curve(string term = "total", int window = 10) => LossCurve.Windowed(History, term, window);
 
     /// <summary><paramref name="predict"/> over <paramref name="images"/> in batches, concatenated.</summary>
     private static Tensor Batched(Tensor images, Func<Tensor, Tensor> predict) =>

@@ -100,13 +100,7 @@ public sealed class TrainedSsldec : IDisposable
 
     /// <summary>The KL loss per step of every phase, averaged over windows of <paramref name="window"/> steps, as (step, loss)
     /// for <see cref="Reports.Charts.Line"/>.</summary>
-    public (double[] Steps, double[] Values) Curve(int window = 10)
-    {
-        var values = History.Select(s => s.Losses["kl"]).ToArray();
-        var bins = Enumerable.Range(0, (values.Length + window - 1) / window).ToArray();
-        return ([.. bins.Select(b => (double)Math.Min(values.Length, (b + 1) * window))],
-            [.. bins.Select(b => values.Skip(b * window).Take(window).Average())]);
-    }
+    public (double[] Steps, double[] Values) Curve(int window = 10) => LossCurve.Windowed(History, "kl", window);
 
     public void Dispose() => Method.Dispose();
 

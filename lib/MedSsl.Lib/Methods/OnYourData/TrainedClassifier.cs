@@ -116,13 +116,7 @@ public sealed class TrainedClassifier : IDisposable
 
     /// <summary>The training loss per step, averaged over windows of <paramref name="window"/> steps, as (step, loss) for
     /// <see cref="Reports.Charts.Line"/>; <paramref name="term"/> is total, labelled, unlabelled or mask_rate.</summary>
-    public (double[] Steps, double[] Values) Curve(string term = "total", int window = 10)
-    {
-        var values = History.Where(s => s.Losses.ContainsKey(term)).Select(s => s.Losses[term]).ToArray();
-        var bins = Enumerable.Range(0, (values.Length + window - 1) / window).ToArray();
-        return ([.. bins.Select(b => (double)Math.Min(values.Length, (b + 1) * window))],
-            [.. bins.Select(b => values.Skip(b * window).Take(window).Average())]);
-    }
+    public (double[] Steps, double[] Values) Curve(string term = "total", int window = 10) => LossCurve.Windowed(History, term, window);
 
     internal static ImageDataset OfSplit(IImageDataset data, DataSplit split)
     {
