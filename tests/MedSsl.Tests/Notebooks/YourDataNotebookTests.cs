@@ -69,6 +69,15 @@ public sealed class YourDataNotebookTests
         var notebook = File.ReadAllText(run.PathOf(".ipynb"));
         Assert.Contains($"test: {tested} images, accuracy", notebook);
         Assert.Contains($"test: {tested} masks, Dice", notebook);
+
+        // Section 6 wrote partially annotated training volumes and complete test volumes beside it and scored INERRANT
+        // on the test volumes.
+        var train = VolumeFolder.Load(Path.Combine(run.PathOf(".ct"), "train", "volumes_alpha30.csv"));
+        var test = VolumeFolder.Load(Path.Combine(run.PathOf(".ct"), "test", "volumes.csv"));
+        Assert.Equal((6, 3), (train.Count, test.Count));
+        Assert.Contains(Enumerable.Range(0, train.Count), v => Enumerable.Range(0, train.OrganNames.Count).Any(k => !train.IsAnnotated(v, k)));
+        Assert.All(Enumerable.Range(0, train.Count), v => Assert.False(train[v].Intensities.SequenceEqual(test[0].Intensities), "a test volume is a training volume"));
+        Assert.Contains($"test: {test.Count} volumes, mean foreground Dice", notebook);
     }
 
     /// <summary>SSLDEC gives each image one class: on multi-label data the protocol leaves out its two arms and its claim

@@ -66,7 +66,7 @@ public sealed class TrainedInerrant : IDisposable
                     throw new ArgumentException($"volume {data[v].Id} does not annotate {data.OrganNames[k]}: score on completely annotated volumes " +
                         "(a manifest whose organ columns are all 1, e.g. volumes.csv)", nameof(data));
         return SegmentationReport.Compute(name, [.. Enumerable.Range(0, data.Count).Select(v => Predict(data, v))],
-            [.. Enumerable.Range(0, data.Count).Select(v => data[v].Mask)], ["background", .. OrganNames]);
+            [.. Enumerable.Range(0, data.Count).Select(v => data[v].Mask)], ["background", .. OrganNames]) with { Items = "volumes" };
     }
 
     /// <summary>The loss term <paramref name="term"/> (<c>bce</c> of the segmentation phases, <c>confidence_mse</c>) per step, averaged

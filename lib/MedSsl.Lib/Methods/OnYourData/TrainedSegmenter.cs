@@ -37,7 +37,10 @@ public sealed record SegmentationReport(string Split, int Images, IReadOnlyList<
         new DoubleDataFrameColumn("iou", [.. Classes.Select(c => c.Iou), MeanIou]),
         new Int32DataFrameColumn("images_with_class", [.. Classes.Select(c => c.ImagesWithClass), Images]));
 
-    public override string ToString() => $"{Split}: {Images} images, mean foreground Dice {MeanDice:F3}, IoU {MeanIou:F3}";
+    /// <summary>What <see cref="Images"/> counts: images, or volumes for a 3-D report.</summary>
+    public string Items { get; init; } = "images";
+
+    public override string ToString() => $"{Split}: {Images} {Items}, mean foreground Dice {MeanDice:F3}, IoU {MeanIou:F3}";
 }
 
 /// <summary>A trained segmenter on a user's images (<see cref="SegmentationTraining.Train"/>): class probabilities and
