@@ -72,7 +72,7 @@ public sealed class YourDataNotebookTests
 
         // Section 6 wrote partially annotated training volumes and complete test volumes beside it and scored INERRANT
         // on the test volumes.
-        var train = VolumeFolder.Load(Path.Combine(run.PathOf(".ct"), "train", "volumes_alpha30.csv"));
+        var train = VolumeFolder.Load(Path.Combine(run.PathOf(".ct"), "train", "volumes_alpha70.csv"));
         var test = VolumeFolder.Load(Path.Combine(run.PathOf(".ct"), "test", "volumes.csv"));
         Assert.Equal((6, 3), (train.Count, test.Count));
         Assert.Contains(Enumerable.Range(0, train.Count), v => Enumerable.Range(0, train.OrganNames.Count).Any(k => !train.IsAnnotated(v, k)));
