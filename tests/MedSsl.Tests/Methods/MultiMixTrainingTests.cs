@@ -157,7 +157,7 @@ public class MultiMixTrainingTests
     }
 
     [Fact]
-    public void A_model_without_a_task_does_not_need_that_tasks_labels()
+    public void What_a_model_does_not_learn_or_a_split_does_not_hold_is_null_or_NaN_not_an_error()
     {
         var noMasks = Xrays.Segmentation.ToDataset(_ => DataSplit.Unlabelled);
         using var enc = Train(Classification(), noMasks, Tiny(MultiMixModel.Enc));
@@ -165,6 +165,17 @@ public class MultiMixTrainingTests
         Assert.Null(report.Segmentation);
         Assert.True(double.IsNaN(report.MaskKl));
         Assert.NotNull(report.Classification);
+
+        // A split without masks or with one class only: no segmentation scores, no AUC; not an error.
+        using var multiMix = Train(Classification(), Segmentation(), Tiny());
+        var normalOnly = Xrays.Classification.ToDataset(i => Xrays.Classification.Classes[i] == 0 ? DataSplit.Test : DataSplit.Unlabelled).Images;
+        var partial = multiMix.Report(normalOnly, Segmentation(), DataSplit.Validation);
+        Assert.Null(partial.Segmentation);
+        Assert.True(double.IsNaN(partial.SaliencyOnMask) && double.IsNaN(partial.MaskKl) && double.IsNaN(partial.Auc));
+        Assert.Null(partial.Classification);
+        var oneClass = multiMix.Report(normalOnly, Segmentation(), DataSplit.Test);
+        Assert.True(double.IsNaN(oneClass.Auc));
+        Assert.Equal(normalOnly.IndicesOf(DataSplit.Test).Length, oneClass.Classification!.Images);
     }
 
     [Fact]

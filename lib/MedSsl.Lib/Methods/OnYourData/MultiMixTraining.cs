@@ -60,7 +60,8 @@ public sealed record BinaryMaskReport(string Split, int Images, double Dice, dou
 /// <see cref="Segmentation"/> on the segmentation images with masks. The mechanisms: <see cref="SaliencyOnMask"/>, how
 /// much the saliency map (eq. 3, what the bridge hands the decoder) concentrates on the mask (1: spread evenly,
 /// <see cref="Saliency.MeanConcentrationOnMask"/>), and <see cref="MaskKl"/>, eq. 2's KL between the mean predicted mask
-/// of the labelled training images and of these. What the model does not predict is null or NaN.</summary>
+/// of the labelled training images and of these. What the model does not predict, or the split does not hold (no
+/// classification image, no annotated image, one class only for the AUC), is null or NaN.</summary>
 public sealed record MultiMixReport(string Split, ClassifierReport? Classification, double Auc, BinaryMaskReport? Segmentation, double SaliencyOnMask, double MaskKl)
 {
     public override string ToString() => string.Join("; ", new object?[] { Classification, Segmentation }.Where(r => r is not null));
@@ -118,7 +119,7 @@ public sealed class TrainedMultiMix : IDisposable
         double auc = double.NaN, onMask = double.NaN, kl = double.NaN;
         var all = Enumerable.Range(0, segmentation.Count).ToArray();
         var masks = segmentation.MaskBatch(all).unsqueeze(1).to(ScalarType.Float32);
-        if (Classifies)
+        if (Classifies && classification.Count > 0)
         {
             var p = Batched(classification.Batch(Enumerable.Range(0, classification.Count).ToArray()).Images, Probabilities);
             var predicted = p.argmax(1).data<long>().ToArray();
@@ -126,12 +127,13 @@ public sealed class TrainedMultiMix : IDisposable
             var hard = new bool[predicted.Length, ClassNames.Count];
             for (var i = 0; i < predicted.Length; i++) hard[i, predicted[i]] = true;
             classes = ClassifierReport.Compute(name, truth, hard, ClassNames);
-            if (ClassNames.Count == 2)
-                auc = Ranking.RocAuc([.. Enumerable.Range(0, predicted.Length).Select(i => truth[i, 1])], [.. p[.., 1].data<float>().Select(v => (double)v)]);
+            var positive = Enumerable.Range(0, predicted.Length).Select(i => truth[i, 1]).ToArray();
+            if (ClassNames.Count == 2 && positive.Distinct().Count() == 2)   // a ROC curve needs both classes
+                auc = Ranking.RocAuc(positive, [.. p[.., 1].data<float>().Select(v => (double)v)]);
             if (segmentation.Count > 0) onMask = Methods.Saliency.MeanConcentrationOnMask(Batched(segmentation.ImageBatch(all), Saliency), masks);
         }
         BinaryMaskReport? overlap = null;
-        if (Segments)
+        if (Segments && segmentation.Count > 0)
         {
             var probabilities = Batched(segmentation.ImageBatch(all), PredictMasks);
             overlap = BinaryMaskReport.Compute(name, Planes(probabilities.ge(0.5)), Planes(masks.ge(0.5)));
