@@ -29,3 +29,20 @@ public interface IImageDataset
     /// <summary>(images [B, C, H, W] float32 in [0, 1], labels [B, L] float32 0/1) for the given items, in order.</summary>
     (Tensor Images, Tensor Labels) Batch(IReadOnlyList<int> indices);
 }
+
+/// <summary>Reading single-label data through <see cref="IImageDataset"/>'s label columns.</summary>
+public static class ImageLabels
+{
+    /// <summary>The class of item <paramref name="index"/> when it carries exactly one label; null with none or several.</summary>
+    public static int? SingleClass(this IImageDataset data, int index)
+    {
+        int? found = null;
+        for (var l = 0; l < data.LabelNames.Count; l++)
+            if (data.HasLabel(index, l))
+            {
+                if (found is not null) return null;
+                found = l;
+            }
+        return found;
+    }
+}

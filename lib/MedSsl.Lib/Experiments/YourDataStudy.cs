@@ -70,7 +70,7 @@ public sealed class YourDataProtocol(ImageDataset data, YourDataSettings setting
     public override IReadOnlyList<YourDataMethod> Grid => [.. Enum.GetValues<YourDataMethod>().Where(m => SingleLabel || !IsSsldec(m))];
     public int Clusters => LabelCombinations.Of(data).K;
     /// <summary>Whether every image has exactly one label: SSLDEC's arms run only then.</summary>
-    public bool SingleLabel { get; } = Enumerable.Range(0, data.Count).All(i => Enumerable.Range(0, data.LabelNames.Count).Count(l => data.HasLabel(i, l)) == 1);
+    public bool SingleLabel { get; } = Enumerable.Range(0, data.Count).All(i => data.SingleClass(i) is not null);
 
     public override void BeginSeed(int seed) => split = FewLabels.Split(data, settings.LabelsPerClass, seed);
     public override void EndSeed(int seed) => split = null;

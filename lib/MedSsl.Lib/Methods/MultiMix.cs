@@ -257,16 +257,9 @@ public sealed class MultiMix : ITrainingMethod<MultiMixBatch>, IDisposable
         var confident = PseudoLabels.ConfidenceMask(p, Options.Threshold).data<float>().ToArray();
         var predicted = PseudoLabels.Hard(p).data<long>().ToArray();
         var passed = unlabelled.Select((i, k) => (Index: i, Predicted: predicted[k])).Where((_, k) => confident[k] > 0).ToList();
-        var known = passed.All(x => SingleClass(data, x.Index) is not null);
+        var known = passed.All(x => data.SingleClass(x.Index) is not null);
         return (passed.Count / (double)unlabelled.Count,
-            passed.Count == 0 || !known ? double.NaN : passed.Count(x => x.Predicted == SingleClass(data, x.Index)) / (double)passed.Count);
-    }
-
-    /// <summary>The class of a single-label image; null when it has no label or several.</summary>
-    private static int? SingleClass(ImageDataset data, int index)
-    {
-        var labels = Enumerable.Range(0, data.LabelNames.Count).Where(l => data.HasLabel(index, l)).ToArray();
-        return labels.Length == 1 ? labels[0] : null;
+            passed.Count == 0 || !known ? double.NaN : passed.Count(x => x.Predicted == data.SingleClass(x.Index)) / (double)passed.Count);
     }
 
     /// <summary>Saliency maps (eq. 3) of the predicted class, or of <paramref name="targetClass"/>.</summary>
@@ -289,7 +282,7 @@ public sealed class MultiMix : ITrainingMethod<MultiMixBatch>, IDisposable
         if (o.Classification && cls is null) throw new ArgumentException("classification needs at least one labelled image", nameof(labelledClasses));
         if (o.Segmentation && seg is null) throw new ArgumentException("segmentation needs at least one labelled mask", nameof(labelledMasks));
         // Only the labelled images' classes are read: the unlabelled ones may carry none.
-        var classes = o.Classification ? labelledClasses.Distinct().ToDictionary(i => i, i => (long)(SingleClass(classification, i)
+        var classes = o.Classification ? labelledClasses.Distinct().ToDictionary(i => i, i => (long)(classification.SingleClass(i)
             ?? throw new ArgumentException($"labelled image {i} ({classification.ExamId(i)}) does not have exactly one label: MultiMix's classifier is single-label",
                 nameof(labelledClasses)))) : new Dictionary<int, long>();
         int[] Pick(IndexCycle cycle, IReadOnlyList<int> pool) => [.. cycle.Take(o.BatchSize).Select(k => pool[k])];

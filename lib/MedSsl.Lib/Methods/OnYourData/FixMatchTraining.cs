@@ -38,7 +38,7 @@ public sealed record FixMatchTrainingOptions
     /// <summary>The method's options for these settings and a dataset's labelled images.</summary>
     public FixMatchOptions Resolve(IImageDataset labelled)
     {
-        var head = Head ?? (Enumerable.Range(0, labelled.Count).All(i => Enumerable.Range(0, labelled.LabelNames.Count).Count(l => labelled.HasLabel(i, l)) == 1)
+        var head = Head ?? (Enumerable.Range(0, labelled.Count).All(i => labelled.SingleClass(i) is not null)
             ? FixMatchHead.SingleLabel : FixMatchHead.Two);
         var options = (Method with { Head = head }).ForSteps(Steps);
         return SupervisedOnly ? options.SupervisedOnly() : options;

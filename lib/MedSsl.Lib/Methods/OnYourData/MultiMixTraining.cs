@@ -118,7 +118,7 @@ public sealed class TrainedMultiMix : IDisposable
         ClassifierReport? classes = null;
         double auc = double.NaN, onMask = double.NaN, kl = double.NaN;
         var all = Enumerable.Range(0, segmentation.Count).ToArray();
-        var masks = segmentation.MaskBatch(all).unsqueeze(1).to(ScalarType.Float32);
+        var (images, masks) = (segmentation.ImageBatch(all), segmentation.MaskBatch(all).unsqueeze(1).to(ScalarType.Float32));
         if (Classifies && classification.Count > 0)
         {
             var p = Batched(classification.Batch(Enumerable.Range(0, classification.Count).ToArray()).Images, Probabilities);
@@ -130,12 +130,12 @@ public sealed class TrainedMultiMix : IDisposable
             var positive = Enumerable.Range(0, predicted.Length).Select(i => truth[i, 1]).ToArray();
             if (ClassNames.Count == 2 && positive.Distinct().Count() == 2)   // a ROC curve needs both classes
                 auc = Ranking.RocAuc(positive, [.. p[.., 1].data<float>().Select(v => (double)v)]);
-            if (segmentation.Count > 0) onMask = Methods.Saliency.MeanConcentrationOnMask(Batched(segmentation.ImageBatch(all), Saliency), masks);
+            if (segmentation.Count > 0) onMask = Methods.Saliency.MeanConcentrationOnMask(Batched(images, Saliency), masks);
         }
         BinaryMaskReport? overlap = null;
         if (Segments && segmentation.Count > 0)
         {
-            var probabilities = Batched(segmentation.ImageBatch(all), PredictMasks);
+            var probabilities = Batched(images, PredictMasks);
             overlap = BinaryMaskReport.Compute(name, Planes(probabilities.ge(0.5)), Planes(masks.ge(0.5)));
             var labelled = Batched(this.segmentation.ImageBatch(LabelledMasks), PredictMasks);
             kl = MultiMix.SegmentationKl(torch.logit(labelled, 1e-6), torch.logit(probabilities, 1e-6)).ToDouble();
